@@ -1,0 +1,32 @@
+"""Run a trained model over a source and collect its landmarks."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from lmsdk.data.base import ImageSource
+from lmsdk.model.autoencoder import LandmarkAutoencoder
+from lmsdk.ops.images import images_to_tensor
+
+
+@torch.no_grad()
+def predict_landmarks(
+    model: LandmarkAutoencoder, source: ImageSource, *, batch_size: int = 64, indices: np.ndarray | None = None
+) -> np.ndarray:
+    """Discovered landmarks of every crop of ``source`` (or of ``indices``): ``(N, K, 2)`` normalised crop coordinates.
+
+    The model is used in eval mode (BatchNorm with its stored statistics) and restored afterwards.
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    idx = np.arange(len(source)) if indices is None else np.asarray(indices)
+    out = []
+    try:
+        for start in range(0, len(idx), batch_size):
+            images = source.images(idx[start : start + batch_size])
+            out.append(model.encode(images_to_tensor(images, device)).points.float().cpu().numpy())
+    finally:
+        model.train(was_training)
+    return np.concatenate(out) if out else np.zeros((0, model.config.num_landmarks, 2), np.float32)

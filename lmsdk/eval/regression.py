@@ -1,0 +1,115 @@
+"""The paper's landmark-regression protocol (Sec. 4.2), in numpy, exactly as the released MATLAB code.
+
+Protocol "zhang2018":
+    * Discovered landmarks (K points) and annotations (P points) are normalised ``(x, y)`` in ``[0, 1]`` of
+      the crop, both shifted by -0.5 (centred).
+    * One linear map ``W`` (2K x 2P) from all discovered coordinates to all annotated ones is fitted by
+      plain least squares: **no bias, no regularisation**. Images whose annotations are all missing
+      (or all zero) are dropped from the fit.
+    * The error of an image is the mean Euclidean distance over its annotated points divided by the
+      distance between two reference points (the eye centres for faces); the reported number is the
+      mean over images, in percent.
+Later papers use other protocols (ridge, bias, forward/backward errors), so every table lmsdk prints
+names its protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+PROTOCOL = "zhang2018"
+
+
+def _design(points: np.ndarray) -> np.ndarray:
+    """``(N, K, 2)`` normalised points -> ``(N, 2K)`` centred rows ``[x1, y1, x2, y2, ...]``."""
+    return (np.asarray(points, np.float64) - 0.5).reshape(len(points), -1)
+
+
+def _valid_rows(annotations: np.ndarray) -> np.ndarray:
+    flat = np.asarray(annotations, np.float64).reshape(len(annotations), -1)
+    return np.all(np.isfinite(flat), axis=1) & np.any(flat != 0, axis=1)
+
+
+def fit_regressor(discovered: np.ndarray, annotated: np.ndarray) -> np.ndarray:
+    """Least-squares map from discovered to annotated landmarks, no bias.
+
+    Args:
+        discovered: ``(N, K, 2)`` normalised crop coordinates.
+        annotated: ``(N, P, 2)`` normalised crop coordinates; rows with a missing (NaN) point are dropped.
+
+    Returns:
+        ``W`` of shape ``(2K, 2P)`` acting on centred coordinates.
+    """
+    keep = _valid_rows(annotated)
+    if keep.sum() == 0:
+        raise ValueError("no annotated images to fit the regressor on")
+    x = _design(discovered[keep])
+    y = _design(annotated[keep])
+    w, *_ = np.linalg.lstsq(x, y, rcond=None)
+    return w
+
+
+def apply_regressor(w: np.ndarray, discovered: np.ndarray) -> np.ndarray:
+    """Predict ``(N, P, 2)`` normalised annotated points from ``(N, K, 2)`` discovered ones."""
+    return (_design(discovered) @ w).reshape(len(discovered), -1, 2) + 0.5
+
+
+def normalized_errors(predicted: np.ndarray, annotated: np.ndarray, normalizer: tuple[int, int]) -> np.ndarray:
+    """Per-point Euclidean error over the distance between annotated points ``normalizer``: ``(N, P)``."""
+    dist = np.linalg.norm(np.asarray(predicted, np.float64) - annotated, axis=-1)
+    a, b = normalizer
+    scale = np.linalg.norm(annotated[:, a] - annotated[:, b], axis=-1)
+    return dist / scale[:, None]
+
+
+@dataclass(frozen=True)
+class RegressionResult:
+    """Errors of one fit / test split, as fractions (multiply by 100 for percent)."""
+
+    protocol: str
+    mean_error: float  # mean over test images of the per-image mean normalised error
+    per_landmark: np.ndarray  # (P,) mean normalised error of each annotated point
+    per_image: np.ndarray  # (N_test,) per-image mean normalised error
+    baseline_error: float  # the mean shape of the fit set, predicted for every test image
+    n_fit: int
+    n_test: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "protocol": self.protocol,
+            "mean_error": self.mean_error,
+            "per_landmark": self.per_landmark.tolist(),
+            "baseline_error": self.baseline_error,
+            "n_fit": self.n_fit,
+            "n_test": self.n_test,
+        }
+
+
+def evaluate_regression(
+    fit_discovered: np.ndarray,
+    fit_annotated: np.ndarray,
+    test_discovered: np.ndarray,
+    test_annotated: np.ndarray,
+    normalizer: tuple[int, int],
+) -> RegressionResult:
+    """Fit on one split, test on another; also report the mean-shape baseline of the same split."""
+    w = fit_regressor(fit_discovered, fit_annotated)
+    keep = _valid_rows(test_annotated)
+    predicted = apply_regressor(w, test_discovered[keep])
+    errors = normalized_errors(predicted, test_annotated[keep], normalizer)
+    mean_shape = np.nanmean(np.where(_valid_rows(fit_annotated)[:, None, None], fit_annotated, np.nan), axis=0)
+    baseline = normalized_errors(
+        np.broadcast_to(mean_shape, test_annotated[keep].shape), test_annotated[keep], normalizer
+    )
+    per_image = errors.mean(axis=1)
+    return RegressionResult(
+        PROTOCOL,
+        float(per_image.mean()),
+        errors.mean(axis=0),
+        per_image,
+        float(baseline.mean(axis=1).mean()),
+        int(_valid_rows(fit_annotated).sum()),
+        int(keep.sum()),
+    )

@@ -1,0 +1,67 @@
+"""Model weights as safetensors + the config as JSON: no pickle, written atomically, loaded strictly."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save
+
+from lmsdk.errors import CheckpointError
+from lmsdk.fileio import atomic_write_bytes, atomic_write_json, read_json
+from lmsdk.model.autoencoder import LandmarkAutoencoder
+from lmsdk.model.config import ModelConfig
+
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "model_config.json"
+FORMAT = "lmsdk.model/1"
+
+
+def save_model(model: LandmarkAutoencoder, directory: str | os.PathLike[str]) -> Path:
+    """Write ``model.safetensors`` (parameters and BN statistics) and ``model_config.json`` into ``directory``."""
+    directory = Path(directory)
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    atomic_write_bytes(directory / WEIGHTS_FILE, save(state, metadata={"format": FORMAT}))
+    atomic_write_json(directory / CONFIG_FILE, {"format": FORMAT, "model": model.config.to_dict()})
+    return directory
+
+
+def load_model_config(directory: str | os.PathLike[str]) -> ModelConfig:
+    """Read the :class:`ModelConfig` saved by :func:`save_model`."""
+    path = Path(directory) / CONFIG_FILE
+    data = read_json(path, "model config")
+    if not isinstance(data, dict) or data.get("format") != FORMAT or "model" not in data:
+        raise CheckpointError(f"{path}: not an lmsdk model config (expected format {FORMAT!r})")
+    return ModelConfig.from_dict(data["model"])
+
+
+def load_state(path: str | os.PathLike[str], what: str = "weights") -> dict[str, torch.Tensor]:
+    """Load a safetensors file, turning a missing or truncated file into a one-line error."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: {what} not found")
+    try:
+        return load_file(path)
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path}: cannot read {what} ({exc})") from None
+
+
+def load_model(directory: str | os.PathLike[str], device: str | torch.device = "cpu") -> LandmarkAutoencoder:
+    """Rebuild a model saved by :func:`save_model`, in eval mode on ``device``."""
+    directory = Path(directory)
+    model = LandmarkAutoencoder(load_model_config(directory))
+    state = load_state(directory / WEIGHTS_FILE)
+    missing, unexpected = set(model.state_dict()) - set(state), set(state) - set(model.state_dict())
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{directory / WEIGHTS_FILE}: weights do not match {CONFIG_FILE} "
+            f"(missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})"
+        )
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[-1].strip()
+        raise CheckpointError(f"{directory / WEIGHTS_FILE}: weights do not match {CONFIG_FILE} ({first})") from None
+    return model.to(device).eval()

@@ -1,0 +1,128 @@
+"""The frozen configuration that fully describes a landmark autoencoder; saved beside its weights."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from lmsdk.configio import from_dict, to_dict
+from lmsdk.errors import ConfigError
+from lmsdk.ops.heatmaps import HeatmapNormalization
+
+
+@dataclass(frozen=True)
+class HourglassSpec:
+    """An hourglass as values (paper Fig. 40): one builder serves every resolution and width.
+
+    Level ``i`` works at ``1 / 2**i`` of the input resolution. On the way down, level ``i`` applies the
+    3x3 convs ``encoder[i]`` and (except at the bottom) max-pools by 2. On the way up, starting at the
+    bottom level, level ``i`` applies ``decoder[i]``; between levels the stream is upsampled (nearest, x2)
+    and a skip branch of ``skip_convs`` convs from the encoder output of the same level is added.
+    The output is taken at level ``out_level`` (1 = half the input resolution); its channel count is the
+    last width of ``decoder[out_level]``.
+    """
+
+    encoder: tuple[tuple[int, ...], ...]
+    decoder: tuple[tuple[int, ...], ...]
+    skip_convs: int
+    out_level: int = 0
+
+    def __post_init__(self) -> None:
+        if len(self.encoder) != len(self.decoder) or not self.encoder:
+            raise ConfigError("hourglass encoder and decoder need one entry per level")
+        if not 0 <= self.out_level < len(self.encoder):
+            raise ConfigError(f"hourglass out_level {self.out_level} is outside its {len(self.encoder)} levels")
+        if any(not widths for widths in self.encoder) or not self.decoder[self.out_level]:
+            raise ConfigError("every encoder level and the output level need at least one conv")
+        if self.skip_convs < 1:
+            raise ConfigError(f"skip branches need at least one conv, got skip_convs={self.skip_convs}")
+
+    @property
+    def levels(self) -> int:
+        return len(self.encoder)
+
+    @property
+    def out_channels(self) -> int:
+        return self.decoder[self.out_level][-1]
+
+    def scaled(self, factor: float) -> HourglassSpec:
+        """The same hourglass with every width multiplied by ``factor`` (at least 1 channel)."""
+
+        def scale(widths: tuple[int, ...]) -> tuple[int, ...]:
+            return tuple(max(1, round(w * factor)) for w in widths)
+
+        return dataclasses.replace(
+            self, encoder=tuple(map(scale, self.encoder)), decoder=tuple(map(scale, self.decoder))
+        )
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild a :class:`~lmsdk.model.LandmarkAutoencoder`.
+
+    Images enter as square RGB crops of side ``crop_size`` in ``[0, 1]`` and are mean-edge padded to
+    ``padded_size`` for the detector and the feature network. The decoder renders its heatmaps at
+    ``decoder_map_size`` and outputs an image of side ``crop_size``.
+    """
+
+    num_landmarks: int
+    crop_size: int
+    padded_size: int
+    detector: HourglassSpec
+    decoder: HourglassSpec
+    feature: HourglassSpec | None  # None: no descriptors (landmarks are the whole code, as for MNIST)
+    detector_head_kernel: int = 3  # kernel of the conv to K + 1 score maps (3 in Fig. 40c, 1 in 40g)
+    descriptor_dim: int = 8  # C: per-landmark descriptor size
+    decoder_feature_dim: int = 64  # per-landmark map of a descriptor back to the decoder's feature space
+    decoder_upsample: tuple[int, ...] = ()  # convs after an extra x2 upsample (maps at half the output size)
+    heatmap_scales: int = 5  # M
+    heatmap_sigma: float = 0.125  # sigma of the sharpest decoder heatmap, normalised
+    heatmap_sigma_step: float = math.sqrt(2.0)  # ratio between successive scales
+    heatmap_normalization: HeatmapNormalization = "original"
+    bn_eps: float = 1e-3
+    leaky_slope: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.num_landmarks < 1:
+            raise ConfigError(f"num_landmarks must be at least 1, got {self.num_landmarks}")
+        margin = self.padded_size - self.crop_size
+        if margin < 0 or margin % 2:
+            raise ConfigError(
+                f"padded_size {self.padded_size} must exceed crop_size {self.crop_size} by an even margin"
+            )
+        for name, spec, size in (
+            ("detector", self.detector, self.padded_size),
+            ("feature", self.feature, self.padded_size),
+            ("decoder", self.decoder, self.decoder_map_size),
+        ):
+            if spec is not None and size % 2 ** (spec.levels - 1):
+                raise ConfigError(f"{name} input of {size} px is not divisible by 2**{spec.levels - 1}")
+        if self.feature is not None and self.feature.out_level != self.detector.out_level:
+            raise ConfigError("the feature network must output at the detector's resolution")
+        if self.heatmap_normalization not in ("original", "paper"):
+            raise ConfigError(f"unknown heatmap_normalization {self.heatmap_normalization!r}")
+
+    @property
+    def has_descriptors(self) -> bool:
+        return self.feature is not None and self.descriptor_dim > 0
+
+    @property
+    def decoder_map_size(self) -> int:
+        return self.crop_size // 2 if self.decoder_upsample else self.crop_size
+
+    @property
+    def heatmap_sigmas(self) -> tuple[float, ...]:
+        return tuple(self.heatmap_sigma * self.heatmap_sigma_step**i for i in range(self.heatmap_scales))
+
+    def replace(self, **changes: Any) -> ModelConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        """Rebuild from :meth:`to_dict` output; unknown or mistyped fields raise :class:`ConfigError`."""
+        return from_dict(cls, data, "model")

@@ -1,0 +1,95 @@
+"""Landmarks from detection maps and detection maps from landmarks (paper eq. 2-3, 5, 11-12).
+
+All points are normalised ``(x, y)`` over the map they refer to (see :mod:`lmsdk.ops.coords`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from lmsdk.ops.coords import normalized_grid
+
+HeatmapNormalization = Literal["original", "paper"]
+
+_MASS_EPS = 1e-12
+
+
+def soft_argmax(weights: Tensor) -> Tensor:
+    """Weighted mean position of non-negative maps over the pixel-centre grid (paper eq. 3).
+
+    Args:
+        weights: ``(B, K, H, W)`` non-negative maps (e.g. one channel of the per-pixel softmax); each
+            map is normalised by its own mass, so it need not sum to one.
+
+    Returns:
+        ``(B, K, 2)`` normalised ``(x, y)`` of each map's centre of mass.
+    """
+    h, w = weights.shape[-2:]
+    grid = normalized_grid(h, w, device=weights.device, dtype=weights.dtype)  # (H, W, 2)
+    mass = weights.sum(dim=(-2, -1)) + _MASS_EPS  # (B, K)
+    weighted = torch.einsum("bkhw,hwc->bkc", weights, grid)
+    return weighted / mass.unsqueeze(-1)
+
+
+def spatial_spread(weights: Tensor, centers: Tensor) -> Tensor:
+    """Standard deviation of each map along x and y around ``centers`` (the spread of eq. 5).
+
+    Args:
+        weights: ``(B, K, H, W)`` non-negative maps.
+        centers: ``(B, K, 2)`` normalised ``(x, y)``, usually ``soft_argmax(weights)``.
+
+    Returns:
+        ``(B, K, 2)`` normalised ``(std_x, std_y)``.
+    """
+    h, w = weights.shape[-2:]
+    grid = normalized_grid(h, w, device=weights.device, dtype=weights.dtype)  # (H, W, 2)
+    mass = weights.sum(dim=(-2, -1)) + _MASS_EPS
+    offsets = grid.view(1, 1, h, w, 2) - centers.view(*centers.shape[:2], 1, 1, 2)  # (B, K, H, W, 2)
+    var = torch.einsum("bkhw,bkhwc->bkc", weights, offsets.square()) / mass.unsqueeze(-1)
+    # The clamp keeps the gradient finite for a map concentrated on a single pixel.
+    return var.clamp_min(1e-12).sqrt()
+
+
+def render_gaussians(
+    points: Tensor,
+    sigma: float,
+    size: int,
+    normalization: HeatmapNormalization = "original",
+) -> Tensor:
+    """Render landmarks as Gaussian maps plus a background channel, normalised across channels.
+
+    This is the decoder's approximate inverse of the detector (paper eq. 11-12). ``sigma`` is in
+    normalised units of the map (image side = 1).
+
+    Args:
+        points: ``(B, K, 2)`` normalised ``(x, y)`` in the frame of the rendered map.
+        sigma: Gaussian standard deviation, normalised (0.125 is 10 px on an 80 px map).
+        size: side of the square output map in pixels.
+        normalization: ``"original"`` reproduces the released code: raw score
+            ``exp(-d^2 / 2 sigma^2) / (2 pi sigma^4 (size^2)^2)`` against a background of ``1 / size^2``.
+            ``"paper"`` follows eq. 11-12: the Gaussian density ``exp(-d^2 / 2 sigma^2) / (2 pi sigma^2)``
+            in normalised units against a background of 1.
+
+    Returns:
+        ``(B, K + 1, size, size)`` maps that sum to one over channels at every pixel; the last channel
+        is the background.
+    """
+    grid = normalized_grid(size, size, device=points.device, dtype=points.dtype)  # (S, S, 2)
+    d2 = (grid.view(1, 1, size, size, 2) - points.view(*points.shape[:2], 1, 1, 2)).square().sum(-1)
+    if normalization == "original":
+        area = float(size * size)
+        log_scale = -math.log(2.0 * math.pi * sigma**4 * area * area)
+        background = 1.0 / area
+    elif normalization == "paper":
+        log_scale = -math.log(2.0 * math.pi * sigma**2)
+        background = 1.0
+    else:
+        raise ValueError(f"unknown heatmap normalization {normalization!r}")
+    # Normalise in log space: softmax over [log raw_k, log background] equals raw / sum(raw).
+    logits = -d2 / (2.0 * sigma**2) + log_scale  # (B, K, S, S)
+    bg = torch.full_like(logits[:, :1], math.log(background))
+    return torch.softmax(torch.cat([logits, bg], dim=1), dim=1)

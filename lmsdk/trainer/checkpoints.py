@@ -1,0 +1,100 @@
+"""Training checkpoints: model + optimizer as safetensors, the rest as JSON; atomic; never pickled.
+
+Layout: ``RUN_DIR/checkpoints/step_000500/{model.safetensors, model_config.json, optimizer.safetensors,
+state.json}``. A checkpoint folder appears only once complete (it is written under a temporary name and
+renamed), so the newest folder is always loadable.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import save
+
+from lmsdk.errors import CheckpointError
+from lmsdk.fileio import atomic_directory, atomic_write_json, read_json
+from lmsdk.model.autoencoder import LandmarkAutoencoder
+from lmsdk.model.checkpoint import WEIGHTS_FILE, load_state, save_model
+
+STATE_FORMAT = "lmsdk.train-state/1"
+_STEP_DIR = re.compile(r"^step_(\d{6,})$")
+
+
+@dataclass
+class TrainState:
+    """Progress of a run: what ``--resume`` needs besides the weights and the optimizer."""
+
+    step: int = 0  # steps completed
+    planned_steps: int | None = None  # the schedule's length, fixed once the time budget is calibrated
+    elapsed_seconds: float = 0.0  # training wall time so far, across resumes
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def checkpoint_dirs(run_dir: Path) -> list[Path]:
+    """Complete checkpoint folders of a run, oldest first."""
+    root = run_dir / "checkpoints"
+    if not root.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in root.iterdir() if (m := _STEP_DIR.match(p.name)) and p.is_dir()]
+    return [p for _, p in sorted(found)]
+
+
+def save_checkpoint(
+    run_dir: Path,
+    model: LandmarkAutoencoder,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler | None,
+    state: TrainState,
+    keep: int,
+) -> Path:
+    """Write a checkpoint for ``state.step`` and delete all but the ``keep`` newest."""
+    target = run_dir / "checkpoints" / f"step_{state.step:06d}"
+    opt = optimizer.state_dict()
+    tensors = {}
+    for index, slots in opt["state"].items():
+        for name, value in slots.items():
+            tensors[f"{index}.{name}"] = torch.as_tensor(value).detach().cpu().contiguous()
+    meta = {
+        "format": STATE_FORMAT,
+        "state": asdict(state),
+        "param_groups": opt["param_groups"],
+        "scaler": scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
+    }
+    with atomic_directory(target) as tmp:
+        save_model(model, tmp)
+        (tmp / "optimizer.safetensors").write_bytes(save(tensors))
+        atomic_write_json(tmp / "state.json", meta)
+    for old in checkpoint_dirs(run_dir)[:-keep] if keep > 0 else []:
+        shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def load_checkpoint(
+    path: Path, model: LandmarkAutoencoder, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None
+) -> TrainState:
+    """Restore model, optimizer (and grad scaler) from a checkpoint folder; returns its :class:`TrainState`."""
+    meta = read_json(path / "state.json", "training state")
+    if not isinstance(meta, dict) or meta.get("format") != STATE_FORMAT:
+        raise CheckpointError(f"{path / 'state.json'}: not an lmsdk training state ({STATE_FORMAT})")
+    weights = load_state(path / WEIGHTS_FILE)
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError:
+        raise CheckpointError(f"{path / WEIGHTS_FILE}: weights do not match this run's model config") from None
+    flat = load_state(path / "optimizer.safetensors", "optimizer state")
+    slots: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in flat.items():
+        index, name = key.split(".", 1)
+        slots.setdefault(int(index), {})[name] = value
+    try:
+        optimizer.load_state_dict({"state": slots, "param_groups": meta["param_groups"]})
+    except (KeyError, ValueError) as exc:
+        raise CheckpointError(f"{path / 'optimizer.safetensors'}: optimizer state does not match ({exc})") from None
+    if scaler is not None and meta.get("scaler"):
+        scaler.load_state_dict(meta["scaler"])
+    return TrainState(**meta["state"])

@@ -1,0 +1,365 @@
+"""The training loop: ``train(config, run_dir)`` reads top to bottom.
+
+A run directory holds everything a run writes: ``config.json`` (the resolved :class:`TrainConfig`),
+``checkpoints/``, ``metrics.jsonl``, ``tensorboard/``, ``samples/*.png``, ``train.log`` and, once
+finished, ``model/`` (what ``lmsdk export`` reads).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+
+from lmsdk.data.base import ImageSource
+from lmsdk.data.sources import open_source
+from lmsdk.errors import CheckpointError, ConfigError
+from lmsdk.fileio import atomic_write_json, read_json
+from lmsdk.model.autoencoder import LandmarkAutoencoder
+from lmsdk.model.checkpoint import save_model
+from lmsdk.ops.images import images_to_tensor
+from lmsdk.trainer import distributed
+from lmsdk.trainer.bn_stats import recompute_batchnorm_statistics
+from lmsdk.trainer.budget import CALIBRATION_STEPS, Budget, events_per_step
+from lmsdk.trainer.checkpoints import TrainState, checkpoint_dirs, load_checkpoint, save_checkpoint
+from lmsdk.trainer.config import TrainConfig
+from lmsdk.trainer.monitor import Monitor
+from lmsdk.trainer.probe import RegressionProbe
+from lmsdk.trainer.sampler import batch_indices, step_generator
+from lmsdk.trainer.samples import sample_sheet
+from lmsdk.trainer.schedules import learning_rate
+from lmsdk.trainer.step import LOSS_TERMS, augment, training_step
+from lmsdk.viz import write_image
+
+logger = logging.getLogger(__name__)
+
+CONFIG_FILE = "config.json"
+MODEL_DIR = "model"
+AUGMENT_STREAM, BN_STREAM = 0, 1
+# Settings that may change when a run is resumed; everything else must match config.json.
+RESUMABLE_CHANGES = ("max_minutes", "device", "progress", "threads")
+
+Hook = Callable[[int, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_dir: Path
+    steps: int  # steps completed
+    planned_steps: int
+    interrupted: bool  # stopped by Ctrl-C; a checkpoint was written, resume with resume=True
+    final_metrics: dict[str, Any]
+
+
+class _Run:
+    """State shared by the loop's helpers: the model, its optimizer, the data and where to write."""
+
+    def __init__(self, config: TrainConfig, run_dir: Path, info: distributed.DistInfo, device: torch.device) -> None:
+        self.config, self.run_dir, self.info, self.device = config, run_dir, info, device
+        torch.manual_seed(config.seed)  # identical initial weights in every process
+        self.core = LandmarkAutoencoder(config.model).to(device)
+        self.model: torch.nn.Module = (
+            DistributedDataParallel(self.core, device_ids=[device.index] if device.type == "cuda" else None)
+            if info.enabled
+            else self.core
+        )
+        self.optimizer = torch.optim.Adam(self.core.parameters(), lr=config.schedule.learning_rates[0])
+        self.scaler = torch.amp.GradScaler(device.type, enabled=config.precision == "fp16")
+        self.source: ImageSource = open_source(config.data, config.model.crop_size)
+        if config.batch_size % info.world_size:
+            raise ConfigError(f"batch size {config.batch_size} does not split across {info.world_size} processes")
+        self.local_batch = config.batch_size // info.world_size
+        self.probe = RegressionProbe.for_training(
+            config.data, self.source, config.model.crop_size, config.eval_images, config.seed
+        )
+        self.state = TrainState()
+
+    @property
+    def total(self) -> int:
+        return self.state.planned_steps or self.config.steps
+
+    def crops(self, step: int, stream_seed: int) -> torch.Tensor:
+        idx = batch_indices(len(self.source), self.local_batch, step, stream_seed, self.info.rank, self.info.world_size)
+        return images_to_tensor(self.source.images(idx), self.device)
+
+    def refresh_batchnorm(self) -> None:
+        """Exact BN statistics from ``bn_batches`` training-graph forwards on a separate random stream."""
+        cfg, step = self.config, self.state.step
+
+        def forward(i: int) -> None:
+            gen = step_generator(cfg.seed, step * 100_003 + i, BN_STREAM, self.info.rank)
+            batch = augment(self.core, self.crops(step * 100_003 + i, cfg.seed + 1), cfg, step, self.total, gen)
+            self.core(batch.inputs, batch.targets.shape[0])
+
+        recompute_batchnorm_statistics(self.core, forward, cfg.bn_batches)
+        distributed.average_buffers(self.core, self.info)
+
+
+def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, hooks: tuple[Hook, ...] = ()) -> RunResult:
+    """Train a landmark autoencoder; write everything under ``run_dir``.
+
+    Args:
+        config: the resolved configuration (see :mod:`lmsdk.trainer.presets`).
+        run_dir: output folder; must be new or empty unless ``resume``.
+        resume: continue the newest checkpoint in ``run_dir`` with the same schedule.
+        hooks: called as ``hook(step, metrics)`` after every step (tests use it to interrupt).
+
+    Returns:
+        A :class:`RunResult`. Ctrl-C writes a checkpoint and returns with ``interrupted=True``.
+    """
+    run_dir = Path(run_dir)
+    config = _resolve_config(config, run_dir, resume)
+    info, device = distributed.setup(config.device)
+    torch.set_num_threads(config.threads or max(1, (os.cpu_count() or 1) // info.world_size))
+    try:
+        run = _Run(config, run_dir, info, device)  # opens the data: bad input fails before anything is written
+        if info.is_main and not resume:
+            atomic_write_json(run_dir / CONFIG_FILE, config.to_dict())
+        log_handler = _log_to_file(run_dir, info)
+        try:
+            return _train(run, resume, hooks)
+        finally:
+            if log_handler is not None:
+                logging.getLogger("lmsdk").removeHandler(log_handler)
+                log_handler.close()
+    finally:
+        distributed.teardown(info)
+
+
+def _train(run: _Run, resume: bool, hooks: tuple[Hook, ...]) -> RunResult:
+    config, run_dir, info, device = run.config, run.run_dir, run.info, run.device
+    if resume:
+        latest = checkpoint_dirs(run_dir)[-1]
+        run.state = load_checkpoint(latest, run.core, run.optimizer, run.scaler)
+        logger.info("resuming %s at step %d of %d", run_dir, run.state.step, run.total)
+    logger.info(
+        "training %s on %s: %d crops of %d px, %d landmarks, batch %d, device %s",
+        run_dir,
+        run.source.description,
+        len(run.source),
+        config.model.crop_size,
+        config.model.num_landmarks,
+        config.batch_size,
+        device,
+    )
+    monitor = Monitor(
+        run_dir, enabled=info.is_main, total=run.total, start_step=run.state.step, progress=config.progress
+    )
+    sample_crops = images_to_tensor(run.source.images(range(min(8, len(run.source)))), device)
+    timer = _StepTimer(run.state.elapsed_seconds)
+    interrupted = False
+    try:
+        while run.state.step < run.total:
+            if _over_budget(run, timer):
+                logger.info("time budget of %.1f min reached at step %d", config.max_minutes, run.state.step)
+                break
+            metrics = _one_step(run, timer)
+            step = run.state.step
+            if config.max_minutes and run.state.planned_steps is None and step == CALIBRATION_STEPS:
+                _plan(run, timer, monitor)
+            if step % config.log_every == 0 or step == run.total:
+                monitor.log(step, metrics)
+            monitor.update(step, run.total, _status(metrics))
+            _periodic_events(run, monitor, sample_crops)
+            for hook in hooks:
+                hook(step, metrics)
+    except KeyboardInterrupt:
+        interrupted = True
+        run.state.elapsed_seconds = timer.elapsed()
+        if info.is_main:
+            path = save_checkpoint(run_dir, run.core, run.optimizer, run.scaler, run.state, config.keep_checkpoints)
+            logger.warning(
+                "interrupted at step %d; checkpoint %s written; continue with --resume", run.state.step, path
+            )
+        monitor.close()
+        return RunResult(run_dir, run.state.step, run.total, True, {})
+
+    final = _finish(run, monitor, sample_crops, timer)
+    monitor.close()
+    return RunResult(run_dir, run.state.step, run.total, interrupted, final)
+
+
+class _StepTimer:
+    """Training wall time, continued across resumes; events (BN, checkpoints) count too."""
+
+    def __init__(self, already: float) -> None:
+        self.start = time.monotonic() - already
+        self.step_times: list[float] = []
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+
+def _one_step(run: _Run, timer: _StepTimer) -> dict[str, Any]:
+    cfg, state = run.config, run.state
+    step = state.step
+    t0 = time.monotonic()
+    lr = learning_rate(cfg.schedule, step, run.total)
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr
+    crops = run.crops(step, cfg.seed)
+    result = training_step(
+        run.model, run.core, crops, cfg, step, run.total, step_generator(cfg.seed, step, AUGMENT_STREAM, run.info.rank)
+    )
+    run.optimizer.zero_grad(set_to_none=True)
+    run.scaler.scale(result.loss).backward()
+    run.scaler.step(run.optimizer)
+    run.scaler.update()
+    loss = float(result.loss.detach())
+    if not math.isfinite(loss):
+        raise FloatingPointError(f"the loss became {loss} at step {step}; lower the learning rate")
+    seconds = time.monotonic() - t0
+    timer.step_times.append(seconds)
+    state.step += 1
+    state.elapsed_seconds = timer.elapsed()
+    metrics: dict[str, Any] = {
+        "time": round(state.elapsed_seconds, 3),
+        "lr": lr,
+        "loss": loss,
+        "images_per_s": cfg.batch_size / seconds,
+    }
+    for k in LOSS_TERMS:
+        metrics[f"loss/{k}"] = float(result.terms[k].detach())
+    metrics["weight/reconstruction"] = result.weights["reconstruction"]
+    return metrics
+
+
+def _plan(run: _Run, timer: _StepTimer, monitor: Monitor) -> None:
+    cfg = run.config
+    timed = sorted(timer.step_times[2:CALIBRATION_STEPS])
+    seconds = timed[len(timed) // 2]
+    budget = Budget(
+        cfg.max_minutes or 0.0,
+        seconds,
+        cfg.bn_batches,
+        events_per_step(cfg.sample_every, cfg.checkpoint_every, cfg.eval_every),
+    )
+    run.state.planned_steps = budget.plan(timer.elapsed(), run.state.step, cfg.steps)
+    logger.info(
+        "%.2f s per step: %d steps fit in %.1f min (cap %d)",
+        seconds,
+        run.state.planned_steps,
+        cfg.max_minutes,
+        cfg.steps,
+    )
+
+
+def _over_budget(run: _Run, timer: _StepTimer) -> bool:
+    cfg = run.config
+    if not cfg.max_minutes or len(timer.step_times) < CALIBRATION_STEPS:
+        return False
+    seconds = sorted(timer.step_times)[len(timer.step_times) // 2]
+    reserve = Budget(cfg.max_minutes, seconds, cfg.bn_batches, 0.0).final_reserve()
+    return timer.elapsed() + seconds + reserve > cfg.max_minutes * 60.0
+
+
+def _periodic_events(run: _Run, monitor: Monitor, sample_crops: torch.Tensor) -> None:
+    cfg, step = run.config, run.state.step
+    if step >= run.total:
+        return  # the end of the run does all of them once
+    due = {
+        name: every > 0 and step % every == 0
+        for name, every in (
+            ("sample", cfg.sample_every),
+            ("probe", cfg.eval_every),
+            ("checkpoint", cfg.checkpoint_every),
+        )
+    }
+    if not any(due.values()):
+        return
+    run.refresh_batchnorm()
+    if due["probe"] and run.probe.active and run.info.is_main:
+        monitor.log(step, {"time": round(run.state.elapsed_seconds, 3), **run.probe(run.core)})
+    if due["sample"] and run.info.is_main:
+        _write_sample(run, monitor, sample_crops)
+    if due["checkpoint"]:
+        digest = distributed.check_in_sync(run.core, run.info)
+        if run.info.is_main:
+            save_checkpoint(run.run_dir, run.core, run.optimizer, run.scaler, run.state, cfg.keep_checkpoints)
+            logger.info("checkpoint at step %d (parameters %s)", step, digest[:12])
+    run.core.train()
+
+
+def _write_sample(run: _Run, monitor: Monitor, crops: torch.Tensor) -> None:
+    sheet = sample_sheet(run.core, crops)
+    write_image(str(run.run_dir / "samples" / f"step_{run.state.step:06d}.png"), sheet)
+    monitor.image("samples", sheet, run.state.step)
+
+
+def _finish(run: _Run, monitor: Monitor, sample_crops: torch.Tensor, timer: _StepTimer) -> dict[str, Any]:
+    """Exact BN statistics, the final model, probe, sample sheet and checkpoint."""
+    cfg, info = run.config, run.info
+    run.refresh_batchnorm()
+    digest = distributed.check_in_sync(run.core, info)
+    run.state.planned_steps = run.state.step  # what was trained is the schedule that was run
+    run.state.elapsed_seconds = timer.elapsed()
+    final: dict[str, Any] = {
+        "steps": run.state.step,
+        "time": round(run.state.elapsed_seconds, 3),
+        "parameters_sha256": digest,
+    }
+    if info.is_main:
+        if info.enabled:
+            logger.info("%d processes in sync: parameters %s", info.world_size, digest[:12])
+        save_model(run.core, run.run_dir / MODEL_DIR)
+        if run.probe.active:
+            final.update(run.probe(run.core))
+        _write_sample(run, monitor, sample_crops)
+        save_checkpoint(run.run_dir, run.core, run.optimizer, run.scaler, run.state, cfg.keep_checkpoints)
+        monitor.log(run.state.step, {"final": True, **final})
+        atomic_write_json(run.run_dir / "final_metrics.json", final)
+        logger.info(
+            "finished %d steps in %.1f min; model written to %s",
+            run.state.step,
+            run.state.elapsed_seconds / 60,
+            run.run_dir / MODEL_DIR,
+        )
+    return final
+
+
+def _status(metrics: dict[str, Any]) -> str:
+    return (
+        f"loss {metrics['loss']:.3g}  sep {metrics['loss/separation']:.3g}  "
+        f"eqv {metrics['loss/equivariance']:.3g}  rec {metrics['loss/reconstruction']:.3g}  "
+        f"{metrics['images_per_s']:.1f} img/s"
+    )
+
+
+def _resolve_config(config: TrainConfig, run_dir: Path, resume: bool) -> TrainConfig:
+    """A new run must not overwrite another; a resumed one must keep its config.json."""
+    path = run_dir / CONFIG_FILE
+    if resume:
+        if not checkpoint_dirs(run_dir):
+            raise CheckpointError(f"{run_dir}: no checkpoint to resume from")
+        saved = TrainConfig.from_dict(read_json(path, "run config"))
+        changes = {k: getattr(config, k) for k in RESUMABLE_CHANGES}
+        if saved.replace(**changes) != config:
+            diff = [k for k, v in config.to_dict().items() if saved.to_dict()[k] != v and k not in RESUMABLE_CHANGES]
+            raise ConfigError(
+                f"{path}: the run was started with other settings ({', '.join(diff)}); resume with the same ones"
+            )
+        return config
+    if path.exists() or checkpoint_dirs(run_dir):
+        raise ConfigError(f"{run_dir}: already holds a run; pass --resume to continue it or choose another --out")
+    return config
+
+
+def _log_to_file(run_dir: Path, info: distributed.DistInfo) -> logging.Handler | None:
+    if not info.is_main:
+        return None
+    run_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(run_dir / "train.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    lmsdk_logger = logging.getLogger("lmsdk")
+    lmsdk_logger.addHandler(handler)
+    if lmsdk_logger.level == logging.NOTSET or lmsdk_logger.level > logging.INFO:
+        lmsdk_logger.setLevel(logging.INFO)
+    return handler

@@ -1,0 +1,78 @@
+"""The training objective as pure functions (paper eq. 5, 7, 8, 15; constants of the released code).
+
+Landmarks are normalised ``(x, y)`` in the crop frame, so weights carry over between image sizes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import torch
+from torch import Tensor, nn
+
+from lmsdk.ops.coords import crop_to_padded, padded_to_crop
+from lmsdk.ops.warps import Warp, warp_points
+
+_TWO_PI_E = 2.0 * math.pi * math.e
+
+
+def concentration_loss(spread: Tensor) -> Tensor:
+    """``2 pi e s^2`` summed over landmarks, averaged over the batch, with ``s = (std_x + std_y) / 2``.
+
+    This is the exponential of the entropy of an isotropic Gaussian with the map's spread; the released
+    code averages the two standard deviations (eq. 5 reads as a sum of variances).
+
+    Args:
+        spread: ``(B, K, 2)`` per-landmark ``(std_x, std_y)``.
+    """
+    s = spread.mean(dim=-1)
+    return (_TWO_PI_E * s.square()).sum(dim=-1).mean()
+
+
+def separation_loss(points: Tensor, sigma: float) -> Tensor:
+    """``sum_{k != k'} exp(-|l_k - l_k'|^2 / (2 sigma^2))`` (ordered pairs), averaged over the batch.
+
+    Args:
+        points: ``(B, K, 2)`` landmarks.
+        sigma: bandwidth, normalised.
+    """
+    d2 = (points.unsqueeze(2) - points.unsqueeze(1)).square().sum(dim=-1)  # (B, K, K)
+    off_diagonal = 1.0 - torch.eye(points.shape[1], dtype=points.dtype, device=points.device)
+    return (torch.exp(-d2 / (2.0 * sigma**2)) * off_diagonal).sum(dim=(1, 2)).mean()
+
+
+def equivariance_loss(points: Tensor, warped_points: Tensor, warp: Warp, crop_size: int, padded_size: int) -> Tensor:
+    """``sum_k |g(l'_k) - l_k|^2`` averaged over the batch, in the released code's units.
+
+    ``g`` (the warp) maps the landmarks found on the warped image back to the source image. The released
+    code measures squared distances in the ``[-1, 1]`` frame of the padded image and divides by the
+    crop-to-padded ratio; in crop coordinates that is a factor ``4 S / P`` (10 / 3 for 80 -> 96).
+    Gradients flow through both branches.
+
+    Args:
+        points: ``(B, K, 2)`` landmarks of the source images (crop frame).
+        warped_points: ``(B, K, 2)`` landmarks of the warped images (crop frame).
+        warp: the sampling maps that made the warped images (padded frame).
+    """
+    back = padded_to_crop(
+        warp_points(warp, crop_to_padded(warped_points, crop_size, padded_size)), crop_size, padded_size
+    )
+    scale = 4.0 * crop_size / padded_size
+    return scale * (back - points).square().sum(dim=(1, 2)).mean()
+
+
+def reconstruction_loss(reconstruction: Tensor, target: Tensor) -> Tensor:
+    """``0.5 |I - I~|^2`` summed over pixels and channels, averaged over the batch (sigma_color = 1).
+
+    Args:
+        reconstruction: ``(B, 3, S, S)`` decoder output in ``(0, 1)``.
+        target: ``(B, 3, S, S)`` the (colour-jittered) input crops in ``[0, 1]``.
+    """
+    return 0.5 * (reconstruction - target).square().sum(dim=(1, 2, 3)).mean()
+
+
+def weight_decay_loss(named_parameters: Iterable[tuple[str, nn.Parameter]]) -> Tensor:
+    """``0.5 sum |W|^2`` over conv and linear weights and BatchNorm scales; biases and BN shifts excluded."""
+    terms = [p.square().sum() for name, p in named_parameters if name.endswith("weight")]
+    return torch.stack(terms).sum() * 0.5

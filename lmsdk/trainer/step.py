@@ -1,0 +1,104 @@
+"""The training graph of one step: jitter, pad, warp, one forward over originals + warped copies, losses."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from lmsdk.model.autoencoder import AutoencoderOutput, LandmarkAutoencoder
+from lmsdk.ops.color import color_jitter
+from lmsdk.ops.coords import crop_to_padded, to_grid_sample
+from lmsdk.ops.warps import Warp, sample_warp, warp_images
+from lmsdk.trainer import losses
+from lmsdk.trainer.config import TrainConfig
+from lmsdk.trainer.schedules import landmark_tps_probability, reconstruction_weight
+
+LOSS_TERMS = ("concentration", "separation", "equivariance", "reconstruction", "weight_decay")
+
+
+class AugmentedBatch(NamedTuple):
+    targets: Tensor  # (B, 3, S, S) jittered crops: the reconstruction target
+    inputs: Tensor  # (2B, 3, P, P) padded originals, then their warped copies
+    warp: Warp  # the sampling maps from the warped copies to the originals
+
+
+class StepResult(NamedTuple):
+    loss: Tensor  # weighted total
+    terms: dict[str, Tensor]  # unweighted terms
+    weights: dict[str, float]
+    batch: AugmentedBatch
+    output: AutoencoderOutput
+
+
+def augment(
+    core: LandmarkAutoencoder, crops: Tensor, config: TrainConfig, step: int, total: int, generator: torch.Generator
+) -> AugmentedBatch:
+    """Colour jitter, mean-edge padding and the random warps for one batch of ``(B, 3, S, S)`` crops."""
+    model = config.model
+    targets = color_jitter(crops, config.augment.jitter, generator)
+    padded = core.pad(targets)
+    p_landmark = landmark_tps_probability(config.augment, step, total)
+    landmarks = None
+    if p_landmark > 0:
+        with torch.no_grad():  # control points: the landmarks the current model finds (App. F.3)
+            points = core.detector(padded).points
+        landmarks = to_grid_sample(crop_to_padded(points, model.crop_size, model.padded_size))
+    warp = sample_warp(
+        crops.shape[0],
+        config.augment.warp,
+        generator=generator,
+        device=crops.device,
+        landmarks=landmarks,
+        landmark_probability=p_landmark,
+    )
+    return AugmentedBatch(targets, torch.cat([padded, warp_images(padded, warp)]), warp)
+
+
+def loss_weights(config: TrainConfig, step: int, total: int) -> dict[str, float]:
+    lc = config.loss
+    return {
+        "concentration": lc.concentration,
+        "separation": lc.separation,
+        "equivariance": lc.equivariance,
+        "reconstruction": reconstruction_weight(config.schedule, step, total),
+        "weight_decay": lc.weight_decay,
+    }
+
+
+def training_step(
+    model: nn.Module,
+    core: LandmarkAutoencoder,
+    crops: Tensor,
+    config: TrainConfig,
+    step: int,
+    total: int,
+    generator: torch.Generator,
+) -> StepResult:
+    """Forward the training graph and the loss of one step (no backward).
+
+    ``model`` is what runs the forward (the autoencoder itself or its DistributedDataParallel wrapper);
+    ``core`` is the bare autoencoder. Concentration and separation see originals and warped copies, as
+    in the released code; the decoder reconstructs the originals only.
+    """
+    batch = augment(core, crops, config, step, total, generator)
+    b = crops.shape[0]
+    device_type = crops.device.type
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.precision)
+    with torch.autocast(device_type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        output: AutoencoderOutput = model(batch.inputs, b)
+    enc = output.encoding
+    m = config.model
+    terms = {
+        "concentration": losses.concentration_loss(enc.spread),
+        "separation": losses.separation_loss(enc.points, config.loss.separation_sigma),
+        "equivariance": losses.equivariance_loss(
+            enc.points[:b], enc.points[b:], batch.warp, m.crop_size, m.padded_size
+        ),
+        "reconstruction": losses.reconstruction_loss(output.reconstruction.float(), batch.targets),
+        "weight_decay": losses.weight_decay_loss(core.named_parameters()),
+    }
+    weights = loss_weights(config, step, total)
+    total_loss = sum(weights[k] * terms[k] for k in LOSS_TERMS)
+    return StepResult(total_loss, terms, weights, batch, output)  # type: ignore[arg-type]

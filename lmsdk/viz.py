@@ -1,0 +1,71 @@
+"""Drawing landmarks (numpy + OpenCV only; shared by the trainer's sample grids and the runtime overlays).
+
+Points passed here are OpenCV pixel coordinates of the image drawn on (see ``lmsdk.ops.coords``).
+"""
+
+from __future__ import annotations
+
+import colorsys
+
+import cv2
+import numpy as np
+
+
+def palette(n: int) -> list[tuple[int, int, int]]:
+    """``n`` well-separated RGB colours; landmark k always gets colour k."""
+    colors = []
+    for k in range(n):
+        h = (k * 0.618033988749895) % 1.0
+        r, g, b = colorsys.hsv_to_rgb(h, 0.85, 1.0)
+        colors.append((int(r * 255), int(g * 255), int(b * 255)))
+    return colors
+
+
+def draw_landmarks(
+    image: np.ndarray, points: np.ndarray, *, radius: int = 3, bgr: bool = False, labels: bool = False
+) -> np.ndarray:
+    """Draw ``(K, 2)`` pixel points on a copy of an HxWx3 uint8 image as coloured crosses with an outline.
+
+    Args:
+        image: RGB (or BGR with ``bgr=True``) uint8 image.
+        points: ``(K, 2)`` OpenCV pixel coordinates; NaN points are skipped.
+        radius: half-length of each cross arm in pixels.
+        labels: write each landmark's index beside it.
+    """
+    out = np.ascontiguousarray(image.copy())
+    shift = 4
+    for k, ((x, y), color) in enumerate(zip(points, palette(len(points)), strict=True)):
+        if not (np.isfinite(x) and np.isfinite(y)):
+            continue
+        c = color[::-1] if bgr else color
+        cx, cy = round(x * (1 << shift)), round(y * (1 << shift))
+        r = radius * (1 << shift)
+        for thickness, col in ((3, (0, 0, 0)), (1, c)):
+            cv2.line(out, (cx - r, cy), (cx + r, cy), col, thickness, cv2.LINE_AA, shift)
+            cv2.line(out, (cx, cy - r), (cx, cy + r), col, thickness, cv2.LINE_AA, shift)
+        if labels:
+            cv2.putText(
+                out, str(k), (int(x) + radius + 1, int(y) - radius), cv2.FONT_HERSHEY_SIMPLEX, 0.35, c, 1, cv2.LINE_AA
+            )
+    return out
+
+
+def tile(images: list[np.ndarray], columns: int, pad: int = 2, value: int = 255) -> np.ndarray:
+    """Arrange equally sized HxWx3 images in a grid with ``pad`` pixels between them."""
+    h, w, c = images[0].shape
+    rows = (len(images) + columns - 1) // columns
+    grid = np.full((rows * (h + pad) + pad, columns * (w + pad) + pad, c), value, np.uint8)
+    for i, im in enumerate(images):
+        r, col = divmod(i, columns)
+        grid[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + col * (w + pad) : pad + col * (w + pad) + w] = im
+    return grid
+
+
+def write_image(path: str, image_rgb: np.ndarray) -> None:
+    """Write an RGB uint8 image (PNG or JPEG by suffix)."""
+    ok, data = cv2.imencode(path[path.rfind(".") :], cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise OSError(f"{path}: could not encode image")
+    from lmsdk.fileio import atomic_write_bytes
+
+    atomic_write_bytes(path, data.tobytes())

@@ -1,0 +1,36 @@
+"""Shared fixtures: a tiny model config and a tiny trained run, built once per session."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def tiny_config():
+    from lmsdk.trainer import get_preset
+
+    return get_preset("tiny").replace(progress=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, tiny_config):
+    """A tiny model trained for a few steps (the shape of a real run, not a good model)."""
+    from lmsdk.trainer import train
+
+    run_dir = tmp_path_factory.mktemp("runs") / "tiny"
+    result = train(
+        tiny_config.replace(steps=12, sample_every=6, checkpoint_every=6, eval_every=6, eval_images=90, bn_batches=2),
+        run_dir,
+    )
+    assert not result.interrupted
+    return run_dir
