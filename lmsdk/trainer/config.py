@@ -95,6 +95,8 @@ class TrainConfig:
             raise ConfigError(f"batch size must be at least 2 (BatchNorm), got {self.batch_size}")
         if self.max_minutes is not None and self.max_minutes <= 0:
             raise ConfigError(f"max minutes must be positive, got {self.max_minutes}")
+        if self.precision not in ("fp32", "bf16", "fp16"):
+            raise ConfigError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
         if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ConfigError(f"device must be cpu or cuda, got {self.device!r}")
 

@@ -1,0 +1,81 @@
+"""Runs resume exactly where they stopped, and every file a run writes is where it should be."""
+
+import json
+
+import pytest
+import torch
+
+from lmsdk.errors import CheckpointError, ConfigError
+from lmsdk.model import load_model
+from lmsdk.trainer import train
+
+
+def _losses(run_dir):
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return {r["step"]: r["loss"] for r in rows if "loss" in r}
+
+
+@pytest.fixture
+def short(tiny_config):
+    return tiny_config.replace(steps=8, checkpoint_every=4, sample_every=0, eval_every=0, bn_batches=2, log_every=1)
+
+
+def test_resume_equals_uninterrupted_training(tmp_path, short):
+    train(short, tmp_path / "a")
+
+    def stop_after_five(step, metrics):
+        if step == 5:
+            raise KeyboardInterrupt
+
+    interrupted = train(short, tmp_path / "b", hooks=(stop_after_five,))
+    assert interrupted.interrupted and interrupted.steps == 5
+    assert (tmp_path / "b" / "checkpoints" / "step_000005").is_dir()
+    assert not (tmp_path / "b" / "model").exists()
+    resumed = train(short, tmp_path / "b", resume=True)
+    assert resumed.steps == 8 and not resumed.interrupted
+
+    a, b = _losses(tmp_path / "a"), _losses(tmp_path / "b")
+    assert sorted(a) == sorted(b) == list(range(1, 9))
+    for step in a:
+        assert b[step] == pytest.approx(a[step], rel=1e-5), step
+    wa, wb = load_model(tmp_path / "a" / "model").state_dict(), load_model(tmp_path / "b" / "model").state_dict()
+    for k in wa:
+        assert torch.allclose(wa[k], wb[k], rtol=1e-4, atol=1e-6), k
+
+
+def test_a_run_writes_its_artifacts(tiny_run):
+    config = json.loads((tiny_run / "config.json").read_text())
+    assert config["model"]["num_landmarks"] == 6
+    assert (tiny_run / "model" / "model.safetensors").is_file()
+    assert sorted(p.name for p in (tiny_run / "samples").glob("*.png")) == ["step_000006.png", "step_000012.png"]
+    assert list((tiny_run / "tensorboard").glob("events.out.tfevents.*"))
+    rows = [json.loads(line) for line in (tiny_run / "metrics.jsonl").read_text().splitlines()]
+    assert any("probe/error" in r for r in rows) and rows[-1]["final"]
+    final = json.loads((tiny_run / "final_metrics.json").read_text())
+    assert final["steps"] == 12 and 0 < final["probe/error"] < 1
+
+
+def test_refuses_to_overwrite_a_run_or_resume_nothing(tmp_path, short, tiny_run):
+    with pytest.raises(ConfigError, match="already holds a run"):
+        train(short, tiny_run)
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        train(short, tmp_path / "empty", resume=True)
+
+
+def test_resume_refuses_a_changed_config(tmp_path, short):
+    def stop(step, metrics):
+        if step == 2:
+            raise KeyboardInterrupt
+
+    train(short, tmp_path / "r", hooks=(stop,))
+    with pytest.raises(ConfigError, match="steps"):
+        train(short.replace(steps=20), tmp_path / "r", resume=True)
+
+
+def test_bad_data_fails_before_writing_anything(tmp_path, short):
+    from lmsdk.data import DataConfig
+    from lmsdk.errors import DataError
+
+    with pytest.raises(DataError):
+        train(short.replace(data=DataConfig(source=str(tmp_path / "nothing"))), tmp_path / "run")
+    assert not (tmp_path / "run" / "config.json").exists()
