@@ -45,10 +45,14 @@ def main() -> None:
     annotated = source.all_keypoints()
     order = np.random.default_rng(args.seed).permutation(len(source))
     fit, test = order[: args.fit], order[args.fit :]
-    result = evaluate_regression(discovered[fit], annotated[fit], discovered[test], annotated[test],
-                                 source.normalizer_indices)
-    final = json.loads((args.run_dir / "final_metrics.json").read_text()) if (
-        args.run_dir / "final_metrics.json").is_file() else {}
+    result = evaluate_regression(
+        discovered[fit], annotated[fit], discovered[test], annotated[test], source.normalizer_indices
+    )
+    final = (
+        json.loads((args.run_dir / "final_metrics.json").read_text())
+        if (args.run_dir / "final_metrics.json").is_file()
+        else {}
+    )
     report = {
         "run": str(args.run_dir),
         "data": str(args.data),
@@ -61,8 +65,10 @@ def main() -> None:
     print(f"protocol {PROTOCOL}: fit {result.n_fit} / test {result.n_test} images")
     print(f"  discovered landmarks -> 5 points: {100 * result.mean_error:.2f} % of inter-ocular distance")
     print(f"  mean-shape baseline:              {100 * result.baseline_error:.2f} %")
-    print("  per point: " + ", ".join(f"{n} {100 * e:.2f}" for n, e in zip(source.keypoint_names,
-                                                                          result.per_landmark, strict=True)))
+    print(
+        "  per point: "
+        + ", ".join(f"{n} {100 * e:.2f}" for n, e in zip(source.keypoint_names, result.per_landmark, strict=True))
+    )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n")

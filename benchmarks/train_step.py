@@ -90,22 +90,38 @@ def main() -> None:
     floor = matmul_gflops()
     rows = []
     print(f"torch {torch.__version__}, {threads} threads, fp32 matmul probe: {floor:.0f} GFLOP/s")
-    print(f"{'preset':12} {'model':22} {'params':>7} {'batch':>5} {'s/step':>8} {'img/s':>7} "
-          f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'of floor':>8}")
+    print(
+        f"{'preset':12} {'model':22} {'params':>7} {'batch':>5} {'s/step':>8} {'img/s':>7} "
+        f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'of floor':>8}"
+    )
     for name in args.presets:
         row = bench_preset(name, args.steps)
         row["fraction_of_matmul_floor"] = row["achieved_gflops"] / floor
         rows.append(row)
-        print(f"{name:12} {row['model']:22} {row['parameters_M']:6.2f}M {row['batch']:5d} "
-              f"{row['seconds_per_step']:8.3f} {row['images_per_s']:7.1f} {row['gflop_per_step']:10.1f} "
-              f"{row['achieved_gflops']:8.1f} {row['fraction_of_matmul_floor']:8.0%}", flush=True)
+        print(
+            f"{name:12} {row['model']:22} {row['parameters_M']:6.2f}M {row['batch']:5d} "
+            f"{row['seconds_per_step']:8.3f} {row['images_per_s']:7.1f} {row['gflop_per_step']:10.1f} "
+            f"{row['achieved_gflops']:8.1f} {row['fraction_of_matmul_floor']:8.0%}",
+            flush=True,
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({
-        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
-                    "torch_threads": threads, "torch": torch.__version__},
-        "matmul_fp32_gflops": floor,
-        "presets": rows,
-    }, indent=2) + "\n")
+    args.out.write_text(
+        json.dumps(
+            {
+                "machine": {
+                    "platform": platform.platform(),
+                    "processor": platform.processor(),
+                    "cpus": os.cpu_count(),
+                    "torch_threads": threads,
+                    "torch": torch.__version__,
+                },
+                "matmul_fp32_gflops": floor,
+                "presets": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"wrote {args.out}")
 
 

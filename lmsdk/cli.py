@@ -158,6 +158,34 @@ def train(
     typer.echo(f"model written to {out / 'model'}")
 
 
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run directory (it has model/).")],
+    out: Annotated[Path, typer.Option("--out", help="Artifact directory to write (ONNX files + manifest.json).")],
+    trt: Annotated[
+        bool,
+        typer.Option(
+            "--trt", help="Also build TensorRT engines (needs an NVIDIA GPU and lmsdk[trt]); parity-checked too."
+        ),
+    ] = False,
+    fp16: Annotated[
+        bool,
+        typer.Option("--fp16", help="Also write fp16 graphs (fp32 inputs and outputs) and, with --trt, fp16 engines."),
+    ] = False,
+) -> None:
+    """Export a trained model to ONNX (and TensorRT) with a parity gate: fails if any graph disagrees."""
+    from lmsdk.export import export_run
+
+    result = export_run(run_dir, out, fp16=fp16, trt=trt)
+    for key, entry in result.manifest.files.items():
+        size = (out / entry.file).stat().st_size / 1e6
+        typer.echo(f"  {entry.file:22s} {size:7.2f} MB  {key}")
+    for report in result.reports:
+        typer.echo(f"  parity {report.describe()}")
+    typer.echo(f"  end to end: {result.manifest.parity['end_to_end_px']['max_abs']:.4f} px")
+    typer.echo(f"exported to {out} in {result.seconds:.1f} s")
+
+
 def main() -> None:
     """Entry point: run the app, turning user errors into one line on stderr and exit status 2."""
     try:

@@ -24,15 +24,23 @@ def _blocked_torch_env(tmp_path: Path) -> dict[str, str]:
 @pytest.mark.parametrize("module", TORCH_FREE)
 def test_module_imports_without_torch(tmp_path, module):
     code = f"import {module}, sys; assert 'torch' not in sys.modules"
-    proc = subprocess.run([sys.executable, "-c", code], env=_blocked_torch_env(tmp_path), capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=_blocked_torch_env(tmp_path), capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
 
 
 def test_cli_help_does_not_import_torch(tmp_path):
-    code = "import sys; sys.argv = ['lmsdk', '--help']\nfrom lmsdk.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\nassert 'torch' not in sys.modules"
-    proc = subprocess.run([sys.executable, "-c", code], env=_blocked_torch_env(tmp_path), capture_output=True,
-                          text=True, timeout=120)
+    code = (
+        "import sys\n"
+        "sys.argv = ['lmsdk', '--help']\n"
+        "from lmsdk.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=_blocked_torch_env(tmp_path), capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert "train" in proc.stdout
 

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from lmsdk.data.base import ImageSource
 from lmsdk.data.sources import open_source
 from lmsdk.errors import CheckpointError, ConfigError
+from lmsdk.eval.predict import predict_landmarks
 from lmsdk.fileio import atomic_write_json, read_json
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.checkpoint import save_model
@@ -43,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.json"
 MODEL_DIR = "model"
+STATS_FILE = "landmark_stats.json"  # read by lmsdk.export
 AUGMENT_STREAM, BN_STREAM = 0, 1
 # Settings that may change when a run is resumed; everything else must match config.json.
 RESUMABLE_CHANGES = ("max_minutes", "device", "progress", "threads")
@@ -310,6 +313,7 @@ def _finish(run: _Run, monitor: Monitor, sample_crops: torch.Tensor, timer: _Ste
         if info.enabled:
             logger.info("%d processes in sync: parameters %s", info.world_size, digest[:12])
         save_model(run.core, run.run_dir / MODEL_DIR)
+        atomic_write_json(run.run_dir / MODEL_DIR / STATS_FILE, _landmark_statistics(run))
         if run.probe.active:
             final.update(run.probe(run.core))
         _write_sample(run, monitor, sample_crops)
@@ -323,6 +327,13 @@ def _finish(run: _Run, monitor: Monitor, sample_crops: torch.Tensor, timer: _Ste
             run.run_dir / MODEL_DIR,
         )
     return final
+
+
+def _landmark_statistics(run: _Run, images: int = 500) -> dict[str, Any]:
+    """Where the landmarks sit within the crop on the training data: the tracker frames new crops with it."""
+    idx = np.linspace(0, len(run.source) - 1, min(images, len(run.source))).round().astype(int)
+    points = predict_landmarks(run.core, run.source, indices=idx)
+    return {"mean": points.mean(0).tolist(), "std": points.std(0).tolist(), "images": len(idx)}
 
 
 def _status(metrics: dict[str, Any]) -> str:

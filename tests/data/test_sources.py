@@ -33,7 +33,7 @@ def test_crop_resize_maps_keypoints_consistently():
     cv2.circle(image, (50, 20), 2, (255, 255, 255), -1)  # a dot at OpenCV pixel (50, 20)
     box = Box(30.0, 5.0, 40.0, 40.0)
     crop = crop_resize(image, box, 80)
-    (x, y), = keypoints_to_crop(np.array([[50.0, 20.0]]), box)
+    ((x, y),) = keypoints_to_crop(np.array([[50.0, 20.0]]), box)
     ys, xs = np.nonzero(crop[..., 0] > 128)
     assert abs(xs.mean() - (x * 80 - 0.5)) < 0.6 and abs(ys.mean() - (y * 80 - 0.5)) < 0.6
 
@@ -46,7 +46,7 @@ def test_image_folder_reads_recursively_and_names_bad_files(tmp_path):
     assert len(folder) == 3 and folder.image(2).shape == (16, 16, 3)
     (tmp_path / "a" / "broken.jpg").write_bytes(b"not an image")
     folder = ImageFolder(tmp_path, 16)
-    with pytest.raises(DataError, match="broken.jpg"):
+    with pytest.raises(DataError, match=r"broken\.jpg"):
         folder.images(range(len(folder)))
     with pytest.raises(DataError, match="no images"):
         ImageFolder(tmp_path / "a" / "missing", 16) if False else ImageFolder(_empty(tmp_path), 16)
@@ -78,11 +78,13 @@ def test_mtfl_list_parses_points_and_frames_them(tmp_path):
 
 
 def test_mtfl_list_errors_name_file_and_line(tmp_path):
-    path = _mtfl_fixture(tmp_path, ["lfw_5590/a.jpg 30 50 40 32 48 35 35 45 55 55", "lfw_5590/a.jpg 1 2 x 4 5 6 7 8 9 10"])
+    path = _mtfl_fixture(
+        tmp_path, ["lfw_5590/a.jpg 30 50 40 32 48 35 35 45 55 55", "lfw_5590/a.jpg 1 2 x 4 5 6 7 8 9 10"]
+    )
     with pytest.raises(DataError, match=r"train.txt:3"):
         MtflList(path, 64)
     path = _mtfl_fixture(tmp_path, ["lfw_5590/missing.jpg 30 50 40 32 48 35 35 45 55 55"])
-    with pytest.raises(DataError, match="missing.jpg"):
+    with pytest.raises(DataError, match=r"missing\.jpg"):
         MtflList(path, 64)
 
 

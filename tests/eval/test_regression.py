@@ -20,8 +20,9 @@ def test_no_bias_term_is_fitted():
     annotated = rng.uniform(0.3, 0.7, (100, 2, 2))
     discovered = annotated.copy()
     w = fit_regressor(discovered, annotated + 0.1)
-    assert np.allclose(w, np.linalg.lstsq((discovered - 0.5).reshape(100, 4), (annotated + 0.1 - 0.5).reshape(100, 4),
-                                          rcond=None)[0])
+    assert np.allclose(
+        w, np.linalg.lstsq((discovered - 0.5).reshape(100, 4), (annotated + 0.1 - 0.5).reshape(100, 4), rcond=None)[0]
+    )
     assert np.abs(apply_regressor(w, discovered) - (annotated + 0.1)).mean() > 1e-3
 
 

@@ -66,11 +66,11 @@ def test_loading_refuses_broken_files(tmp_path, tiny_model):
     save_model(tiny_model, tmp_path / "m")
     weights = tmp_path / "m" / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:100])
-    with pytest.raises(CheckpointError, match="model.safetensors"):
+    with pytest.raises(CheckpointError, match=r"model\.safetensors"):
         load_model(tmp_path / "m")
     save_model(tiny_model, tmp_path / "n")
     (tmp_path / "n" / "model_config.json").write_text("{not json")
-    with pytest.raises(CheckpointError, match="model_config.json"):
+    with pytest.raises(CheckpointError, match=r"model_config\.json"):
         load_model(tmp_path / "n")
     with pytest.raises(CheckpointError, match="not found"):
         load_model(tmp_path / "missing")

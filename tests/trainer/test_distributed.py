@@ -14,8 +14,26 @@ from lmsdk.trainer.distributed import DistInfo, check_in_sync
 
 def test_torchrun_two_processes_stay_in_sync(tmp_path):
     run = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "lmsdk",
-           "train", "--preset", "tiny", "--steps", "6", "--batch-size", "8", "--out", str(run), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "-m",
+        "lmsdk",
+        "train",
+        "--preset",
+        "tiny",
+        "--steps",
+        "6",
+        "--batch-size",
+        "8",
+        "--out",
+        str(run),
+        "--quiet",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]

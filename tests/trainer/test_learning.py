@@ -16,18 +16,18 @@ MAX_RATIO = 0.65
 
 
 def test_short_run_beats_the_mean_shape_baseline(tmp_path, tiny_config):
-    config = tiny_config.replace(steps=STEPS, sample_every=0, checkpoint_every=0, eval_every=0, eval_images=0,
-                                 bn_batches=10)
+    config = tiny_config.replace(
+        steps=STEPS, sample_every=0, checkpoint_every=0, eval_every=0, eval_images=0, bn_batches=10
+    )
     train(config, tmp_path / "run")
     model = load_model(tmp_path / "run" / "model")
     held_out = SyntheticFaces(config.model.crop_size, 600, seed=12345)  # never seen in training
     discovered = predict_landmarks(model, held_out)
     annotated = held_out.all_keypoints()
     result = evaluate_regression(discovered[:400], annotated[:400], discovered[400:], annotated[400:], (0, 1))
-    print(f"error {result.mean_error:.4f} baseline {result.baseline_error:.4f} "
-          f"ratio {result.mean_error / result.baseline_error:.3f}")
-    assert result.baseline_error > 0.15
-    assert result.mean_error < MAX_RATIO * result.baseline_error
+    figures = f"error {result.mean_error:.4f}, baseline {result.baseline_error:.4f}"
+    assert result.baseline_error > 0.15, figures
+    assert result.mean_error < MAX_RATIO * result.baseline_error, figures
     # The landmarks are spread over the face, not collapsed on one spot.
     spread = np.linalg.norm(discovered - discovered.mean(axis=1, keepdims=True), axis=-1).mean()
     assert spread > 0.08

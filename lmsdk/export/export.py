@@ -1,0 +1,195 @@
+"""``export_run``: a trained run directory -> an artifact directory the runtime can load."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime
+import torch
+
+from lmsdk import __version__
+from lmsdk.data.synthetic import SyntheticFaces
+from lmsdk.errors import CheckpointError
+from lmsdk.export.onnx_export import EXPORTER, OPSET, export_component, to_fp16
+from lmsdk.export.parity import ParityError, ParityReport, check_parity
+from lmsdk.export.wrappers import io_names
+from lmsdk.fileio import atomic_write_bytes, read_json
+from lmsdk.model.autoencoder import LandmarkAutoencoder
+from lmsdk.model.checkpoint import WEIGHTS_FILE, load_model
+from lmsdk.ops.images import images_to_tensor
+from lmsdk.runtime.errors import BackendUnavailableError
+from lmsdk.runtime.geometry import Box, crop_resize, crop_to_image
+from lmsdk.spec import (
+    COMPONENTS,
+    COORDINATES,
+    MANIFEST_FILE,
+    SCHEMA_VERSION,
+    Framing,
+    InputSpec,
+    Manifest,
+    ModelFile,
+    TensorSpec,
+    sha256_file,
+)
+
+logger = logging.getLogger(__name__)
+
+MODEL_DIR = "model"
+STATS_FILE = "landmark_stats.json"
+END_TO_END_TOLERANCE_PX = 0.05
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    directory: Path
+    manifest: Manifest
+    reports: list[ParityReport]
+    seconds: float
+
+
+def _tensor_specs(model: LandmarkAutoencoder, component: str) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]:
+    cfg = model.config
+    s, k, c = cfg.crop_size, cfg.num_landmarks, cfg.descriptor_dim
+    shapes = {"image": ("N", 3, s, s), "landmarks": ("N", k, 2), "confidence": ("N", k), "descriptors": ("N", k + 1, c)}
+    ins, outs = io_names(model, component)
+    return tuple(TensorSpec(n, shapes[n]) for n in ins), tuple(TensorSpec(n, shapes[n]) for n in outs)
+
+
+def _entry(path: Path, model: LandmarkAutoencoder, component: str, precision: str) -> ModelFile:
+    inputs, outputs = _tensor_specs(model, component)
+    return ModelFile(path.name, sha256_file(path), precision, inputs, outputs)
+
+
+def _framing(run_model_dir: Path) -> Framing | None:
+    path = run_model_dir / STATS_FILE
+    if not path.is_file():
+        logger.warning(
+            "%s not found: the artifact has no training framing (the tracker will frame by the "
+            "landmarks' bounding box)",
+            path,
+        )
+        return None
+    data = read_json(path, "landmark statistics")
+    return Framing(tuple(map(tuple, data["mean"])), tuple(map(tuple, data["std"])), int(data["images"]))
+
+
+def export_run(
+    run_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], *, fp16: bool = False, trt: bool = False
+) -> ExportResult:
+    """Export the finished model of ``run_dir`` to ``out_dir`` and prove parity.
+
+    Writes ``detector.onnx``, ``encoder.onnx``, ``decoder.onnx`` (with ``--fp16`` also ``*.fp16.onnx``), then
+    ``manifest.json`` only if every graph passes the parity gate (:mod:`lmsdk.export.parity`) and the
+    runtime, run on a picture of another size, lands on the eager model's pixels. With ``trt`` it then
+    builds TensorRT engines (needs an NVIDIA GPU; without one it raises after the ONNX files are written).
+
+    Raises:
+        ParityError: a graph disagrees with the model beyond tolerance (no manifest is written).
+    """
+    start = time.perf_counter()
+    run_dir, out_dir = Path(run_dir), Path(out_dir)
+    model_dir = run_dir / MODEL_DIR
+    if not (model_dir / WEIGHTS_FILE).is_file():
+        raise CheckpointError(f"{model_dir}: no finished model (train to the end, or resume, first)")
+    model = load_model(model_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / MANIFEST_FILE).unlink(missing_ok=True)  # a half-updated directory must not look valid
+    files: dict[str, ModelFile] = {}
+    reports: list[ParityReport] = []
+    for component in COMPONENTS:
+        path = export_component(model, component, out_dir / f"{component}.onnx")
+        reports.append(check_parity(model, component, path, "fp32"))
+        files[component] = _entry(path, model, component, "fp32")
+        if fp16:
+            half = to_fp16(path, out_dir / f"{component}.fp16.onnx")
+            reports.append(check_parity(model, component, half, "fp16"))
+            files[f"{component}.fp16"] = _entry(half, model, component, "fp16")
+        logger.info("exported %s", ", ".join(r.describe() for r in reports if r.component == component))
+    failed = [r for r in reports if not r.ok]
+    if failed:
+        raise ParityError("parity gate failed: " + "; ".join(r.describe() for r in failed))
+
+    parity = {f"{r.component}.{r.precision}": {"max_abs": r.max_abs, "tolerance": r.tolerance} for r in reports}
+    manifest = Manifest(
+        schema_version=SCHEMA_VERSION,
+        lmsdk_version=__version__,
+        created_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        num_landmarks=model.config.num_landmarks,
+        descriptor_dim=model.config.descriptor_dim if model.config.has_descriptors else 0,
+        input=InputSpec(crop_size=model.config.crop_size, padded_size=model.config.padded_size),
+        coordinates=COORDINATES,
+        framing=_framing(model_dir),
+        files=files,
+        parity=parity,
+        versions={
+            "torch": torch.__version__,
+            "onnx": onnx.__version__,
+            "onnxruntime": onnxruntime.__version__,
+            "opset": str(OPSET),
+            "exporter": EXPORTER,
+        },
+        source={"run_dir": str(run_dir.resolve()), "weights_sha256": sha256_file(model_dir / WEIGHTS_FILE)},
+    )
+    atomic_write_bytes(out_dir / MANIFEST_FILE, manifest.to_json().encode())
+    error_px = _end_to_end_error(model, out_dir)
+    if error_px > END_TO_END_TOLERANCE_PX:
+        (out_dir / MANIFEST_FILE).unlink()
+        raise ParityError(
+            f"runtime landmarks differ from the model's by {error_px:.3f} px on a 97 x 131 picture "
+            f"(tolerance {END_TO_END_TOLERANCE_PX} px)"
+        )
+    manifest.parity["end_to_end_px"] = {"max_abs": error_px, "tolerance": END_TO_END_TOLERANCE_PX}
+    atomic_write_bytes(out_dir / MANIFEST_FILE, manifest.to_json().encode())
+    if trt:
+        try:
+            manifest = _add_engines(model, out_dir, manifest, fp16)
+        except BackendUnavailableError as exc:
+            raise BackendUnavailableError(
+                f"{exc}; the ONNX files and manifest are written to {out_dir} and work "
+                "without TensorRT; build engines with --trt on the GPU machine"
+            ) from None
+    return ExportResult(out_dir, manifest, reports, time.perf_counter() - start)
+
+
+def _end_to_end_error(model: LandmarkAutoencoder, out_dir: Path) -> float:
+    """Max pixel distance between the runtime Detector and the eager model on real-looking, oddly sized pictures."""
+    from lmsdk.runtime.detector import Detector
+
+    faces = SyntheticFaces(160, 3, seed=int.from_bytes(os.urandom(4), "little") % (2**31))
+    pictures = [np.ascontiguousarray(cv_image[:131, 20:117, ::-1]) for cv_image in faces.images(range(3))]
+    detector = Detector(out_dir)
+    worst = 0.0
+    for picture in pictures:
+        box = Box.centered_square(picture.shape[1], picture.shape[0])
+        crop = crop_resize(picture[:, :, ::-1], box, model.config.crop_size)  # training-side RGB crop
+        with torch.no_grad():
+            points = model.encode(images_to_tensor(crop[None])).points[0].numpy()
+        expected = crop_to_image(points, box)
+        worst = max(worst, float(np.abs(detector(picture).points - expected).max()))
+    detector.close()
+    return worst
+
+
+def _add_engines(model: LandmarkAutoencoder, out_dir: Path, manifest: Manifest, fp16: bool) -> Manifest:
+    from lmsdk.export.tensorrt import build_engine
+    from lmsdk.runtime.trt import TrtBackend
+
+    precision = "fp16" if fp16 else "fp32"
+    for component in COMPONENTS:
+        engine = out_dir / f"{component}.engine"
+        half = out_dir / f"{component}.fp16.onnx"
+        build_engine(out_dir / f"{component}.onnx", engine, fp16=fp16, fp16_onnx=half if half.exists() else None)
+        report = check_parity(model, component, engine, precision, backend=TrtBackend(engine))
+        if not report.ok:
+            raise ParityError(f"TensorRT engine failed the parity gate: {report.describe()}")
+        manifest.files[f"{component}.trt"] = _entry(engine, model, component, precision)
+        manifest.parity[f"{component}.trt.{precision}"] = {"max_abs": report.max_abs, "tolerance": report.tolerance}
+    atomic_write_bytes(out_dir / MANIFEST_FILE, manifest.to_json().encode())
+    return manifest

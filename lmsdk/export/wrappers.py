@@ -1,0 +1,83 @@
+"""Export-only modules: the graphs that go into ONNX, built around a trained autoencoder.
+
+They are not used for training and the model carries no export flags (the SAM ``SamOnnxModel`` pattern).
+Each takes the **crop** in ``[0, 1]`` RGB and pads it inside the graph, so a runtime only crops, resizes
+and scales, and the decoder renders its Gaussian heatmaps inside the graph, so editing a shape is
+"move points, run the decoder".
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from lmsdk.model.autoencoder import LandmarkAutoencoder
+
+
+class DetectorGraph(nn.Module):
+    """``image (N, 3, S, S)`` -> ``landmarks (N, K, 2)``, ``confidence (N, K)``.
+
+    Confidence of landmark k: the largest probability its detection map gives any pixel (how sure the
+    detector is that *some* pixel is landmark k); near 1 on a well-framed object, low on clutter.
+    """
+
+    def __init__(self, model: LandmarkAutoencoder) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: Tensor) -> tuple[Tensor, Tensor]:
+        det = self.model.detector(self.model.pad(image))
+        confidence = det.probs[:, :-1].flatten(2).amax(dim=-1)
+        return det.points, confidence
+
+
+class EncoderGraph(nn.Module):
+    """``image (N, 3, S, S)`` -> ``landmarks (N, K, 2)``, ``descriptors (N, K + 1, C)``."""
+
+    def __init__(self, model: LandmarkAutoencoder) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: Tensor) -> tuple[Tensor, Tensor] | Tensor:
+        enc = self.model.encode(image)
+        if enc.descriptors is None:
+            return enc.points
+        return enc.points, enc.descriptors
+
+
+class DecoderGraph(nn.Module):
+    """``landmarks (N, K, 2)``, ``descriptors (N, K + 1, C)`` -> ``image (N, 3, S, S)`` in ``(0, 1)``."""
+
+    def __init__(self, model: LandmarkAutoencoder) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, landmarks: Tensor, descriptors: Tensor | None = None) -> Tensor:
+        return self.model.decode(landmarks, descriptors)
+
+
+def example_inputs(
+    model: LandmarkAutoencoder, component: str, batch: int, generator: torch.Generator | None = None
+) -> tuple[Tensor, ...]:
+    """Random inputs of the right shapes for ``component`` (images in [0, 1], landmarks inside the crop)."""
+    cfg = model.config
+    s, k = cfg.crop_size, cfg.num_landmarks
+    if component in ("detector", "encoder"):
+        return (torch.rand(batch, 3, s, s, generator=generator),)
+    points = 0.2 + 0.6 * torch.rand(batch, k, 2, generator=generator)
+    if not cfg.has_descriptors:
+        return (points,)
+    return points, torch.randn(batch, k + 1, cfg.descriptor_dim, generator=generator)
+
+
+GRAPHS = {"detector": DetectorGraph, "encoder": EncoderGraph, "decoder": DecoderGraph}
+
+
+def io_names(model: LandmarkAutoencoder, component: str) -> tuple[list[str], list[str]]:
+    """Input and output tensor names of a component's graph."""
+    desc = model.config.has_descriptors
+    return {
+        "detector": (["image"], ["landmarks", "confidence"]),
+        "encoder": (["image"], ["landmarks", "descriptors"] if desc else ["landmarks"]),
+        "decoder": (["landmarks", "descriptors"] if desc else ["landmarks"], ["image"]),
+    }[component]

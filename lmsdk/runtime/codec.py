@@ -1,0 +1,92 @@
+"""The two halves of the autoencoder at run time: image -> (landmarks, descriptors) -> image."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from lmsdk.runtime.artifact import Artifact
+from lmsdk.runtime.geometry import Box, crop_to_image
+
+
+@dataclass(frozen=True)
+class Code:
+    """An image's code: where its landmarks are and what their descriptors say."""
+
+    normalized: np.ndarray  # (K, 2) float32 landmarks, normalised (x, y) in the crop
+    descriptors: np.ndarray | None  # (K + 1, C) float32 (last row: background); None without descriptors
+    box: Box  # the crop, in pixel-edge coordinates of the image
+    points: np.ndarray  # (K, 2) float32 landmarks in OpenCV pixels of the image
+
+
+class Encoder:
+    """Landmarks and descriptors of BGR uint8 images (see :class:`~lmsdk.runtime.Detector` for arguments)."""
+
+    def __init__(
+        self,
+        artifact: str | os.PathLike[str] | Artifact,
+        *,
+        backend: str = "auto",
+        device: str = "cpu",
+        precision: str = "fp32",
+        threads: int | None = None,
+    ) -> None:
+        self.artifact = artifact if isinstance(artifact, Artifact) else Artifact(artifact)
+        self.backend = self.artifact.open(
+            "encoder", precision=precision, backend=backend, device=device, threads=threads
+        )
+
+    def __call__(self, image: np.ndarray, box: Box | None = None) -> Code:
+        """Encode one BGR uint8 image inside ``box`` (default: its largest centred square)."""
+        box = box if box is not None else Box.centered_square(image.shape[1], image.shape[0])
+        out = self.backend.run({"image": self.artifact.preprocess(image, box)[None]})
+        lm = out["landmarks"][0].astype(np.float32)
+        desc = out["descriptors"][0].astype(np.float32) if "descriptors" in out else None
+        return Code(lm, desc, box, crop_to_image(lm, box).astype(np.float32))
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+class Decoder:
+    """Render images from landmarks and descriptors; the Gaussian heatmaps are drawn inside the graph."""
+
+    def __init__(
+        self,
+        artifact: str | os.PathLike[str] | Artifact,
+        *,
+        backend: str = "auto",
+        device: str = "cpu",
+        precision: str = "fp32",
+        threads: int | None = None,
+    ) -> None:
+        self.artifact = artifact if isinstance(artifact, Artifact) else Artifact(artifact)
+        self.backend = self.artifact.open(
+            "decoder", precision=precision, backend=backend, device=device, threads=threads
+        )
+
+    @property
+    def size(self) -> int:
+        """Side S of the decoded crop in pixels."""
+        return self.artifact.manifest.input.crop_size
+
+    def __call__(self, landmarks: np.ndarray, descriptors: np.ndarray | None = None) -> np.ndarray:
+        """Decode ``(K, 2)`` or ``(N, K, 2)`` normalised landmarks (+ ``(…, K + 1, C)`` descriptors).
+
+        Returns:
+            ``(S, S, 3)`` or ``(N, S, S, 3)`` BGR uint8 crops.
+        """
+        single = landmarks.ndim == 2
+        feed = {"landmarks": np.asarray(landmarks, np.float32)[None] if single else landmarks}
+        if "descriptors" in self.backend.input_names:
+            if descriptors is None:
+                raise ValueError("this model decodes from landmarks and descriptors; pass the descriptors")
+            feed["descriptors"] = np.asarray(descriptors, np.float32)[None] if single else descriptors
+        rgb = self.backend.run(feed)["image"]  # (N, 3, S, S) in (0, 1)
+        bgr = np.clip(np.rint(rgb[:, ::-1].transpose(0, 2, 3, 1) * 255.0), 0, 255).astype(np.uint8)
+        return bgr[0] if single else bgr
+
+    def close(self) -> None:
+        self.backend.close()

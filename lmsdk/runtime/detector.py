@@ -1,0 +1,118 @@
+"""Landmark detection on OpenCV images with an exported model (numpy + onnxruntime, no torch)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from lmsdk.runtime.artifact import Artifact
+from lmsdk.runtime.geometry import Box, crop_to_image
+
+
+@dataclass(frozen=True)
+class Landmarks:
+    """The landmarks found in one image."""
+
+    points: np.ndarray  # (K, 2) float32, (x, y) OpenCV pixel coordinates of the image passed in
+    confidence: np.ndarray  # (K,) float32 in [0, 1]: the peak probability of each landmark's detection map
+    box: Box  # the crop the model saw, in pixel-edge coordinates of the image
+    normalized: np.ndarray  # (K, 2) float32, the model's own frame: normalised (x, y) in the crop
+
+    @property
+    def score(self) -> float:
+        """Mean confidence over landmarks."""
+        return float(self.confidence.mean())
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "points": self.points.tolist(),
+            "confidence": self.confidence.tolist(),
+            "box": list(self.box.to_xyxy()),
+            "normalized": self.normalized.tolist(),
+        }
+
+
+ImageInput = np.ndarray | Sequence[np.ndarray]
+
+
+class Detector:
+    """Find the K landmarks of an exported model in BGR uint8 images of any size.
+
+    Args:
+        artifact: an artifact directory written by ``lmsdk export``.
+        backend: ``"auto"``, ``"onnxruntime"`` or ``"tensorrt"``.
+        device: ``"cpu"`` or ``"cuda"``.
+        precision: ``"fp32"`` or ``"fp16"`` (the fp16 graph, for GPUs and TensorRT 11).
+
+    Example:
+        >>> det = Detector("artifacts/faces")  # doctest: +SKIP
+        >>> res = det(cv2.imread("face.jpg"))   # doctest: +SKIP
+        >>> res.points                          # (K, 2) pixels of the image
+    """
+
+    def __init__(
+        self,
+        artifact: str | os.PathLike[str] | Artifact,
+        *,
+        backend: str = "auto",
+        device: str = "cpu",
+        precision: str = "fp32",
+        threads: int | None = None,
+    ) -> None:
+        self.artifact = artifact if isinstance(artifact, Artifact) else Artifact(artifact)
+        self.manifest = self.artifact.manifest
+        self.backend = self.artifact.open(
+            "detector", precision=precision, backend=backend, device=device, threads=threads
+        )
+
+    @property
+    def backend_name(self) -> str:
+        """What actually runs the model, e.g. ``onnxruntime[CPUExecutionProvider]``."""
+        return self.backend.name
+
+    @property
+    def num_landmarks(self) -> int:
+        return self.manifest.num_landmarks
+
+    def __call__(self, images: ImageInput, box: Box | Sequence[Box] | None = None) -> Landmarks | list[Landmarks]:
+        """Detect landmarks in one image (``HxWx3``) or a batch (``NxHxWx3`` array or a list of images).
+
+        Args:
+            images: BGR uint8 image(s), any size.
+            box: the crop to look in, per image; default the largest centred square of each image.
+
+        Returns:
+            :class:`Landmarks` for a single image, a list for a batch.
+        """
+        single = isinstance(images, np.ndarray) and images.ndim == 3
+        batch = [images] if single else list(images)
+        boxes = [box] * len(batch) if box is None or isinstance(box, Box) else list(box)
+        results = self.detect_batch(batch, boxes)
+        return results[0] if single else results
+
+    def detect_batch(self, images: Sequence[np.ndarray], boxes: Sequence[Box | None]) -> list[Landmarks]:
+        """Landmarks of each image inside its box (``None``: the largest centred square)."""
+        boxes = [
+            b if b is not None else Box.centered_square(im.shape[1], im.shape[0])
+            for im, b in zip(images, boxes, strict=True)
+        ]
+        if not boxes:
+            return []
+        batch = np.stack([self.artifact.preprocess(im, b) for im, b in zip(images, boxes, strict=True)])
+        out = self.backend.run({"image": batch})
+        return [
+            Landmarks(crop_to_image(p, b).astype(np.float32), c.astype(np.float32), b, p.astype(np.float32))
+            for p, c, b in zip(out["landmarks"], out["confidence"], boxes, strict=True)
+        ]
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> Detector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,175 @@
+"""The artifact contract between ``lmsdk export`` (writer) and ``lmsdk.runtime`` (reader). Stdlib only.
+
+An artifact directory holds ``detector.onnx``, ``encoder.onnx``, ``decoder.onnx`` (and their fp16 twins,
+and TensorRT engines with a sidecar JSON each when built) plus ``manifest.json``, described here. The
+runtime reads everything it needs from the manifest and never guesses: an unknown schema, a missing file
+or a file whose hash differs is refused.
+
+Tensors (all float32 at the boundary; N is the only dynamic dimension):
+    detector  image (N, 3, S, S) -> landmarks (N, K, 2), confidence (N, K)
+    encoder   image (N, 3, S, S) -> landmarks (N, K, 2), descriptors (N, K + 1, C)   [C = 0: no descriptors]
+    decoder   landmarks (N, K, 2), descriptors (N, K + 1, C) -> image (N, 3, S, S)
+Images are RGB in [0, 1], NCHW, the square crop of side S; the graphs pad it themselves. Landmarks are
+normalised (x, y) in the crop: the centre of pixel column i is x = (i + 0.5) / S.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lmsdk.errors import LmsdkError
+
+SCHEMA_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+COMPONENTS = ("detector", "encoder", "decoder")
+COORDINATES = "xy; normalised [0, 1] over the S x S crop; pixel column i has its centre at (i + 0.5) / S"
+
+
+class ArtifactError(LmsdkError):
+    """An artifact directory, manifest or model file is missing, corrupt, or of an unknown version."""
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    name: str
+    shape: tuple[int | str, ...]  # "N" marks the dynamic batch dimension
+    dtype: str = "float32"
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One exported graph (or engine) of a component."""
+
+    file: str
+    sha256: str
+    precision: str  # "fp32" or "fp16" (fp16 graphs keep fp32 inputs and outputs)
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """How a runtime turns a picture into the graph's input: the exact twin of training."""
+
+    crop_size: int  # S
+    padded_size: int  # the graphs mean-edge pad the crop to this size inside
+    color_order: str = "RGB"
+    scale: float = 1.0 / 255.0  # uint8 * scale -> [0, 1]; no mean / std normalisation
+    layout: str = "NCHW"
+    resize: str = "bilinear, area-averaged first when shrinking by 2x or more (lmsdk.data.transforms)"
+
+
+@dataclass(frozen=True)
+class Framing:
+    """Where the landmarks sit within the crop on the training data (normalised crop coordinates).
+
+    The tracker uses it to choose the next crop from the landmarks it just found, so that the object keeps
+    the framing the model was trained on.
+    """
+
+    mean: tuple[tuple[float, float], ...]  # (K, 2) mean position of each landmark
+    std: tuple[tuple[float, float], ...]  # (K, 2) spread of each landmark
+    images: int  # how many training crops the statistics come from
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Everything a runtime needs to run an artifact; ``manifest.json``."""
+
+    schema_version: int
+    lmsdk_version: str
+    created_utc: str
+    num_landmarks: int
+    descriptor_dim: int
+    input: InputSpec
+    coordinates: str
+    framing: Framing | None
+    files: dict[str, ModelFile]  # "detector", "encoder", "decoder", "detector.fp16", ..., "detector.trt"
+    parity: dict[str, Any]  # measured at export: max errors and tolerances per component and precision
+    versions: dict[str, str]  # torch, onnx, onnxruntime, opset, exporter
+    source: dict[str, Any] = field(default_factory=dict)  # run directory, weights hash, training preset
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = MANIFEST_FILE) -> Manifest:
+        if not isinstance(data, dict):
+            raise ArtifactError(f"{where}: not a manifest object")
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ArtifactError(
+                f"{where}: unknown manifest schema version {version!r} (this lmsdk reads "
+                f"{SCHEMA_VERSION}); re-export the model with this lmsdk"
+            )
+        try:
+            files = {k: _model_file(v) for k, v in data["files"].items()}
+            framing = data.get("framing")
+            return cls(
+                schema_version=version,
+                lmsdk_version=str(data["lmsdk_version"]),
+                created_utc=str(data["created_utc"]),
+                num_landmarks=int(data["num_landmarks"]),
+                descriptor_dim=int(data["descriptor_dim"]),
+                input=InputSpec(**data["input"]),
+                coordinates=str(data["coordinates"]),
+                framing=Framing(
+                    tuple(map(tuple, framing["mean"])), tuple(map(tuple, framing["std"])), int(framing["images"])
+                )
+                if framing
+                else None,
+                files=files,
+                parity=dict(data["parity"]),
+                versions=dict(data["versions"]),
+                source=dict(data.get("source", {})),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ArtifactError(f"{where}: malformed manifest ({type(exc).__name__}: {exc})") from None
+
+
+def _model_file(data: dict[str, Any]) -> ModelFile:
+    def tensors(items: list[dict[str, Any]]) -> tuple[TensorSpec, ...]:
+        return tuple(TensorSpec(t["name"], tuple(t["shape"]), t.get("dtype", "float32")) for t in items)
+
+    return ModelFile(data["file"], data["sha256"], data["precision"], tensors(data["inputs"]), tensors(data["outputs"]))
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_manifest(artifact_dir: str | os.PathLike[str]) -> Manifest:
+    """Read and validate ``manifest.json`` of an artifact directory (files are checked by :func:`verify_file`)."""
+    path = Path(artifact_dir) / MANIFEST_FILE
+    if not Path(artifact_dir).is_dir():
+        raise ArtifactError(f"{artifact_dir}: not an artifact directory (run lmsdk export first)")
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: manifest not found (is this an lmsdk export?)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{path}: not valid JSON ({exc})") from None
+    return Manifest.from_dict(data, str(path))
+
+
+def verify_file(artifact_dir: str | os.PathLike[str], entry: ModelFile) -> Path:
+    """The path of a model file, after checking that it exists and matches the manifest's hash."""
+    path = Path(artifact_dir) / entry.file
+    if not path.is_file():
+        raise ArtifactError(f"{path}: listed in {MANIFEST_FILE} but missing")
+    digest = sha256_file(path)
+    if digest != entry.sha256:
+        raise ArtifactError(
+            f"{path}: sha256 {digest[:12]}... does not match {MANIFEST_FILE} "
+            f"({entry.sha256[:12]}...); the file is truncated or was replaced"
+        )
+    return path
