@@ -92,7 +92,7 @@ MODEL_PRESETS: dict[str, ModelConfig] = {
     # A tiny model for tests and smoke runs: about 0.4 s per step of 16 on 2 cores. Below 48 px the
     # synthetic faces' parts are 1-3 px and learning stalls (docs/cpu-preset.md).
     "tiny": ModelConfig(
-        num_landmarks=6,
+        num_landmarks=8,
         crop_size=48,
         padded_size=56,
         detector=PAPER_DETECTOR.scaled(0.25),

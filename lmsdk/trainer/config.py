@@ -78,6 +78,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     precision: Precision = "fp32"
+    channels_last: bool = True  # NHWC convolutions: about 20% faster on CPUs (docs/cpu-preset.md)
     bn_batches: int = 500  # batches for the exact BatchNorm statistics (App. G.3)
     log_every: int = 10
     sample_every: int = 1000

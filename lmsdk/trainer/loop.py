@@ -69,6 +69,8 @@ class _Run:
         self.config, self.run_dir, self.info, self.device = config, run_dir, info, device
         torch.manual_seed(config.seed)  # identical initial weights in every process
         self.core = LandmarkAutoencoder(config.model).to(device)
+        if config.channels_last:
+            self.core = self.core.to(memory_format=torch.channels_last)
         self.model: torch.nn.Module = (
             DistributedDataParallel(self.core, device_ids=[device.index] if device.type == "cuda" else None)
             if info.enabled

@@ -100,7 +100,7 @@ TRAIN_PRESETS["cpu"] = TrainConfig(
     steps=4000,
     max_minutes=60.0,
     bn_batches=50,
-    sample_every=250,
+    sample_every=500,
     checkpoint_every=1000,
     eval_every=500,
     eval_images=600,
@@ -109,7 +109,7 @@ TRAIN_PRESETS["cpu"] = TrainConfig(
 # A tiny model for tests and smoke runs.
 TRAIN_PRESETS["tiny"] = TrainConfig(
     model=MODEL_PRESETS["tiny"],
-    loss=LossConfig(separation_sigma=0.08 * math.sqrt(10 / 6)),
+    loss=LossConfig(separation_sigma=0.08 * math.sqrt(10 / 8)),
     schedule=ScheduleConfig(
         learning_rates=(2e-3, 2e-4),
         lr_milestones=(0.8,),

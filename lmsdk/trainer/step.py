@@ -53,7 +53,10 @@ def augment(
         landmarks=landmarks,
         landmark_probability=p_landmark,
     )
-    return AugmentedBatch(targets, torch.cat([padded, warp_images(padded, warp)]), warp)
+    inputs = torch.cat([padded, warp_images(padded, warp)])
+    if config.channels_last:
+        inputs = inputs.contiguous(memory_format=torch.channels_last)
+    return AugmentedBatch(targets, inputs, warp)
 
 
 def loss_weights(config: TrainConfig, step: int, total: int) -> dict[str, float]:
