@@ -34,3 +34,13 @@ def tiny_run(tmp_path_factory, tiny_config):
     )
     assert not result.interrupted
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def artifact(tmp_path_factory, tiny_run):
+    """The tiny run exported with fp16 graphs."""
+    from lmsdk.export import export_run
+
+    out = tmp_path_factory.mktemp("artifacts") / "tiny"
+    export_run(tiny_run, out, fp16=True)
+    return out
