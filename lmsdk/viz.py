@@ -69,3 +69,35 @@ def write_image(path: str, image_rgb: np.ndarray) -> None:
     from lmsdk.fileio import atomic_write_bytes
 
     atomic_write_bytes(path, data.tobytes())
+
+
+def edit_sheet(
+    original: np.ndarray,
+    reconstruction: np.ndarray,
+    edited: np.ndarray,
+    before: np.ndarray,
+    after: np.ndarray,
+    moved: list[int],
+    scale: int = 4,
+) -> np.ndarray:
+    """Input | reconstruction | edit, enlarged, with landmarks drawn and arrows for the moved ones (BGR in, out).
+
+    ``before`` and ``after`` are ``(K, 2)`` normalised crop coordinates.
+    """
+    s = original.shape[0]
+    size = s * scale
+
+    def up(image: np.ndarray) -> np.ndarray:
+        return cv2.resize(image, (size, size), interpolation=cv2.INTER_CUBIC)
+
+    to_px = np.array([size, size]) * 1.0
+    p0, p1 = before * to_px - 0.5, after * to_px - 0.5
+    tiles = [
+        draw_landmarks(up(original), p0, bgr=True),
+        draw_landmarks(up(reconstruction), p0, bgr=True),
+        draw_landmarks(up(edited), p1, bgr=True),
+    ]
+    for k in moved:
+        a, b = tuple(int(v) for v in p0[k]), tuple(int(v) for v in p1[k])
+        cv2.arrowedLine(tiles[2], a, b, (255, 255, 255), 2, cv2.LINE_AA, tipLength=0.25)
+    return tile(tiles, columns=3)

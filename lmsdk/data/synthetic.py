@@ -113,9 +113,9 @@ def sample_face(rng: np.random.Generator) -> FaceParams:
     )
 
 
-def render_face(params: FaceParams, size: int) -> np.ndarray:
-    """Draw a face as ``(size, size, 3)`` uint8 RGB (4x supersampled, area-averaged)."""
-    res = size * _SUPERSAMPLE
+def render_face(params: FaceParams, size: int, supersample: int = _SUPERSAMPLE) -> np.ndarray:
+    """Draw a face as ``(size, size, 3)`` uint8 RGB (supersampled, area-averaged)."""
+    res = size * supersample
     canvas = _gradient(res, params.background, params.background_angle)
     for x, y, rx, ry, deg, r, g, b in params.distractors:
         cv2.ellipse(canvas, _pt((x, y), res), _axes((rx, ry), res), deg, 0, 360, (r, g, b), -1, cv2.LINE_AA, _SHIFT)

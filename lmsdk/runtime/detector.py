@@ -93,6 +93,10 @@ class Detector:
         results = self.detect_batch(batch, boxes)
         return results[0] if single else results
 
+    def detect_boxes(self, image: np.ndarray, boxes: Sequence[Box]) -> list[Landmarks]:
+        """Landmarks inside each of several boxes of one image (one batched model call)."""
+        return self.detect_batch([image] * len(boxes), boxes)
+
     def detect_batch(self, images: Sequence[np.ndarray], boxes: Sequence[Box | None]) -> list[Landmarks]:
         """Landmarks of each image inside its box (``None``: the largest centred square)."""
         boxes = [

@@ -47,6 +47,7 @@ CONFIG_FILE = "config.json"
 MODEL_DIR = "model"
 STATS_FILE = "landmark_stats.json"  # read by lmsdk.export
 AUGMENT_STREAM, BN_STREAM = 0, 1
+REPLAN_EVERY = 50  # steps between re-estimates of how many steps fit in the time budget
 # Settings that may change when a run is resumed; everything else must match config.json.
 RESUMABLE_CHANGES = ("max_minutes", "device", "progress", "threads")
 
@@ -168,8 +169,9 @@ def _train(run: _Run, resume: bool, hooks: tuple[Hook, ...]) -> RunResult:
                 break
             metrics = _one_step(run, timer)
             step = run.state.step
-            if config.max_minutes and run.state.planned_steps is None and step == CALIBRATION_STEPS:
-                _plan(run, timer, monitor)
+            timed_enough = len(timer.step_times) >= CALIBRATION_STEPS
+            if config.max_minutes and timed_enough and (run.state.planned_steps is None or step % REPLAN_EVERY == 0):
+                _plan(run, timer)
             if step % config.log_every == 0 or step == run.total:
                 monitor.log(step, metrics)
             monitor.update(step, run.total, _status(metrics))
@@ -237,24 +239,30 @@ def _one_step(run: _Run, timer: _StepTimer) -> dict[str, Any]:
     return metrics
 
 
-def _plan(run: _Run, timer: _StepTimer, monitor: Monitor) -> None:
+def _plan(run: _Run, timer: _StepTimer) -> None:
+    """Size the run to the time budget from the measured step time.
+
+    The first plan follows the calibration steps; later ones (every ``REPLAN_EVERY`` steps) may only shrink
+    it, never grow it, so a milestone once passed stays passed and the schedule keeps its shape.
+    """
     cfg = run.config
-    timed = sorted(timer.step_times[2:CALIBRATION_STEPS])
-    seconds = timed[len(timed) // 2]
-    budget = Budget(
-        cfg.max_minutes or 0.0,
-        seconds,
-        cfg.bn_batches,
-        events_per_step(cfg.sample_every, cfg.checkpoint_every, cfg.eval_every),
+    recent = sorted(timer.step_times[2:][-REPLAN_EVERY:])
+    seconds = recent[len(recent) // 2]
+    rate = events_per_step(cfg.sample_every, cfg.checkpoint_every, cfg.eval_every)
+    planned = Budget(cfg.max_minutes or 0.0, seconds, cfg.bn_batches, rate).plan(
+        timer.elapsed(), run.state.step, cfg.steps
     )
-    run.state.planned_steps = budget.plan(timer.elapsed(), run.state.step, cfg.steps)
-    logger.info(
-        "%.2f s per step: %d steps fit in %.1f min (cap %d)",
-        seconds,
-        run.state.planned_steps,
-        cfg.max_minutes,
-        cfg.steps,
-    )
+    first = run.state.planned_steps is None
+    if first or planned < run.state.planned_steps:
+        run.state.planned_steps = planned
+        logger.info(
+            "%.2f s per step: %d steps fit in %.1f min (cap %d)%s",
+            seconds,
+            planned,
+            cfg.max_minutes,
+            cfg.steps,
+            "" if first else " (re-planned)",
+        )
 
 
 def _over_budget(run: _Run, timer: _StepTimer) -> bool:

@@ -1,0 +1,83 @@
+"""Synthetic videos of a moving cartoon face with known keypoints: for tracking tests, demos and benchmarks."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from lmsdk.data.synthetic import FaceParams, render_face, sample_face, with_pose
+from lmsdk.runtime.geometry import normalized_to_pixels
+
+MOTIONS = ("still", "drift", "exit")
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """A clip: ``frames`` frames of ``width x height`` at ``fps``; the face's path is ``motion``.
+
+    ``still``: the face does not move. ``drift``: it wanders smoothly over the frame (and turns a little).
+    ``exit``: it leaves the frame to the left, stays out for a while and comes back.
+    """
+
+    width: int = 320
+    height: int = 240
+    frames: int = 90
+    fps: float = 30.0
+    motion: str = "drift"
+    face_size: float = 0.55  # face height / frame height
+    seed: int = 0
+
+
+def _pose(spec: ClipSpec, t: float) -> tuple[float, float, float]:
+    """Face centre (frame-normalised x, y) and angle (deg) at time fraction ``t`` in [0, 1]."""
+    if spec.motion == "still":
+        return 0.5, 0.5, 0.0
+    if spec.motion == "drift":
+        return (
+            0.5 + 0.22 * math.sin(2 * math.pi * t),
+            0.5 + 0.12 * math.sin(4 * math.pi * t),
+            8.0 * math.sin(2 * math.pi * t),
+        )
+    if spec.motion == "exit":  # out at t in [0.3, 0.55], back after
+        x = 0.5 - 1.3 * min(t / 0.3, 1.0) if t < 0.55 else -0.8 + 1.3 * min((t - 0.55) / 0.3, 1.0)
+        return x, 0.5, 0.0
+    raise ValueError(f"unknown motion {spec.motion!r}; one of {', '.join(MOTIONS)}")
+
+
+def clip_frames(spec: ClipSpec) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(frame, keypoints)``: BGR uint8 ``(H, W, 3)`` and the five keypoints in OpenCV pixels (NaN when
+    the face is out of the frame)."""
+    if spec.motion not in MOTIONS:
+        raise ValueError(f"unknown motion {spec.motion!r}; one of {', '.join(MOTIONS)}")
+    side = max(spec.width, spec.height)
+    face: FaceParams = sample_face(np.random.default_rng([spec.seed, 77]))
+    ox, oy = (side - spec.width) / 2, (side - spec.height) / 2
+    half_height = spec.face_size * spec.height / side / 2 / 1.0
+    for i in range(spec.frames):
+        cx, cy, angle = _pose(spec, i / max(spec.frames - 1, 1))
+        center = ((ox + cx * spec.width) / side, (oy + cy * spec.height) / side)
+        params = with_pose(face, center, angle_deg=face.angle_deg * 0.3 + angle, half_height=half_height)
+        canvas = render_face(params, side, supersample=2)
+        frame = np.ascontiguousarray(canvas[int(oy) : int(oy) + spec.height, int(ox) : int(ox) + spec.width, ::-1])
+        points = normalized_to_pixels(params.keypoints(), side, side) - np.array([int(ox), int(oy)])
+        inside = (points[:, 0] >= 0) & (points[:, 0] < spec.width) & (points[:, 1] >= 0) & (points[:, 1] < spec.height)
+        yield frame, np.where(inside.all(), points, np.nan).astype(np.float32)
+
+
+def write_clip(path: str, spec: ClipSpec) -> np.ndarray:
+    """Write the clip as a video file (MJPG ``.avi`` is near lossless; ``.mp4`` is mp4v); returns the keypoints
+    ``(frames, 5, 2)``."""
+    from lmsdk.runtime.video import VideoSink
+
+    sink = VideoSink(path, spec.fps)
+    points = []
+    try:
+        for frame, kp in clip_frames(spec):
+            sink.write(frame)
+            points.append(kp)
+    finally:
+        sink.close()
+    return np.stack(points)
