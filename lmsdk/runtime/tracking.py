@@ -96,6 +96,11 @@ class Tracker:
         self._last_time: float | None = None
         self._clock_start = time.monotonic()
 
+    def set_smoothing(self, enabled: bool) -> None:
+        """Switch smoothing on or off from the next frame on (the filter restarts)."""
+        self.config = with_smoothing(self.config, enabled)
+        self._filter = OneEuroFilter(self.config.smoothing)
+
     def update(self, frame: np.ndarray, timestamp: float | None = None) -> TrackResult:
         """Track one BGR uint8 frame.
 
