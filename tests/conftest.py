@@ -44,3 +44,26 @@ def artifact(tmp_path_factory, tiny_run):
     out = tmp_path_factory.mktemp("artifacts") / "tiny"
     export_run(tiny_run, out, fp16=True)
     return out
+
+
+LEARNED_STEPS = 250
+
+
+@pytest.fixture(scope="session")
+def learned_run(tmp_path_factory, tiny_config):
+    """The tiny preset trained for 250 steps on synthetic faces (about two minutes): it has learned."""
+    from lmsdk.trainer import train
+
+    run_dir = tmp_path_factory.mktemp("runs") / "learned"
+    train(tiny_config.replace(steps=LEARNED_STEPS, sample_every=0, checkpoint_every=0, eval_every=0, eval_images=0,
+                              bn_batches=10), run_dir)
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def learned_artifact(tmp_path_factory, learned_run):
+    from lmsdk.export import export_run
+
+    out = tmp_path_factory.mktemp("artifacts") / "learned"
+    export_run(learned_run, out)
+    return out

@@ -1,4 +1,9 @@
-"""Open a training source by name or path, detecting its format (or taking the one named)."""
+"""Open a data source by name or path, detecting its format (or taking the one named).
+
+A source string is ``synthetic`` or a path, optionally followed by ``#SPLIT`` for datasets with official
+splits (``/data/celeba#mafl-test``, ``/data/aflw#train``, ``/data/cats#test``, ``mnist.idx.gz#3`` for one
+digit).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lmsdk.data.base import CachedSource, ImageSource
+from lmsdk.data.cats import CatHeads
+from lmsdk.data.faces import AflwRecropped, CelebA
 from lmsdk.data.folder import ImageFolder
+from lmsdk.data.labels import LabelledImages
+from lmsdk.data.mnist import MnistDigits
 from lmsdk.data.mtfl import MtflList
 from lmsdk.data.synthetic import SyntheticFaces
+from lmsdk.data.video import VIDEO_SUFFIXES, VideoFrames
 from lmsdk.errors import DataError
 
 
@@ -18,50 +28,120 @@ from lmsdk.errors import DataError
 class DataConfig:
     """Where training images come from and how they are framed."""
 
-    source: str = "synthetic"  # "synthetic" or a path
+    source: str = "synthetic"  # "synthetic" or a path, with an optional "#split"
     format: str | None = None  # None: detect; else one of FORMATS
-    crop_fraction: float = 1.0  # image folders: keep this fraction of the centred square
+    crop_fraction: float = 1.0  # image folders, label CSVs and videos: keep this fraction of the centred square
     synthetic_count: int = 4000  # size of the built-in synthetic set
     seed: int = 0  # synthetic faces are a function of (seed, index)
     cache: bool = True  # decode each image once and keep it in memory
+    video_gap: int = 10  # videos: frames between the two images of a training pair
+    video_flow_step: int = 5  # videos: optical flow is computed over this many frames and accumulated
 
 
-def _is_mtfl_list(path: Path) -> bool:
-    if not path.is_file() or path.suffix.lower() != ".txt":
-        return False
+def split_spec(source: str) -> tuple[str, str | None]:
+    """``"path#split"`` -> ``("path", "split")``."""
+    path, _, split = source.partition("#")
+    return path, split or None
+
+
+def _first_line_fields(path: Path) -> int:
     with path.open() as f:
         for line in f:
             if line.strip() and not line.startswith("#"):
-                return len(line.split()) >= 11
-    return False
+                return len(line.split())
+    return 0
 
 
-_Opener = Callable[[str, int, DataConfig], ImageSource]
+def _is_mtfl_list(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() == ".txt" and _first_line_fields(path) >= 11
+
+
+def _is_labels_csv(path: Path) -> bool:
+    if not (path.is_file() and path.suffix.lower() == ".csv"):
+        return False
+    with path.open() as f:
+        return f.readline().strip().startswith("image,")
+
+
+def _is_idx(path: Path) -> bool:
+    return path.is_file() and "idx3" in path.name
+
+
+def _is_video(path: Path) -> bool:
+    if path.is_file():
+        return path.suffix.lower() in VIDEO_SUFFIXES
+    return path.is_dir() and any(p.suffix.lower() in VIDEO_SUFFIXES for p in path.rglob("*"))
+
+
+def _has(*names: str) -> Callable[[Path], bool]:
+    return lambda p: p.is_dir() and any((p / n).exists() for n in names)
+
+
+_Opener = Callable[[str, str | None, int, DataConfig], ImageSource]
 
 FORMATS: dict[str, tuple[Callable[[Path], bool], _Opener]] = {
-    "synthetic": (lambda p: str(p) == "synthetic", lambda s, size, c: SyntheticFaces(size, c.synthetic_count, c.seed)),
-    "mtfl": (_is_mtfl_list, lambda s, size, c: MtflList(s, size)),
-    "folder": (lambda p: p.is_dir(), lambda s, size, c: ImageFolder(s, size, c.crop_fraction)),
+    "synthetic": (
+        lambda p: str(p) == "synthetic",
+        lambda s, split, size, c: SyntheticFaces(size, c.synthetic_count, c.seed),
+    ),
+    "celeba": (_has("list_eval_partition.txt", "Eval"), lambda s, split, size, c: CelebA(s, size, split or "train")),
+    "aflw": (
+        _has("aflw_data", "aflw_train_images.txt"),
+        lambda s, split, size, c: AflwRecropped(s, size, split or "train"),
+    ),
+    "cats": (
+        lambda p: p.is_dir() and next(p.rglob("*.cat"), None) is not None,
+        lambda s, split, size, c: CatHeads(s, size, split or "all"),
+    ),
+    "mtfl": (_is_mtfl_list, lambda s, split, size, c: MtflList(s, size)),
+    "labels": (_is_labels_csv, lambda s, split, size, c: LabelledImages(s, size, c.crop_fraction)),
+    "mnist": (_is_idx, lambda s, split, size, c: MnistDigits(s, size, None if split is None else int(split))),
+    "video": (
+        _is_video,
+        lambda s, split, size, c: VideoFrames(s, size, c.crop_fraction, c.video_gap, c.video_flow_step),
+    ),
+    "folder": (lambda p: p.is_dir(), lambda s, split, size, c: ImageFolder(s, size, c.crop_fraction)),
 }
 
 
 def detect_format(source: str | os.PathLike[str]) -> str:
-    """Name of the format of ``source``; raises :class:`DataError` when nothing matches."""
-    path = Path(source)
-    if str(source) != "synthetic" and not path.exists():
-        raise DataError(f"{source}: no such file or folder (use 'synthetic' for the built-in data)")
+    """Name of the format of ``source`` (a path, possibly with ``#split``); :class:`DataError` if none fits."""
+    path_text, _ = split_spec(str(source))
+    path = Path(path_text)
+    if path_text != "synthetic" and not path.exists():
+        raise DataError(f"{path_text}: no such file or folder (use 'synthetic' for the built-in data)")
     for name, (matches, _) in FORMATS.items():
         if matches(path):
             return name
-    raise DataError(f"{source}: cannot tell its format; name it with --format ({', '.join(FORMATS)})")
+    raise DataError(f"{path_text}: cannot tell its format; name it with --format ({', '.join(FORMATS)})")
 
 
 def open_source(config: DataConfig, crop_size: int) -> ImageSource:
-    """Open the training source of ``config`` at ``crop_size`` px (cached in memory unless disabled)."""
+    """Open the source of ``config`` at ``crop_size`` px (decoded images cached in memory unless disabled)."""
     name = config.format or detect_format(config.source)
     if name not in FORMATS:
         raise DataError(f"unknown data format {name!r}; known: {', '.join(FORMATS)}")
-    source = FORMATS[name][1](config.source, crop_size, config)
+    path, split = split_spec(config.source)
+    try:
+        source = FORMATS[name][1](path, split, crop_size, config)
+    except ValueError as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"{config.source}: {exc}") from None
     if len(source) == 0:
         raise DataError(f"{config.source}: the source is empty")
-    return CachedSource(source) if config.cache else source
+    if not config.cache or getattr(source, "provides_pairs", False):
+        return source
+    return CachedSource(source)
+
+
+def open_labelled(
+    spec: str, crop_size: int, *, data_format: str | None = None, crop_fraction: float = 1.0
+) -> ImageSource:
+    """An annotated source for evaluation (``path[#split]``); raises if it has no keypoints."""
+    source = open_source(
+        DataConfig(source=spec, format=data_format, crop_fraction=crop_fraction, cache=False), crop_size
+    )
+    if not source.has_keypoints:
+        raise DataError(f"{spec}: has no keypoint annotations to evaluate against")
+    return source

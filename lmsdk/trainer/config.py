@@ -29,6 +29,8 @@ class LossConfig:
     separation_sigma: float = 0.08
     equivariance: float = 1e4
     weight_decay: float = 1e-6
+    flow_equivariance: float = 1e4  # video pairs only: the flow as the warp (App. C)
+    flow_preference: float = 10.0  # video pairs only: landmarks where things move (eq. 16, lmsdk's scaling)
 
 
 @dataclass(frozen=True)

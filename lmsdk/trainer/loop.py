@@ -38,7 +38,7 @@ from lmsdk.trainer.probe import RegressionProbe
 from lmsdk.trainer.sampler import batch_indices, step_generator
 from lmsdk.trainer.samples import sample_sheet
 from lmsdk.trainer.schedules import learning_rate
-from lmsdk.trainer.step import LOSS_TERMS, augment, training_step
+from lmsdk.trainer.step import FramePair, augment, training_step
 from lmsdk.viz import write_image
 
 logger = logging.getLogger(__name__)
@@ -92,9 +92,16 @@ class _Run:
     def total(self) -> int:
         return self.state.planned_steps or self.config.steps
 
-    def crops(self, step: int, stream_seed: int) -> torch.Tensor:
-        idx = batch_indices(len(self.source), self.local_batch, step, stream_seed, self.info.rank, self.info.world_size)
-        return images_to_tensor(self.source.images(idx), self.device)
+    def batch(self, step: int, stream_seed: int) -> tuple[torch.Tensor, FramePair | None]:
+        """This process's crops of ``step`` (and, for video, the second frames and flows of the pairs)."""
+        video = getattr(self.source, "provides_pairs", False)
+        n = self.source.pair_count if video else len(self.source)  # type: ignore[attr-defined]
+        idx = batch_indices(n, self.local_batch, step, stream_seed, self.info.rank, self.info.world_size)
+        if not video:
+            return images_to_tensor(self.source.images(idx), self.device), None
+        a, b, forward, backward = (np.stack(x) for x in zip(*(self.source.pair(int(i)) for i in idx), strict=True))
+        flows = [torch.from_numpy(f).permute(0, 3, 1, 2).to(self.device) for f in (forward, backward)]
+        return images_to_tensor(a, self.device), FramePair(images_to_tensor(b, self.device), *flows)
 
     def refresh_batchnorm(self) -> None:
         """Exact BN statistics from ``bn_batches`` training-graph forwards on a separate random stream."""
@@ -102,7 +109,8 @@ class _Run:
 
         def forward(i: int) -> None:
             gen = step_generator(cfg.seed, step * 100_003 + i, BN_STREAM, self.info.rank)
-            batch = augment(self.core, self.crops(step * 100_003 + i, cfg.seed + 1), cfg, step, self.total, gen)
+            crops, pair = self.batch(step * 100_003 + i, cfg.seed + 1)
+            batch = augment(self.core, crops, cfg, step, self.total, gen, None if pair is None else pair.crops)
             self.core(batch.inputs, batch.targets.shape[0])
 
         recompute_batchnorm_statistics(self.core, forward, cfg.bn_batches)
@@ -212,10 +220,9 @@ def _one_step(run: _Run, timer: _StepTimer) -> dict[str, Any]:
     lr = learning_rate(cfg.schedule, step, run.total)
     for group in run.optimizer.param_groups:
         group["lr"] = lr
-    crops = run.crops(step, cfg.seed)
-    result = training_step(
-        run.model, run.core, crops, cfg, step, run.total, step_generator(cfg.seed, step, AUGMENT_STREAM, run.info.rank)
-    )
+    crops, pair = run.batch(step, cfg.seed)
+    generator = step_generator(cfg.seed, step, AUGMENT_STREAM, run.info.rank)
+    result = training_step(run.model, run.core, crops, cfg, step, run.total, generator, pair)
     run.optimizer.zero_grad(set_to_none=True)
     run.scaler.scale(result.loss).backward()
     run.scaler.step(run.optimizer)
@@ -233,8 +240,8 @@ def _one_step(run: _Run, timer: _StepTimer) -> dict[str, Any]:
         "loss": loss,
         "images_per_s": cfg.batch_size / seconds,
     }
-    for k in LOSS_TERMS:
-        metrics[f"loss/{k}"] = float(result.terms[k].detach())
+    for k, term in result.terms.items():
+        metrics[f"loss/{k}"] = float(term.detach())
     metrics["weight/reconstruction"] = result.weights["reconstruction"]
     return metrics
 

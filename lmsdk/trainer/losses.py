@@ -76,3 +76,47 @@ def weight_decay_loss(named_parameters: Iterable[tuple[str, nn.Parameter]]) -> T
     """``0.5 sum |W|^2`` over conv and linear weights and BatchNorm scales; biases and BN shifts excluded."""
     terms = [p.square().sum() for name, p in named_parameters if name.endswith("weight")]
     return torch.stack(terms).sum() * 0.5
+
+
+def sample_flow(flow: Tensor, points: Tensor) -> Tensor:
+    """Bilinear flow ``(B, 2, S, S)`` (normalised units) at normalised points ``(B, K, 2)``; border clamped."""
+    grid = (points * 2.0 - 1.0).unsqueeze(2)  # (B, K, 1, 2)
+    values = torch.nn.functional.grid_sample(flow, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    return values.squeeze(-1).transpose(1, 2)  # (B, K, 2)
+
+
+def flow_equivariance_loss(
+    points: Tensor, next_points: Tensor, backward_flow: Tensor, crop_size: int, padded_size: int
+) -> Tensor:
+    """Equivariance with optical flow as the warp (App. C): ``|l' + F(l') - l|^2``, in the units of
+    :func:`equivariance_loss`.
+
+    Args:
+        points: ``(B, K, 2)`` landmarks of frame t (crop frame).
+        next_points: ``(B, K, 2)`` landmarks of frame t + gap.
+        backward_flow: ``(B, 2, S, S)`` flow from frame t + gap back to frame t, normalised crop units.
+    """
+    back = next_points + sample_flow(backward_flow, next_points)
+    return 4.0 * crop_size / padded_size * (back - points).square().sum(dim=(1, 2)).mean()
+
+
+def flow_preference_loss(points: Tensor, flow: Tensor, sigma: float = 1.0 / 16.0) -> Tensor:
+    """Prefer landmarks where things move (eq. 16): ``-mean_k sum_u O~(u) G_k(u)``.
+
+    ``O~`` is the flow energy ``|F|^2`` divided by its mean over the image, ``G_k`` a Gaussian of ``sigma``
+    around landmark k normalised to sum 1, so the loss is -1 for landmarks on average motion and lower on
+    strong motion (lmsdk's scale-free normalisation of eq. 16; see docs/decisions.md).
+
+    Args:
+        points: ``(B, K, 2)`` landmarks (crop frame).
+        flow: ``(B, 2, S, S)`` flow from this frame to the other one, normalised units.
+    """
+    from lmsdk.ops.coords import normalized_grid
+
+    size = flow.shape[-1]
+    energy = flow.square().sum(dim=1)  # (B, S, S)
+    energy = energy / (energy.mean(dim=(1, 2), keepdim=True) + 1e-12)
+    grid = normalized_grid(size, size, device=flow.device, dtype=flow.dtype)
+    d2 = (grid.view(1, 1, size, size, 2) - points.view(*points.shape[:2], 1, 1, 2)).square().sum(-1)
+    weights = torch.softmax(-d2.flatten(2) / (2 * sigma**2), dim=-1).view_as(d2)  # each sums to 1
+    return -(weights * energy.unsqueeze(1)).sum(dim=(2, 3)).mean()

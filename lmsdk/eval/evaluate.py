@@ -1,0 +1,191 @@
+"""``lmsdk eval``: run a trained run (torch) or an exported artifact (torch-free) over labelled data and apply
+the protocol."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lmsdk.data.base import ImageSource
+from lmsdk.data.sources import open_labelled
+from lmsdk.errors import ConfigError, DataError
+from lmsdk.eval.fewshot import FewShotPoint, few_shot_curve
+from lmsdk.eval.h36m import evaluate_h36m
+from lmsdk.eval.regression import PROTOCOL, RegressionResult, apply_regressor, evaluate_regression, fit_regressor
+from lmsdk.eval.regression import normalized_errors as point_errors
+from lmsdk.fileio import atomic_write_json
+
+PROTOCOLS = ("zhang2018", "h36m")
+
+
+class LandmarkModel:
+    """Discovered landmarks of crops, from a run directory (torch) or an artifact directory (onnxruntime)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        path = Path(path)
+        self.path = path
+        if (path / "manifest.json").is_file():
+            from lmsdk.runtime import Detector
+
+            self.detector = Detector(path)
+            self.crop_size = self.detector.manifest.input.crop_size
+            self.model = None
+        else:
+            from lmsdk.model import load_model
+
+            model_dir = path / "model" if (path / "model").is_dir() else path
+            self.model = load_model(model_dir)
+            self.crop_size = self.model.config.crop_size
+            self.detector = None
+
+    def __call__(self, source: ImageSource, batch: int = 64) -> np.ndarray:
+        """``(N, K, 2)`` normalised crop coordinates for every crop of ``source``."""
+        if self.model is not None:
+            from lmsdk.eval.predict import predict_landmarks
+
+            return predict_landmarks(self.model, source, batch_size=batch)
+        from lmsdk.runtime import Box
+
+        out = []
+        for start in range(0, len(source), batch):
+            crops = source.images(range(start, min(start + batch, len(source))))
+            bgr = [np.ascontiguousarray(c[:, :, ::-1]) for c in crops]
+            whole = Box(0.0, 0.0, float(self.crop_size), float(self.crop_size))
+            out += [r.normalized for r in self.detector.detect_batch(bgr, [whole] * len(bgr))]
+        return np.stack(out)
+
+
+@dataclass
+class Evaluation:
+    result: RegressionResult
+    few_shot: list[FewShotPoint] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)
+
+
+def parse_pairs(text: str | None) -> list[tuple[int, int]]:
+    """``"1:4,2:5"`` -> ``[(1, 4), (2, 5)]`` (left-right partners for the h36m protocol)."""
+    if not text:
+        return []
+    try:
+        return [(int(a), int(b)) for a, b in (p.split(":") for p in text.split(","))]
+    except ValueError:
+        raise ConfigError(f"--swap {text!r}: expected pairs like 1:4,2:5") from None
+
+
+def evaluate(
+    model_path: str | os.PathLike[str],
+    fit: str,
+    test: str,
+    *,
+    protocol: str = "zhang2018",
+    out_dir: str | os.PathLike[str] | None = None,
+    data_format: str | None = None,
+    fit_count: int | None = None,
+    few_shot: bool = False,
+    swap: list[tuple[int, int]] | None = None,
+    figure_images: int = 18,
+) -> Evaluation:
+    """Evaluate discovered landmarks against annotations: fit on ``fit``, test on ``test`` (data specs).
+
+    Writes ``metrics.json``, ``figure.png`` (Figure 9 style) and, with ``few_shot``, ``few_shot.png`` and its
+    numbers into ``out_dir``. When ``fit`` and ``test`` name the same data, its images are split at random
+    (seed 0) into ``fit_count`` fit images (default 80 %) and the rest for testing.
+    """
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"unknown protocol {protocol!r}; one of {', '.join(PROTOCOLS)}")
+    if protocol == "h36m" and not swap:
+        raise ConfigError("the h36m protocol needs the left-right point pairs (--swap 1:4,2:5,...)")
+    model = LandmarkModel(model_path)
+    fit_source = open_labelled(fit, model.crop_size, data_format=data_format)
+    normalizer = fit_source.normalizer_indices or (0, 1)
+    fit_points, fit_labels = model(fit_source), fit_source.all_keypoints()
+    if test == fit:
+        order = np.random.default_rng(0).permutation(len(fit_source))
+        n_fit = fit_count or int(0.8 * len(order))
+        if not 0 < n_fit < len(order):
+            raise DataError(f"{fit}: cannot fit on {n_fit} of {len(order)} images and test on the rest")
+        test_idx, fit_idx = order[n_fit:], order[:n_fit]
+        test_points, test_labels = fit_points[test_idx], fit_labels[test_idx]
+        fit_points, fit_labels = fit_points[fit_idx], fit_labels[fit_idx]
+        test_images = fit_source.images(test_idx[:figure_images])
+    else:
+        test_source = open_labelled(test, model.crop_size, data_format=data_format)
+        if (
+            test_source.keypoint_names is not None
+            and fit_source.keypoint_names is not None
+            and len(test_source.keypoint_names) != len(fit_source.keypoint_names)
+        ):
+            raise DataError(
+                f"{test}: {len(test_source.keypoint_names)} points per image, but {fit} has "
+                f"{len(fit_source.keypoint_names)}"
+            )
+        test_points, test_labels = model(test_source), test_source.all_keypoints()
+        test_images = test_source.images(range(min(figure_images, len(test_source))))
+        if fit_count:
+            fit_points, fit_labels = fit_points[:fit_count], fit_labels[:fit_count]
+    if protocol == "h36m":
+        result = evaluate_h36m(fit_points, fit_labels, test_points, test_labels, swap or [])
+    else:
+        result = evaluate_regression(fit_points, fit_labels, test_points, test_labels, normalizer)
+    evaluation = Evaluation(result)
+    if few_shot and protocol == "zhang2018":
+        evaluation.few_shot = few_shot_curve(
+            fit_points, fit_labels, test_points, test_labels, normalizer, sizes=_sizes(len(fit_points))
+        )
+    if out_dir is not None:
+        _write(
+            evaluation,
+            Path(out_dir),
+            fit,
+            test,
+            test_images,
+            fit_points,
+            fit_labels,
+            test_points[: len(test_images)],
+            test_labels[: len(test_images)],
+            normalizer,
+            str(model_path),
+        )
+    return evaluation
+
+
+def _sizes(n: int) -> tuple[int, ...]:
+    base = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 8000, 20000, 50000]
+    return tuple(s for s in base if s < n) + (n,)
+
+
+def _write(
+    evaluation: Evaluation,
+    out: Path,
+    fit: str,
+    test: str,
+    images: np.ndarray,
+    fit_points: np.ndarray,
+    fit_labels: np.ndarray,
+    test_points: np.ndarray,
+    test_labels: np.ndarray,
+    normalizer: tuple[int, int],
+    model: str,
+) -> None:
+    from lmsdk.eval.plots import few_shot_figure, regression_figure
+
+    out.mkdir(parents=True, exist_ok=True)
+    r = evaluation.result
+    report: dict[str, Any] = {"model": model, "fit": fit, "test": test, **r.as_dict()}
+    if evaluation.few_shot:
+        report["few_shot"] = [vars(p) for p in evaluation.few_shot]
+    atomic_write_json(out / "metrics.json", report)
+    evaluation.outputs.append(out / "metrics.json")
+    w = fit_regressor(fit_points, fit_labels)
+    predicted = apply_regressor(w, test_points)
+    errors = point_errors(predicted, test_labels, normalizer)
+    title = f"{r.protocol}: {100 * r.mean_error:.2f} % (mean shape {100 * r.baseline_error:.2f} %), test {test}"
+    regression_figure(out / "figure.png", images, test_points, test_labels, predicted, errors, title)
+    evaluation.outputs.append(out / "figure.png")
+    if evaluation.few_shot:
+        few_shot_figure(out / "few_shot.png", evaluation.few_shot, r.baseline_error, f"few-shot, {PROTOCOL}")
+        evaluation.outputs.append(out / "few_shot.png")

@@ -1,0 +1,112 @@
+"""The tracker on synthetic videos with known motion (a model trained for 250 steps on synthetic faces)."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from lmsdk.data.clips import ClipSpec, clip_frames, write_clip
+from lmsdk.runtime import Detector, Tracker, TrackerConfig, TrackState, VideoSource, track_video
+from lmsdk.runtime.tracking import with_smoothing
+
+FPS = 30.0
+
+
+def _track(artifact, spec: ClipSpec, config: TrackerConfig = TrackerConfig(), noise: float = 0.0):
+    tracker = Tracker(Detector(artifact), config)
+    rng = np.random.default_rng(0)
+    results, truth = [], []
+    for i, (frame, keypoints) in enumerate(clip_frames(spec)):
+        if noise:
+            frame = np.clip(frame + rng.normal(0, noise, frame.shape), 0, 255).astype(np.uint8)
+        results.append(tracker.update(frame, i / FPS))
+        truth.append(keypoints)
+    return tracker, results, np.array(truth)
+
+
+@pytest.fixture(scope="module")
+def drift(learned_artifact):
+    return _track(learned_artifact, ClipSpec(width=200, height=150, frames=60, motion="drift"))
+
+
+def test_follows_a_moving_face(drift):
+    _, results, truth = drift
+    found = np.array([r.found for r in results])
+    assert found.mean() >= 0.9
+    tracked = np.array([r.points.mean(0) for r in results])
+    true_centre = truth.mean(1)
+    offset = np.nanmedian(tracked - true_centre, axis=0)  # discovered landmarks need not centre on the face
+    error = np.linalg.norm(tracked - true_centre - offset, axis=1)
+    face_height = 0.55 * 150
+    assert np.nanmedian(error[found]) < 0.08 * face_height
+    # The face travels about 90 px left and right: the track must too.
+    assert np.nanmax(tracked[:, 0]) - np.nanmin(tracked[:, 0]) > 60
+
+
+def test_loses_the_face_when_it_leaves_and_recovers_when_it_returns(learned_artifact):
+    _, results, truth = _track(learned_artifact, ClipSpec(width=200, height=150, frames=90, motion="exit"))
+    outside = np.isnan(truth[:, 0, 0])
+    states = np.array([r.state for r in results])
+    assert outside.sum() >= 10
+    assert (states[outside] == TrackState.LOST).mean() >= 0.7
+    assert all(r.found for r in results[-8:])  # back in frame: found again
+
+
+def test_smoothing_reduces_jitter_on_a_still_face(learned_artifact):
+    spec = ClipSpec(width=200, height=150, frames=60, motion="still")
+    _, results, _ = _track(learned_artifact, spec, noise=10.0)
+    raw = np.array([r.raw_points for r in results])
+    smooth = np.array([r.points for r in results])
+    jitter_raw = np.linalg.norm(np.diff(raw[10:], axis=0), axis=-1).mean()
+    jitter_smooth = np.linalg.norm(np.diff(smooth[10:], axis=0), axis=-1).mean()
+    assert jitter_smooth < jitter_raw / 2, (jitter_raw, jitter_smooth)
+
+
+def test_smoothing_lag_on_a_moving_face_is_bounded(drift):
+    _, results, _ = drift
+    raw = np.array([r.raw_points for r in results])
+    smooth = np.array([r.points for r in results])
+    lag = np.linalg.norm(smooth - raw, axis=-1)[5:].mean()
+    assert lag < 3.0  # pixels, with the face moving up to about 140 px/s
+
+
+def test_timestamps_going_backwards_are_refused(learned_artifact):
+    tracker = Tracker(Detector(learned_artifact))
+    frame = next(clip_frames(ClipSpec(width=120, height=90, frames=1)))[0]
+    tracker.update(frame, 1.0)
+    with pytest.raises(ValueError, match="increase"):
+        tracker.update(frame, 0.5)
+
+
+def test_reset_restores_the_initial_state(learned_artifact):
+    spec = ClipSpec(width=160, height=120, frames=12, motion="drift")
+    frames = [f for f, _ in clip_frames(spec)]
+    tracker = Tracker(Detector(learned_artifact))
+    first = [tracker.update(f, i / FPS) for i, f in enumerate(frames)]
+    tracker.reset()
+    assert tracker.state == TrackState.SEARCHING and tracker.frames == 0 and tracker.box is None
+    again = [tracker.update(f, i / FPS) for i, f in enumerate(frames)]  # old timestamps are fine after reset
+    for a, b in zip(first, again, strict=True):
+        assert np.array_equal(a.points, b.points, equal_nan=True) and a.state == b.state
+
+
+def test_unsmoothed_tracking_reports_raw_points(learned_artifact):
+    spec = ClipSpec(width=160, height=120, frames=6, motion="drift")
+    _, results, _ = _track(learned_artifact, spec, with_smoothing(TrackerConfig(), False))
+    for r in results:
+        assert np.array_equal(r.points, r.raw_points, equal_nan=True)
+
+
+def test_track_video_writes_one_csv_row_per_frame_and_an_overlay(learned_artifact, tmp_path):
+    clip = tmp_path / "clip.avi"
+    write_clip(str(clip), ClipSpec(width=160, height=120, frames=20, motion="drift"))
+    with VideoSource(clip) as video:
+        summary = track_video(Tracker(Detector(learned_artifact)), video, out=tmp_path / "o.avi",
+                              csv_path=tmp_path / "p.csv")
+    rows = list(csv.reader((tmp_path / "p.csv").open()))
+    assert rows[0][:4] == ["frame", "time", "state", "confidence"] and len(rows[0]) == 4 + 2 * 8
+    assert [int(r[0]) for r in rows[1:]] == list(range(20)) == list(range(summary.frames))
+    assert abs(float(rows[2][1]) - 1 / 30) < 1e-3  # the file's own clock
+    with VideoSource(tmp_path / "o.avi") as overlay:
+        assert overlay.frame_count == 20 and overlay.size == (160, 120)
+    assert summary.pipeline_fps > 0 and summary.inference_ms > 0

@@ -1,0 +1,74 @@
+"""The runtime commands and the examples, run as a user would (subprocesses, no display)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADLESS = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+
+
+def _run(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout, env=HEADLESS,
+                          cwd=ROOT)
+
+
+def test_demo_video_track_with_csv_and_overlay(learned_artifact, tmp_path):
+    clip = tmp_path / "clip.avi"
+    made = _run("-m", "lmsdk", "demo-video", str(clip), "--frames", "24", "--width", "160", "--height", "120")
+    assert made.returncode == 0, made.stderr
+    proc = _run("-m", "lmsdk", "track", str(learned_artifact), str(clip), "--out", str(tmp_path / "o.mp4"),
+                "--csv", str(tmp_path / "p.csv"), "--show")
+    assert proc.returncode == 0, proc.stderr
+    assert "24 frames" in proc.stdout and "fps" in proc.stdout and "ms/frame" in proc.stdout
+    assert "no display" in proc.stderr  # --show without a display warns instead of aborting
+    assert len((tmp_path / "p.csv").read_text().splitlines()) == 25
+
+
+def test_track_refuses_a_missing_video_and_a_camera_that_is_not_there(learned_artifact, tmp_path):
+    missing = _run("-m", "lmsdk", "track", str(learned_artifact), str(tmp_path / "none.mp4"))
+    assert missing.returncode == 2 and "video file not found" in missing.stderr
+    camera = _run("-m", "lmsdk", "track", str(learned_artifact), "7")
+    assert camera.returncode == 2 and "cannot open camera" in camera.stderr
+
+
+def test_edit_and_morph_write_their_outputs(learned_artifact, tmp_path):
+    from lmsdk.data import SyntheticFaces
+
+    for i, face in enumerate(SyntheticFaces(100, 2, seed=9).images(range(2))):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), face[:, :, ::-1])
+    proc = _run("-m", "lmsdk", "edit", str(learned_artifact), str(tmp_path / "0.png"), "--move", "2:4,0",
+                "--move", "3:0,-3", "--out", str(tmp_path / "e.png"), "--compare", str(tmp_path / "c.png"))
+    assert proc.returncode == 0, proc.stderr
+    assert cv2.imread(str(tmp_path / "e.png")).shape == (48, 48, 3)
+    assert cv2.imread(str(tmp_path / "c.png")).shape[1] > 3 * 48
+    bad = _run("-m", "lmsdk", "edit", str(learned_artifact), str(tmp_path / "0.png"), "--move", "2-4",
+               "--out", str(tmp_path / "x.png"))
+    assert bad.returncode == 2 and "K:DX,DY" in bad.stderr
+    morph = _run("-m", "lmsdk", "morph", str(learned_artifact), str(tmp_path / "0.png"), str(tmp_path / "1.png"),
+                 "--out", str(tmp_path / "m.avi"), "--frames", "6")
+    assert morph.returncode == 0, morph.stderr
+    cap = cv2.VideoCapture(str(tmp_path / "m.avi"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 6
+
+
+def test_webcam_demo_falls_back_without_camera_or_display(learned_artifact, tmp_path):
+    out = tmp_path / "demo.mp4"
+    proc = _run("examples/webcam_demo.py", str(learned_artifact), "--source", "9", "--out", str(out),
+                "--max-frames", "20")
+    assert proc.returncode == 0, proc.stderr
+    assert "falling back" in proc.stderr and "no display" in proc.stderr
+    cap = cv2.VideoCapture(str(out))
+    ok, frame = cap.read()
+    assert ok and frame.shape[0] > 0 and int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 20
+
+
+def test_edit_shape_example_runs_as_written(learned_artifact, tmp_path):
+    proc = _run("examples/edit_shape.py", str(learned_artifact), "--out", str(tmp_path / "edits"))
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "edits" / "edit.png").is_file() and (tmp_path / "edits" / "morph.mp4").is_file()
+    assert np.asarray(cv2.imread(str(tmp_path / "edits" / "edit.png"))).mean() > 0
