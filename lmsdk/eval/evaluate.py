@@ -155,7 +155,7 @@ def evaluate(
 
 def _sizes(n: int) -> tuple[int, ...]:
     base = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 8000, 20000, 50000]
-    return tuple(s for s in base if s < n) + (n,)
+    return (*(s for s in base if s < n), n)
 
 
 def _write(
