@@ -6,7 +6,7 @@ runtime reads everything it needs from the manifest and never guesses: an unknow
 or a file whose hash differs is refused.
 
 Tensors (all float32 at the boundary; N is the only dynamic dimension):
-    detector  image (N, 3, S, S) -> landmarks (N, K, 2), confidence (N, K)
+    detector  image (N, 3, S, S) -> landmarks (N, K, 2), confidence (N, K) [, named (N, P, 2)]
     encoder   image (N, 3, S, S) -> landmarks (N, K, 2), descriptors (N, K + 1, C)   [C = 0: no descriptors]
     decoder   landmarks (N, K, 2), descriptors (N, K + 1, C) -> image (N, 3, S, S)
 Images are RGB in [0, 1], NCHW, the square crop of side S; the graphs pad it themselves. Landmarks are
@@ -93,6 +93,9 @@ class Manifest:
     parity: dict[str, Any]  # measured at export: max errors and tolerances per component and precision
     versions: dict[str, str]  # torch, onnx, onnxruntime, opset, exporter
     source: dict[str, Any] = field(default_factory=dict)  # run directory, weights hash, training preset
+    # With named points the detector also outputs `named` (N, P, 2): the user's annotated points, regressed
+    # from the landmarks. {"names": [...], "labels": source, "fit_images": n, "protocol": "zhang2018"}
+    named_points: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
@@ -127,6 +130,7 @@ class Manifest:
                 parity=dict(data["parity"]),
                 versions=dict(data["versions"]),
                 source=dict(data.get("source", {})),
+                named_points=data.get("named_points"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ArtifactError(f"{where}: malformed manifest ({type(exc).__name__}: {exc})") from None

@@ -19,7 +19,7 @@ from lmsdk.data.synthetic import SyntheticFaces
 from lmsdk.errors import CheckpointError
 from lmsdk.export.onnx_export import EXPORTER, OPSET, export_component, to_fp16
 from lmsdk.export.parity import ParityError, ParityReport, check_parity
-from lmsdk.export.wrappers import io_names
+from lmsdk.export.wrappers import DetectorGraph, io_names
 from lmsdk.fileio import atomic_write_bytes, read_json
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.checkpoint import WEIGHTS_FILE, load_model
@@ -87,8 +87,10 @@ def export_run(
 
     Writes ``detector.onnx``, ``encoder.onnx``, ``decoder.onnx`` (with ``--fp16`` also ``*.fp16.onnx``), then
     ``manifest.json`` only if every graph passes the parity gate (:mod:`lmsdk.export.parity`) and the
-    runtime, run on a picture of another size, lands on the eager model's pixels. With ``trt`` it then
-    builds TensorRT engines (needs an NVIDIA GPU; without one it raises after the ONNX files are written).
+    runtime, run on a picture of another size, lands on the eager model's pixels. With ``labels`` (a labels
+    CSV or labelled dataset) the detector also outputs those annotated points, regressed from the landmarks
+    (the regressor is folded into the graph). With ``trt`` it then builds TensorRT engines (needs an NVIDIA
+    GPU; without one it raises after the ONNX files are written).
 
     Raises:
         ParityError: a graph disagrees with the model beyond tolerance (no manifest is written).
@@ -103,14 +105,20 @@ def export_run(
     (out_dir / MANIFEST_FILE).unlink(missing_ok=True)  # a half-updated directory must not look valid
     files: dict[str, ModelFile] = {}
     reports: list[ParityReport] = []
+    named_info, graphs = None, {}
+    if labels is not None:
+        regressor, named_info = _named_points(model, labels, labels_format)
+        graphs["detector"] = DetectorGraph(model, regressor)
+    count = len(named_info["names"]) if named_info else 0
     for component in COMPONENTS:
-        path = export_component(model, component, out_dir / f"{component}.onnx")
-        reports.append(check_parity(model, component, path, "fp32"))
-        files[component] = _entry(path, model, component, "fp32")
+        graph = graphs.get(component)
+        path = export_component(model, component, out_dir / f"{component}.onnx", graph)
+        reports.append(check_parity(model, component, path, "fp32", graph=graph))
+        files[component] = _entry(path, model, component, "fp32", count)
         if fp16:
             half = to_fp16(path, out_dir / f"{component}.fp16.onnx")
-            reports.append(check_parity(model, component, half, "fp16"))
-            files[f"{component}.fp16"] = _entry(half, model, component, "fp16")
+            reports.append(check_parity(model, component, half, "fp16", graph=graph))
+            files[f"{component}.fp16"] = _entry(half, model, component, "fp16", count)
         logger.info("exported %s", ", ".join(r.describe() for r in reports if r.component == component))
     failed = [r for r in reports if not r.ok]
     if failed:
@@ -136,6 +144,7 @@ def export_run(
             "exporter": EXPORTER,
         },
         source={"run_dir": str(run_dir.resolve()), "weights_sha256": sha256_file(model_dir / WEIGHTS_FILE)},
+        named_points=named_info,
     )
     atomic_write_bytes(out_dir / MANIFEST_FILE, manifest.to_json().encode())
     error_px = _end_to_end_error(model, out_dir)
@@ -149,7 +158,7 @@ def export_run(
     atomic_write_bytes(out_dir / MANIFEST_FILE, manifest.to_json().encode())
     if trt:
         try:
-            manifest = _add_engines(model, out_dir, manifest, fp16)
+            manifest = _add_engines(model, out_dir, manifest, fp16, graphs.get("detector"), count)
         except BackendUnavailableError as exc:
             raise BackendUnavailableError(
                 f"{exc}; the ONNX files and manifest are written to {out_dir} and work "
@@ -177,7 +186,14 @@ def _end_to_end_error(model: LandmarkAutoencoder, out_dir: Path) -> float:
     return worst
 
 
-def _add_engines(model: LandmarkAutoencoder, out_dir: Path, manifest: Manifest, fp16: bool) -> Manifest:
+def _add_engines(
+    model: LandmarkAutoencoder,
+    out_dir: Path,
+    manifest: Manifest,
+    fp16: bool,
+    detector_graph: torch.nn.Module | None,
+    named: int,
+) -> Manifest:
     from lmsdk.export.tensorrt import build_engine
     from lmsdk.runtime.trt import TrtBackend
 
@@ -186,10 +202,11 @@ def _add_engines(model: LandmarkAutoencoder, out_dir: Path, manifest: Manifest, 
         engine = out_dir / f"{component}.engine"
         half = out_dir / f"{component}.fp16.onnx"
         build_engine(out_dir / f"{component}.onnx", engine, fp16=fp16, fp16_onnx=half if half.exists() else None)
-        report = check_parity(model, component, engine, precision, backend=TrtBackend(engine))
+        graph = detector_graph if component == "detector" else None
+        report = check_parity(model, component, engine, precision, backend=TrtBackend(engine), graph=graph)
         if not report.ok:
             raise ParityError(f"TensorRT engine failed the parity gate: {report.describe()}")
-        manifest.files[f"{component}.trt"] = _entry(engine, model, component, precision)
+        manifest.files[f"{component}.trt"] = _entry(engine, model, component, precision, named)
         manifest.parity[f"{component}.trt.{precision}"] = {"max_abs": report.max_abs, "tolerance": report.tolerance}
     atomic_write_bytes(out_dir / MANIFEST_FILE, manifest.to_json().encode())
     return manifest

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import onnx
 import torch
+from torch import nn
 
 from lmsdk.export.wrappers import GRAPHS, example_inputs, io_names
 from lmsdk.model.autoencoder import LandmarkAutoencoder
@@ -21,11 +22,12 @@ OPSET = 17
 EXPORTER = "torch.onnx TorchScript exporter"
 
 
-def export_component(model: LandmarkAutoencoder, component: str, path: Path) -> Path:
-    """Export ``component`` of ``model`` (eval mode) to ``path`` and validate it."""
-    graph = GRAPHS[component](model).eval()
+def export_component(model: LandmarkAutoencoder, component: str, path: Path, graph: nn.Module | None = None) -> Path:
+    """Export ``component`` of ``model`` (eval mode; or the given export ``graph``) to ``path`` and validate it."""
+    graph = (graph or GRAPHS[component](model)).eval()
     inputs = example_inputs(model, component, batch=2, generator=torch.Generator().manual_seed(0))
-    input_names, output_names = io_names(model, component)
+    named = getattr(graph, "regressor", None) is not None
+    input_names, output_names = io_names(model, component, named)
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice; the choice is deliberate

@@ -15,20 +15,26 @@ from lmsdk.model.autoencoder import LandmarkAutoencoder
 
 
 class DetectorGraph(nn.Module):
-    """``image (N, 3, S, S)`` -> ``landmarks (N, K, 2)``, ``confidence (N, K)``.
+    """``image (N, 3, S, S)`` -> ``landmarks (N, K, 2)``, ``confidence (N, K)`` [, ``named (N, P, 2)``].
 
     Confidence of landmark k: the largest probability its detection map gives any pixel (how sure the
     detector is that *some* pixel is landmark k); near 1 on a well-framed object, low on clutter.
+    With a ``regressor`` (``(2K, 2P)``, fitted by the paper's bias-free protocol on a few labelled images) the
+    graph also outputs the user's named points, so the artifact detects the points they care about.
     """
 
-    def __init__(self, model: LandmarkAutoencoder) -> None:
+    def __init__(self, model: LandmarkAutoencoder, regressor: Tensor | None = None) -> None:
         super().__init__()
         self.model = model
+        self.regressor = None if regressor is None else nn.Parameter(regressor.float(), requires_grad=False)
 
-    def forward(self, image: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(self, image: Tensor) -> tuple[Tensor, ...]:
         det = self.model.detector(self.model.pad(image))
         confidence = det.probs[:, :-1].flatten(2).amax(dim=-1)
-        return det.points, confidence
+        if self.regressor is None:
+            return det.points, confidence
+        named = ((det.points - 0.5).flatten(1) @ self.regressor).view(image.shape[0], -1, 2) + 0.5
+        return det.points, confidence, named
 
 
 class EncoderGraph(nn.Module):
@@ -73,11 +79,11 @@ def example_inputs(
 GRAPHS = {"detector": DetectorGraph, "encoder": EncoderGraph, "decoder": DecoderGraph}
 
 
-def io_names(model: LandmarkAutoencoder, component: str) -> tuple[list[str], list[str]]:
+def io_names(model: LandmarkAutoencoder, component: str, named: bool = False) -> tuple[list[str], list[str]]:
     """Input and output tensor names of a component's graph."""
     desc = model.config.has_descriptors
     return {
-        "detector": (["image"], ["landmarks", "confidence"]),
+        "detector": (["image"], ["landmarks", "confidence", "named"] if named else ["landmarks", "confidence"]),
         "encoder": (["image"], ["landmarks", "descriptors"] if desc else ["landmarks"]),
         "decoder": (["landmarks", "descriptors"] if desc else ["landmarks"], ["image"]),
     }[component]

@@ -20,6 +20,7 @@ class Landmarks:
     confidence: np.ndarray  # (K,) float32 in [0, 1]: the peak probability of each landmark's detection map
     box: Box  # the crop the model saw, in pixel-edge coordinates of the image
     normalized: np.ndarray  # (K, 2) float32, the model's own frame: normalised (x, y) in the crop
+    named: np.ndarray | None = None  # (P, 2) float32 pixels: the user's points, when exported with labels
 
     @property
     def score(self) -> float:
@@ -77,6 +78,11 @@ class Detector:
     def num_landmarks(self) -> int:
         return self.manifest.num_landmarks
 
+    @property
+    def named_points(self) -> list[str]:
+        """Names of the points the artifact regresses from its landmarks (empty without labels at export)."""
+        return list(self.manifest.named_points["names"]) if self.manifest.named_points else []
+
     def __call__(self, images: ImageInput, box: Box | Sequence[Box] | None = None) -> Landmarks | list[Landmarks]:
         """Detect landmarks in one image (``HxWx3``) or a batch (``NxHxWx3`` array or a list of images).
 
@@ -107,9 +113,16 @@ class Detector:
             return []
         batch = np.stack([self.artifact.preprocess(im, b) for im, b in zip(images, boxes, strict=True)])
         out = self.backend.run({"image": batch})
+        named = out.get("named", [None] * len(boxes))
         return [
-            Landmarks(crop_to_image(p, b).astype(np.float32), c.astype(np.float32), b, p.astype(np.float32))
-            for p, c, b in zip(out["landmarks"], out["confidence"], boxes, strict=True)
+            Landmarks(
+                crop_to_image(p, b).astype(np.float32),
+                c.astype(np.float32),
+                b,
+                p.astype(np.float32),
+                None if q is None else crop_to_image(q, b).astype(np.float32),
+            )
+            for p, c, q, b in zip(out["landmarks"], out["confidence"], named, boxes, strict=True)
         ]
 
     def close(self) -> None:
