@@ -54,17 +54,41 @@ class ExportResult:
     seconds: float
 
 
-def _tensor_specs(model: LandmarkAutoencoder, component: str) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]:
+def _tensor_specs(
+    model: LandmarkAutoencoder, component: str, named: int = 0
+) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]:
     cfg = model.config
     s, k, c = cfg.crop_size, cfg.num_landmarks, cfg.descriptor_dim
-    shapes = {"image": ("N", 3, s, s), "landmarks": ("N", k, 2), "confidence": ("N", k), "descriptors": ("N", k + 1, c)}
-    ins, outs = io_names(model, component)
+    shapes = {
+        "image": ("N", 3, s, s),
+        "landmarks": ("N", k, 2),
+        "confidence": ("N", k),
+        "descriptors": ("N", k + 1, c),
+        "named": ("N", named, 2),
+    }
+    ins, outs = io_names(model, component, named > 0)
     return tuple(TensorSpec(n, shapes[n]) for n in ins), tuple(TensorSpec(n, shapes[n]) for n in outs)
 
 
-def _entry(path: Path, model: LandmarkAutoencoder, component: str, precision: str) -> ModelFile:
-    inputs, outputs = _tensor_specs(model, component)
+def _entry(path: Path, model: LandmarkAutoencoder, component: str, precision: str, named: int = 0) -> ModelFile:
+    inputs, outputs = _tensor_specs(model, component, named if component == "detector" else 0)
     return ModelFile(path.name, sha256_file(path), precision, inputs, outputs)
+
+
+def _named_points(
+    model: LandmarkAutoencoder, labels: str, data_format: str | None
+) -> tuple[torch.Tensor, dict[str, object]]:
+    """Fit the paper's bias-free regressor from the landmarks to a labels file's points."""
+    from lmsdk.data.sources import open_labelled
+    from lmsdk.eval.predict import predict_landmarks
+    from lmsdk.eval.regression import PROTOCOL, fit_regressor
+
+    source = open_labelled(labels, model.config.crop_size, data_format=data_format)
+    discovered, annotated = predict_landmarks(model, source), source.all_keypoints()
+    w = fit_regressor(discovered, annotated)
+    names = list(source.keypoint_names or [str(i) for i in range(annotated.shape[1])])
+    info = {"names": names, "labels": labels, "fit_images": len(source), "protocol": PROTOCOL}
+    return torch.from_numpy(w), info
 
 
 def _framing(run_model_dir: Path) -> Framing | None:
@@ -81,7 +105,13 @@ def _framing(run_model_dir: Path) -> Framing | None:
 
 
 def export_run(
-    run_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], *, fp16: bool = False, trt: bool = False
+    run_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    fp16: bool = False,
+    trt: bool = False,
+    labels: str | None = None,
+    labels_format: str | None = None,
 ) -> ExportResult:
     """Export the finished model of ``run_dir`` to ``out_dir`` and prove parity.
 
