@@ -69,10 +69,16 @@ def parity_inputs(model: LandmarkAutoencoder, component: str) -> list[tuple[torc
 
 
 def check_parity(
-    model: LandmarkAutoencoder, component: str, path: Path, precision: str, backend: Backend | None = None
+    model: LandmarkAutoencoder,
+    component: str,
+    path: Path,
+    precision: str,
+    backend: Backend | None = None,
+    graph: torch.nn.Module | None = None,
 ) -> ParityReport:
-    """Compare eager PyTorch with the graph at ``path`` (onnxruntime CPU unless ``backend`` is given)."""
-    graph = GRAPHS[component](model).eval()
+    """Compare eager PyTorch (``graph``, default the component's plain graph) with the file at ``path``
+    (onnxruntime CPU unless ``backend`` is given)."""
+    graph = (graph or GRAPHS[component](model)).eval()
     runner = backend or OrtBackend(path)
     report = ParityReport(component, precision, tolerance=dict(TOLERANCES[precision]))
     for inputs in parity_inputs(model, component):
