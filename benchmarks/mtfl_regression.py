@@ -1,79 +1,51 @@
 """The paper's regression protocol on the real MTFL faces: fit on 8,000 labels, test on the other 2,000.
 
-    python benchmarks/mtfl_regression.py RUN_DIR [--data ../shared/data/mtfl/train.txt] [--out FILE.json]
+    python benchmarks/mtfl_regression.py RUN_OR_ARTIFACT [--data ../shared/data/mtfl/train.txt] [--out DIR]
 
-Runs the trained model of RUN_DIR/model over every image of the list (framed as in training), splits
-the images with a fixed seed, fits the bias-free linear regressor from the discovered landmarks to the
-five annotated points on the fit split and reports the mean error over the inter-ocular distance on the
-test split, with the mean-shape baseline. Skips (exit 0, a message) when the data is absent.
+The same as ``lmsdk eval RUN --fit LIST --test LIST --fit-count 8000 --few-shot --out DIR``: the images are
+split at random (seed 0), the bias-free regressor is fitted on 8,000, and the mean error over the
+inter-ocular distance is reported on the other 2,000 with the mean-shape baseline, the few-shot curve
+(10 to 8,000 labels) and a Figure-9 style plot. Skips (exit 0, a message) when the data is absent.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-import time
 from pathlib import Path
-
-import numpy as np
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mtfl" / "train.txt"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("model", type=Path)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--fit", type=int, default=8000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/mtfl"))
     args = parser.parse_args()
     if not args.data.is_file():
         print(f"skipped: {args.data} not found (the MTFL dev data is not part of lmsdk)")
         return
+    from lmsdk.eval.evaluate import evaluate
 
-    from lmsdk.data.mtfl import MtflList
-    from lmsdk.eval.predict import predict_landmarks
-    from lmsdk.eval.regression import PROTOCOL, evaluate_regression
-    from lmsdk.model import load_model
-
-    model = load_model(args.run_dir / "model")
-    source = MtflList(args.data, model.config.crop_size)
-    t = time.perf_counter()
-    discovered = predict_landmarks(model, source)
-    annotated = source.all_keypoints()
-    order = np.random.default_rng(args.seed).permutation(len(source))
-    fit, test = order[: args.fit], order[args.fit :]
-    result = evaluate_regression(
-        discovered[fit], annotated[fit], discovered[test], annotated[test], source.normalizer_indices
+    evaluation = evaluate(
+        args.model, str(args.data), str(args.data), fit_count=args.fit, few_shot=True, out_dir=args.out
     )
-    final = (
-        json.loads((args.run_dir / "final_metrics.json").read_text())
-        if (args.run_dir / "final_metrics.json").is_file()
-        else {}
-    )
-    report = {
-        "run": str(args.run_dir),
-        "data": str(args.data),
-        **result.as_dict(),
-        "per_landmark_names": list(source.keypoint_names),
-        "train_steps": final.get("steps"),
-        "train_minutes": round(final.get("time", 0) / 60, 1),
-        "predict_seconds": round(time.perf_counter() - t, 1),
-    }
-    print(f"protocol {PROTOCOL}: fit {result.n_fit} / test {result.n_test} images")
-    print(f"  discovered landmarks -> 5 points: {100 * result.mean_error:.2f} % of inter-ocular distance")
-    print(f"  mean-shape baseline:              {100 * result.baseline_error:.2f} %")
-    print(
-        "  per point: "
-        + ", ".join(f"{n} {100 * e:.2f}" for n, e in zip(source.keypoint_names, result.per_landmark, strict=True))
-    )
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2) + "\n")
-        print(f"wrote {args.out}")
+    r = evaluation.result
+    print(f"protocol {r.protocol}: fit {r.n_fit} / test {r.n_test} MTFL images")
+    print(f"  discovered landmarks -> 5 points: {100 * r.mean_error:.2f} % of the inter-ocular distance")
+    print(f"  mean-shape baseline:              {100 * r.baseline_error:.2f} %")
+    names = ("left eye", "right eye", "nose", "left mouth", "right mouth")
+    print("  per point: " + ", ".join(f"{n} {100 * e:.2f}" for n, e in zip(names, r.per_landmark, strict=True)))
+    for p in evaluation.few_shot:
+        print(f"  {p.labels:5d} labels: {100 * p.mean:.2f} +- {100 * p.std:.2f} % ({p.draws} draws)")
+    final = args.model / "final_metrics.json"
+    if final.is_file():
+        train = json.loads(final.read_text())
+        print(f"  trained {train['steps']} steps in {train['time'] / 60:.1f} min")
+    print("wrote " + ", ".join(str(p) for p in evaluation.outputs))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -67,3 +67,46 @@ class Artifact:
         crop = crop_resize(image_bgr, box, spec.crop_size)
         rgb = crop[:, :, ::-1] if spec.color_order == "RGB" else crop
         return np.ascontiguousarray(rgb.transpose(2, 0, 1), np.float32) * np.float32(spec.scale)
+
+
+class ArtifactPart:
+    """One exported graph of an artifact (detector, encoder or decoder), opened on a backend.
+
+    Args:
+        artifact: an artifact directory written by ``lmsdk export`` (or an opened :class:`Artifact`).
+        backend: ``"auto"``, ``"onnxruntime"`` or ``"tensorrt"``.
+        device: ``"cpu"`` or ``"cuda"``.
+        precision: ``"fp32"`` or ``"fp16"`` (the fp16 graph, for GPUs and TensorRT 11).
+        threads: onnxruntime intra-op threads (None: its default).
+    """
+
+    component = ""
+
+    def __init__(
+        self,
+        artifact: str | os.PathLike[str] | Artifact,
+        *,
+        backend: str = "auto",
+        device: str = "cpu",
+        precision: str = "fp32",
+        threads: int | None = None,
+    ) -> None:
+        self.artifact = artifact if isinstance(artifact, Artifact) else Artifact(artifact)
+        self.manifest = self.artifact.manifest
+        self.backend = self.artifact.open(
+            self.component, precision=precision, backend=backend, device=device, threads=threads
+        )
+
+    @property
+    def backend_name(self) -> str:
+        """What actually runs the model, e.g. ``onnxruntime[CPUExecutionProvider]``."""
+        return self.backend.name
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> ArtifactPart:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from lmsdk.runtime.artifact import Artifact
+from lmsdk.runtime.artifact import ArtifactPart
 from lmsdk.runtime.geometry import Box, crop_to_image
 
 
@@ -21,22 +20,10 @@ class Code:
     points: np.ndarray  # (K, 2) float32 landmarks in OpenCV pixels of the image
 
 
-class Encoder:
-    """Landmarks and descriptors of BGR uint8 images (see :class:`~lmsdk.runtime.Detector` for arguments)."""
+class Encoder(ArtifactPart):
+    """Landmarks and descriptors of BGR uint8 images (arguments: :class:`~lmsdk.runtime.artifact.ArtifactPart`)."""
 
-    def __init__(
-        self,
-        artifact: str | os.PathLike[str] | Artifact,
-        *,
-        backend: str = "auto",
-        device: str = "cpu",
-        precision: str = "fp32",
-        threads: int | None = None,
-    ) -> None:
-        self.artifact = artifact if isinstance(artifact, Artifact) else Artifact(artifact)
-        self.backend = self.artifact.open(
-            "encoder", precision=precision, backend=backend, device=device, threads=threads
-        )
+    component = "encoder"
 
     def __call__(self, image: np.ndarray, box: Box | None = None) -> Code:
         """Encode one BGR uint8 image inside ``box`` (default: its largest centred square)."""
@@ -46,26 +33,11 @@ class Encoder:
         desc = out["descriptors"][0].astype(np.float32) if "descriptors" in out else None
         return Code(lm, desc, box, crop_to_image(lm, box).astype(np.float32))
 
-    def close(self) -> None:
-        self.backend.close()
 
-
-class Decoder:
+class Decoder(ArtifactPart):
     """Render images from landmarks and descriptors; the Gaussian heatmaps are drawn inside the graph."""
 
-    def __init__(
-        self,
-        artifact: str | os.PathLike[str] | Artifact,
-        *,
-        backend: str = "auto",
-        device: str = "cpu",
-        precision: str = "fp32",
-        threads: int | None = None,
-    ) -> None:
-        self.artifact = artifact if isinstance(artifact, Artifact) else Artifact(artifact)
-        self.backend = self.artifact.open(
-            "decoder", precision=precision, backend=backend, device=device, threads=threads
-        )
+    component = "decoder"
 
     @property
     def size(self) -> int:
@@ -87,6 +59,3 @@ class Decoder:
         rgb = self.backend.run(feed)["image"]  # (N, 3, S, S) in (0, 1)
         bgr = np.clip(np.rint(rgb[:, ::-1].transpose(0, 2, 3, 1) * 255.0), 0, 255).astype(np.uint8)
         return bgr[0] if single else bgr
-
-    def close(self) -> None:
-        self.backend.close()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from lmsdk.runtime.artifact import Artifact
+from lmsdk.runtime.artifact import ArtifactPart
 from lmsdk.runtime.geometry import Box, crop_to_image
 
 
@@ -39,14 +38,10 @@ class Landmarks:
 ImageInput = np.ndarray | Sequence[np.ndarray]
 
 
-class Detector:
+class Detector(ArtifactPart):
     """Find the K landmarks of an exported model in BGR uint8 images of any size.
 
-    Args:
-        artifact: an artifact directory written by ``lmsdk export``.
-        backend: ``"auto"``, ``"onnxruntime"`` or ``"tensorrt"``.
-        device: ``"cpu"`` or ``"cuda"``.
-        precision: ``"fp32"`` or ``"fp16"`` (the fp16 graph, for GPUs and TensorRT 11).
+    Constructor arguments: see :class:`~lmsdk.runtime.artifact.ArtifactPart`.
 
     Example:
         >>> det = Detector("artifacts/faces")  # doctest: +SKIP
@@ -54,25 +49,7 @@ class Detector:
         >>> res.points                          # (K, 2) pixels of the image
     """
 
-    def __init__(
-        self,
-        artifact: str | os.PathLike[str] | Artifact,
-        *,
-        backend: str = "auto",
-        device: str = "cpu",
-        precision: str = "fp32",
-        threads: int | None = None,
-    ) -> None:
-        self.artifact = artifact if isinstance(artifact, Artifact) else Artifact(artifact)
-        self.manifest = self.artifact.manifest
-        self.backend = self.artifact.open(
-            "detector", precision=precision, backend=backend, device=device, threads=threads
-        )
-
-    @property
-    def backend_name(self) -> str:
-        """What actually runs the model, e.g. ``onnxruntime[CPUExecutionProvider]``."""
-        return self.backend.name
+    component = "detector"
 
     @property
     def num_landmarks(self) -> int:
@@ -124,12 +101,3 @@ class Detector:
             )
             for p, c, q, b in zip(out["landmarks"], out["confidence"], named, boxes, strict=True)
         ]
-
-    def close(self) -> None:
-        self.backend.close()
-
-    def __enter__(self) -> Detector:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
