@@ -55,8 +55,12 @@ def learned_run(tmp_path_factory, tiny_config):
     from lmsdk.trainer import train
 
     run_dir = tmp_path_factory.mktemp("runs") / "learned"
-    train(tiny_config.replace(steps=LEARNED_STEPS, sample_every=0, checkpoint_every=0, eval_every=0, eval_images=0,
-                              bn_batches=10), run_dir)
+    train(
+        tiny_config.replace(
+            steps=LEARNED_STEPS, sample_every=0, checkpoint_every=0, eval_every=0, eval_images=0, bn_batches=10
+        ),
+        run_dir,
+    )
     return run_dir
 
 

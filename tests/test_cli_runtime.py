@@ -13,16 +13,27 @@ HEADLESS = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND
 
 
 def _run(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout, env=HEADLESS,
-                          cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, timeout=timeout, env=HEADLESS, cwd=ROOT
+    )
 
 
 def test_demo_video_track_with_csv_and_overlay(learned_artifact, tmp_path):
     clip = tmp_path / "clip.avi"
     made = _run("-m", "lmsdk", "demo-video", str(clip), "--frames", "24", "--width", "160", "--height", "120")
     assert made.returncode == 0, made.stderr
-    proc = _run("-m", "lmsdk", "track", str(learned_artifact), str(clip), "--out", str(tmp_path / "o.mp4"),
-                "--csv", str(tmp_path / "p.csv"), "--show")
+    proc = _run(
+        "-m",
+        "lmsdk",
+        "track",
+        str(learned_artifact),
+        str(clip),
+        "--out",
+        str(tmp_path / "o.mp4"),
+        "--csv",
+        str(tmp_path / "p.csv"),
+        "--show",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "24 frames" in proc.stdout and "fps" in proc.stdout and "ms/frame" in proc.stdout
     assert "no display" in proc.stderr  # --show without a display warns instead of aborting
@@ -41,16 +52,48 @@ def test_edit_and_morph_write_their_outputs(learned_artifact, tmp_path):
 
     for i, face in enumerate(SyntheticFaces(100, 2, seed=9).images(range(2))):
         cv2.imwrite(str(tmp_path / f"{i}.png"), face[:, :, ::-1])
-    proc = _run("-m", "lmsdk", "edit", str(learned_artifact), str(tmp_path / "0.png"), "--move", "2:4,0",
-                "--move", "3:0,-3", "--out", str(tmp_path / "e.png"), "--compare", str(tmp_path / "c.png"))
+    proc = _run(
+        "-m",
+        "lmsdk",
+        "edit",
+        str(learned_artifact),
+        str(tmp_path / "0.png"),
+        "--move",
+        "2:4,0",
+        "--move",
+        "3:0,-3",
+        "--out",
+        str(tmp_path / "e.png"),
+        "--compare",
+        str(tmp_path / "c.png"),
+    )
     assert proc.returncode == 0, proc.stderr
     assert cv2.imread(str(tmp_path / "e.png")).shape == (48, 48, 3)
     assert cv2.imread(str(tmp_path / "c.png")).shape[1] > 3 * 48
-    bad = _run("-m", "lmsdk", "edit", str(learned_artifact), str(tmp_path / "0.png"), "--move", "2-4",
-               "--out", str(tmp_path / "x.png"))
+    bad = _run(
+        "-m",
+        "lmsdk",
+        "edit",
+        str(learned_artifact),
+        str(tmp_path / "0.png"),
+        "--move",
+        "2-4",
+        "--out",
+        str(tmp_path / "x.png"),
+    )
     assert bad.returncode == 2 and "K:DX,DY" in bad.stderr
-    morph = _run("-m", "lmsdk", "morph", str(learned_artifact), str(tmp_path / "0.png"), str(tmp_path / "1.png"),
-                 "--out", str(tmp_path / "m.avi"), "--frames", "6")
+    morph = _run(
+        "-m",
+        "lmsdk",
+        "morph",
+        str(learned_artifact),
+        str(tmp_path / "0.png"),
+        str(tmp_path / "1.png"),
+        "--out",
+        str(tmp_path / "m.avi"),
+        "--frames",
+        "6",
+    )
     assert morph.returncode == 0, morph.stderr
     cap = cv2.VideoCapture(str(tmp_path / "m.avi"))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 6
@@ -58,8 +101,9 @@ def test_edit_and_morph_write_their_outputs(learned_artifact, tmp_path):
 
 def test_webcam_demo_falls_back_without_camera_or_display(learned_artifact, tmp_path):
     out = tmp_path / "demo.mp4"
-    proc = _run("examples/webcam_demo.py", str(learned_artifact), "--source", "9", "--out", str(out),
-                "--max-frames", "20")
+    proc = _run(
+        "examples/webcam_demo.py", str(learned_artifact), "--source", "9", "--out", str(out), "--max-frames", "20"
+    )
     assert proc.returncode == 0, proc.stderr
     assert "falling back" in proc.stderr and "no display" in proc.stderr
     cap = cv2.VideoCapture(str(out))

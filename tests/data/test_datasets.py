@@ -34,7 +34,7 @@ def _dots_found_at(crop: np.ndarray, keypoints: np.ndarray, tolerance: float) ->
     bright = crop[..., 0] > 120
     for x, y in keypoints * s - 0.5:
         r = max(2, round(tolerance))
-        patch = bright[max(round(y) - r, 0): round(y) + r + 1, max(round(x) - r, 0): round(x) + r + 1]
+        patch = bright[max(round(y) - r, 0) : round(y) + r + 1, max(round(x) - r, 0) : round(x) + r + 1]
         if not patch.any():
             return False
     return True
@@ -49,8 +49,10 @@ def celeba_root(tmp_path):
     (root / "img_align_celeba").mkdir(parents=True)
     (root / "MAFL").mkdir()
     names = [f"{i:06d}.jpg" for i in range(1, 9)]
-    lines = ["8", "lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y leftmouth_x leftmouth_y rightmouth_x "
-             "rightmouth_y"]
+    lines = [
+        "8",
+        "lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y leftmouth_x leftmouth_y rightmouth_x rightmouth_y",
+    ]
     for i, name in enumerate(names):
         points = FACE + i
         cv2.imwrite(str(root / "img_align_celeba" / name), _image_with_dots(218, 178, points))

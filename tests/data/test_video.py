@@ -60,8 +60,16 @@ def test_video_training_uses_flow_terms(tmp_path, clip, tiny_config):
     from lmsdk.data import DataConfig
     from lmsdk.trainer import train
 
-    config = tiny_config.replace(data=DataConfig(source=str(clip[0])), steps=3, sample_every=0, checkpoint_every=0,
-                                 eval_every=0, bn_batches=1, log_every=1, batch_size=4)
+    config = tiny_config.replace(
+        data=DataConfig(source=str(clip[0])),
+        steps=3,
+        sample_every=0,
+        checkpoint_every=0,
+        eval_every=0,
+        bn_batches=1,
+        log_every=1,
+        batch_size=4,
+    )
     train(config, tmp_path / "run")
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     step = next(r for r in rows if "loss" in r)

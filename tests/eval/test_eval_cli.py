@@ -31,9 +31,25 @@ def labels_csv(tmp_path_factory):
 
 def test_eval_cli_prints_the_protocol_and_writes_plots(learned_run, labels_csv, tmp_path):
     out = tmp_path / "eval"
-    proc = subprocess.run([sys.executable, "-m", "lmsdk", "eval", str(learned_run), "--fit", str(labels_csv),
-                           "--test", str(labels_csv), "--few-shot", "--out", str(out)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lmsdk",
+            "eval",
+            str(learned_run),
+            "--fit",
+            str(labels_csv),
+            "--test",
+            str(labels_csv),
+            "--few-shot",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "zhang2018" in proc.stdout and "mean-shape baseline" in proc.stdout
     metrics = json.loads((out / "metrics.json").read_text())
@@ -54,12 +70,31 @@ def test_eval_refuses_unlabelled_data_and_unknown_protocols(learned_run, labels_
     images = tmp_path / "images"
     images.mkdir()
     cv2.imwrite(str(images / "a.png"), np.zeros((20, 20, 3), np.uint8))
-    proc = subprocess.run([sys.executable, "-m", "lmsdk", "eval", str(learned_run), "--fit", str(images),
-                           "--test", str(images)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lmsdk", "eval", str(learned_run), "--fit", str(images), "--test", str(images)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2 and "no keypoint annotations" in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "lmsdk", "eval", str(learned_run), "--fit", str(labels_csv),
-                           "--test", str(labels_csv), "--protocol", "nme"], capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lmsdk",
+            "eval",
+            str(learned_run),
+            "--fit",
+            str(labels_csv),
+            "--test",
+            str(labels_csv),
+            "--protocol",
+            "nme",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2 and "unknown protocol" in proc.stderr
 
 

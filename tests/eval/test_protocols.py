@@ -53,8 +53,9 @@ def test_few_shot_error_falls_with_more_labels():
     rng = np.random.default_rng(2)
     annotated = rng.uniform(0.3, 0.7, (2000, 5, 2))
     discovered = annotated + rng.normal(0, 0.02, annotated.shape)
-    curve = few_shot_curve(discovered[:1500], annotated[:1500], discovered[1500:], annotated[1500:], (0, 1),
-                           sizes=(5, 20, 100, 1500))
+    curve = few_shot_curve(
+        discovered[:1500], annotated[:1500], discovered[1500:], annotated[1500:], (0, 1), sizes=(5, 20, 100, 1500)
+    )
     assert [p.labels for p in curve] == [20, 100, 1500]  # 5 < 2K = 10 equations: skipped
     assert curve[0].mean > curve[1].mean > curve[2].mean
     assert curve[0].draws == 20 and curve[2].draws == 3 and curve[2].std >= 0

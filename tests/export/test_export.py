@@ -194,3 +194,24 @@ def test_cli_export_of_an_unfinished_run_exits_2(tmp_path):
         timeout=300,
     )
     assert proc.returncode == 2 and "no finished model" in proc.stderr
+
+
+def test_export_of_a_model_without_descriptors(tmp_path, tiny_config):
+    """MNIST-style models decode from landmarks alone; every part still exports and runs."""
+    from lmsdk.export import export_run
+    from lmsdk.trainer import train
+
+    config = tiny_config.replace(
+        model=tiny_config.model.replace(feature=None, descriptor_dim=0),
+        steps=2,
+        sample_every=0,
+        checkpoint_every=0,
+        bn_batches=1,
+        eval_images=0,
+    )
+    train(config, tmp_path / "run")
+    export_run(tmp_path / "run", tmp_path / "art")
+    image = np.full((48, 48, 3), 120, np.uint8)
+    code = Encoder(tmp_path / "art")(image)
+    assert code.descriptors is None
+    assert Decoder(tmp_path / "art")(code.normalized).shape == (48, 48, 3)

@@ -101,8 +101,9 @@ def test_track_video_writes_one_csv_row_per_frame_and_an_overlay(learned_artifac
     clip = tmp_path / "clip.avi"
     write_clip(str(clip), ClipSpec(width=160, height=120, frames=20, motion="drift"))
     with VideoSource(clip) as video:
-        summary = track_video(Tracker(Detector(learned_artifact)), video, out=tmp_path / "o.avi",
-                              csv_path=tmp_path / "p.csv")
+        summary = track_video(
+            Tracker(Detector(learned_artifact)), video, out=tmp_path / "o.avi", csv_path=tmp_path / "p.csv"
+        )
     rows = list(csv.reader((tmp_path / "p.csv").open()))
     assert rows[0][:4] == ["frame", "time", "state", "confidence"] and len(rows[0]) == 4 + 2 * 8
     assert [int(r[0]) for r in rows[1:]] == list(range(20)) == list(range(summary.frames))
