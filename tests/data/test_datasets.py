@@ -59,7 +59,7 @@ def celeba_root(tmp_path):
         lines.append(name + " " + " ".join(f"{v:.0f}" for v in points.reshape(-1)))
     (root / "list_landmarks_align_celeba.txt").write_text("\n".join(lines) + "\n")
     partition = [0, 0, 0, 0, 0, 1, 2, 2]
-    (root / "list_eval_partition.txt").write_text("".join(f"{n} {p}\n" for n, p in zip(names, partition)))
+    (root / "list_eval_partition.txt").write_text("".join(f"{n} {p}\n" for n, p in zip(names, partition, strict=True)))
     (root / "MAFL" / "training.txt").write_text("\n".join(names[:3]) + "\n")
     (root / "MAFL" / "testing.txt").write_text(names[3] + "\n" + names[4] + "\n")
     return root

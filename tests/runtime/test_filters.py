@@ -17,7 +17,7 @@ def _run(config: SmoothingConfig, t, noisy, scale=100.0):
 
 
 def test_smoothing_cuts_jitter_on_a_still_point():
-    t, truth, noisy = _signal(0.0)
+    t, _, noisy = _signal(0.0)
     out = _run(SmoothingConfig(), t, noisy)
     raw_jitter = np.abs(np.diff(noisy, axis=0)).mean()
     smooth_jitter = np.abs(np.diff(out, axis=0)).mean()

@@ -12,8 +12,8 @@ from lmsdk.runtime.tracking import with_smoothing
 FPS = 30.0
 
 
-def _track(artifact, spec: ClipSpec, config: TrackerConfig = TrackerConfig(), noise: float = 0.0):
-    tracker = Tracker(Detector(artifact), config)
+def _track(artifact, spec: ClipSpec, config: TrackerConfig | None = None, noise: float = 0.0):
+    tracker = Tracker(Detector(artifact), config or TrackerConfig())
     rng = np.random.default_rng(0)
     results, truth = [], []
     for i, (frame, keypoints) in enumerate(clip_frames(spec)):
