@@ -65,12 +65,15 @@ class Detector(ArtifactPart):
 
         Args:
             images: BGR uint8 image(s), any size.
-            box: the crop to look in, per image; default the largest centred square of each image.
+            box: the crop to look in (one for all, or one per image); default the largest centred square of
+                each image. A list of boxes with a single image detects in each box of that image.
 
         Returns:
-            :class:`Landmarks` for a single image, a list for a batch.
+            :class:`Landmarks` for a single image and box, a list otherwise.
         """
         single = isinstance(images, np.ndarray) and images.ndim == 3
+        if single and box is not None and not isinstance(box, Box):
+            return self.detect_boxes(images, list(box))  # one image, several boxes
         batch = [images] if single else list(images)
         boxes = [box] * len(batch) if box is None or isinstance(box, Box) else list(box)
         results = self.detect_batch(batch, boxes)

@@ -48,6 +48,7 @@ class VideoSource:
     def __iter__(self) -> Iterator[Frame]:
         index = 0
         start = time.monotonic()
+        previous = -1.0
         while True:
             ok, image = self.capture.read()
             if not ok:
@@ -55,9 +56,13 @@ class VideoSource:
             if self.is_camera:
                 stamp = time.monotonic() - start
             else:
-                # Files carry their own clock; fall back to the frame rate where a container has none.
-                msec = self.capture.get(cv2.CAP_PROP_POS_MSEC)
-                stamp = msec / 1000.0 if msec > 0 or index == 0 else index / self.fps
+                # Files carry their own clock; where a container's is missing or stalls, use the frame rate.
+                stamp = self.capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+                if stamp <= previous:
+                    stamp = index / self.fps
+                if stamp <= previous:
+                    stamp = previous + 1.0 / self.fps
+            previous = stamp
             yield Frame(index, stamp, image)
             index += 1
 
