@@ -81,3 +81,21 @@ def check_in_sync(module: nn.Module, info: DistInfo) -> str:
     if len(set(digests)) != 1:
         raise RuntimeError(f"data-parallel processes diverged: parameter digests {digests}")
     return digest
+
+
+def agree_int(value: int, info: DistInfo) -> int:
+    """Rank 0's ``value`` on every process (decisions that must not differ, e.g. the planned step count)."""
+    if not info.enabled:
+        return value
+    tensor = torch.tensor([value], dtype=torch.int64)
+    dist.broadcast(tensor, src=0)
+    return int(tensor.item())
+
+
+def any_rank(flag: bool, info: DistInfo) -> bool:
+    """True on every process when it is true on any (e.g. one process ran out of time)."""
+    if not info.enabled:
+        return flag
+    tensor = torch.tensor([int(flag)], dtype=torch.int64)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return bool(tensor.item())

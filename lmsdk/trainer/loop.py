@@ -169,10 +169,9 @@ def _train(run: _Run, resume: bool, hooks: tuple[Hook, ...]) -> RunResult:
     )
     sample_crops = images_to_tensor(run.source.images(range(min(8, len(run.source)))), device)
     timer = _StepTimer(run.state.elapsed_seconds)
-    interrupted = False
     try:
         while run.state.step < run.total:
-            if _over_budget(run, timer):
+            if distributed.any_rank(_over_budget(run, timer), info):
                 logger.info("time budget of %.1f min reached at step %d", config.max_minutes, run.state.step)
                 break
             metrics = _one_step(run, timer)
@@ -187,7 +186,6 @@ def _train(run: _Run, resume: bool, hooks: tuple[Hook, ...]) -> RunResult:
             for hook in hooks:
                 hook(step, metrics)
     except KeyboardInterrupt:
-        interrupted = True
         run.state.elapsed_seconds = timer.elapsed()
         if info.is_main:
             path = save_checkpoint(run_dir, run.core, run.optimizer, run.scaler, run.state, config.keep_checkpoints)
@@ -199,7 +197,7 @@ def _train(run: _Run, resume: bool, hooks: tuple[Hook, ...]) -> RunResult:
 
     final = _finish(run, monitor, sample_crops, timer)
     monitor.close()
-    return RunResult(run_dir, run.state.step, run.total, interrupted, final)
+    return RunResult(run_dir, run.state.step, run.total, False, final)
 
 
 class _StepTimer:
@@ -259,6 +257,7 @@ def _plan(run: _Run, timer: _StepTimer) -> None:
     planned = Budget(cfg.max_minutes or 0.0, seconds, cfg.bn_batches, rate).plan(
         timer.elapsed(), run.state.step, cfg.steps
     )
+    planned = distributed.agree_int(planned, run.info)  # every process runs the same schedule
     first = run.state.planned_steps is None
     if first or planned < run.state.planned_steps:
         run.state.planned_steps = planned
