@@ -103,8 +103,9 @@ def main() -> None:
         logger.info("no display: writing %s instead of opening a window (with a demonstration edit)", args.out)
         state.moves = {0: (0.0, -6.0)}
     smoothing, editing = True, True
-    sink = None if show else VideoSink(args.out, 30.0)
+    sink = None
     with tempfile.TemporaryDirectory() as tmp, open_source(args.source, args.fallback, Path(tmp)) as video:
+        sink = None if show else VideoSink(args.out, video.fps)
         if show:
             cv2.namedWindow(WINDOW)
             cv2.setMouseCallback(WINDOW, state.on_mouse)
@@ -136,9 +137,9 @@ def main() -> None:
             last = now
             if args.max_frames and frame.index + 1 >= args.max_frames:
                 break
-    if sink is not None:
-        sink.close()
-        logger.info("wrote %s", args.out)
+        if sink is not None:
+            sink.close()
+            logger.info("wrote %s", args.out)
     if show:
         cv2.destroyAllWindows()
 

@@ -203,16 +203,15 @@ def _end_to_end_error(model: LandmarkAutoencoder, out_dir: Path) -> float:
 
     faces = SyntheticFaces(160, 3, seed=int.from_bytes(os.urandom(4), "little") % (2**31))
     pictures = [np.ascontiguousarray(cv_image[:131, 20:117, ::-1]) for cv_image in faces.images(range(3))]
-    detector = Detector(out_dir)
     worst = 0.0
-    for picture in pictures:
-        box = Box.centered_square(picture.shape[1], picture.shape[0])
-        crop = crop_resize(picture[:, :, ::-1], box, model.config.crop_size)  # training-side RGB crop
-        with torch.no_grad():
-            points = model.encode(images_to_tensor(crop[None])).points[0].numpy()
-        expected = crop_to_image(points, box)
-        worst = max(worst, float(np.abs(detector(picture).points - expected).max()))
-    detector.close()
+    with Detector(out_dir) as detector:
+        for picture in pictures:
+            box = Box.centered_square(picture.shape[1], picture.shape[0])
+            crop = crop_resize(picture[:, :, ::-1], box, model.config.crop_size)  # training-side RGB crop
+            with torch.no_grad():
+                points = model.encode(images_to_tensor(crop[None])).points[0].numpy()
+            expected = crop_to_image(points, box)
+            worst = max(worst, float(np.abs(detector(picture).points - expected).max()))
     return worst
 
 

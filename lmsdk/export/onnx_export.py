@@ -52,12 +52,14 @@ def to_fp16(source: Path, target: Path) -> Path:
     Reductions and the softmax stay in fp32 so soft-argmax sums over thousands of pixels keep their
     precision.
     """
-    from onnxruntime.transformers.float16 import convert_float_to_float16
+    from onnxruntime.transformers.float16 import DEFAULT_OP_BLOCK_LIST, convert_float_to_float16
 
     model = onnx.load(str(source))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        half = convert_float_to_float16(model, keep_io_types=True, op_block_list=FP32_OPS)
+        half = convert_float_to_float16(
+            model, keep_io_types=True, op_block_list=sorted(set(DEFAULT_OP_BLOCK_LIST) | set(FP32_OPS))
+        )
     _sort_nodes(half.graph)  # the converter appends its input casts after their consumers
     onnx.save(half, str(target))
     onnx.checker.check_model(onnx.load(str(target)), full_check=True)

@@ -20,7 +20,7 @@ import torch
 
 from lmsdk.data.synthetic import SyntheticFaces
 from lmsdk.errors import LmsdkError
-from lmsdk.export.wrappers import GRAPHS, example_inputs
+from lmsdk.export.wrappers import GRAPHS, example_inputs, io_names
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.ops.images import images_to_tensor
 from lmsdk.runtime.backends import Backend, OrtBackend
@@ -80,13 +80,23 @@ def check_parity(
     (onnxruntime CPU unless ``backend`` is given)."""
     graph = (graph or GRAPHS[component](model)).eval()
     runner = backend or OrtBackend(path)
+    try:
+        return _compare(model, component, graph, runner, precision)
+    finally:
+        runner.close()
+
+
+def _compare(
+    model: LandmarkAutoencoder, component: str, graph: torch.nn.Module, runner: Backend, precision: str
+) -> ParityReport:
     report = ParityReport(component, precision, tolerance=dict(TOLERANCES[precision]))
     for inputs in parity_inputs(model, component):
         with torch.no_grad():
             expected = graph(*inputs)
         expected = expected if isinstance(expected, tuple) else (expected,)
-        got = runner.run(dict(zip(runner.input_names, (x.numpy() for x in inputs), strict=True)))
-        for name, ref in zip(runner.output_names, expected, strict=True):
+        input_names, output_names = io_names(model, component, getattr(graph, "regressor", None) is not None)
+        got = runner.run(dict(zip(input_names, (x.numpy() for x in inputs), strict=True)))
+        for name, ref in zip(output_names, expected, strict=True):
             err = float(np.abs(got[name].astype(np.float64) - ref.numpy()).max())
             report.max_abs[name] = max(report.max_abs.get(name, 0.0), err)
     report.tolerance = {k: v for k, v in report.tolerance.items() if k in report.max_abs}

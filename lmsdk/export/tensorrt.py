@@ -1,8 +1,8 @@
 """TensorRT engines from the exported ONNX graphs (TensorRT 10 and 11 Python API), parity-checked.
 
 Only the batch dimension is dynamic; each engine gets one optimization profile over it. fp16 engines
-come from the fp16 ONNX graph on TensorRT 11 (strongly typed: precision is in the graph) and from the
-fp32 graph with the FP16 builder flag on TensorRT 10. Engines are specific to a GPU and TensorRT
+come from the fp16 ONNX graph parsed as a strongly typed network (precision is in the graph), on
+TensorRT 10 and 11 alike; fp32 engines clear TF32. Engines are specific to a GPU and TensorRT
 version, so each gets a sidecar JSON and is rebuilt, not copied, for another machine.
 """
 
@@ -37,19 +37,24 @@ def build_engine(
     """Build ``engine_path`` from ``onnx_path`` (or ``fp16_onnx`` for fp16 on TensorRT 11); returns the sidecar."""
     trt = import_tensorrt()
     require_gpu("TensorRT export")
+    if fp16 and fp16_onnx is None:
+        raise EngineBuildError(f"{engine_path}: an fp16 engine needs the fp16 ONNX graph (export with --fp16)")
     trt_logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(trt_logger)
-    network = builder.create_network(0)
+    # fp16 engines come from the fp16 graph, strongly typed (precision from the graph: the reductions the
+    # graph keeps in fp32 stay fp32); TensorRT 11 is always strongly typed.
+    strongly_typed = getattr(trt.NetworkDefinitionCreationFlag, "STRONGLY_TYPED", None)
+    flags = 1 << int(strongly_typed) if fp16 and strongly_typed is not None else 0
+    network = builder.create_network(flags)
     parser = trt.OnnxParser(network, trt_logger)
-    legacy_fp16_flag = hasattr(trt.BuilderFlag, "FP16")
-    source = fp16_onnx if fp16 and not legacy_fp16_flag and fp16_onnx is not None else onnx_path
+    source = fp16_onnx if fp16 and fp16_onnx is not None else onnx_path
     if not parser.parse_from_file(str(source)):
         errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
         raise EngineBuildError(f"{source}: TensorRT cannot parse the graph ({errors})")
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace_gib * (1 << 30)))
-    if fp16 and legacy_fp16_flag:
-        config.set_flag(trt.BuilderFlag.FP16)
+    if not fp16 and hasattr(trt.BuilderFlag, "TF32"):
+        config.clear_flag(trt.BuilderFlag.TF32)  # fp32 engines are fp32, not TF32 (Ampere and later)
     profile = builder.create_optimization_profile()
     for i in range(network.num_inputs):
         tensor = network.get_input(i)

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import numpy as np
 
 from lmsdk.runtime.backends import Backend, open_backend
-from lmsdk.runtime.errors import ArtifactError
+from lmsdk.runtime.errors import ArtifactError, BackendUnavailableError, EngineIncompatibleError
 from lmsdk.runtime.geometry import Box, crop_resize
 from lmsdk.spec import COMPONENTS, Manifest, read_manifest, verify_file
 
 PRECISIONS = ("fp32", "fp16")
+MAX_BATCH = 64  # largest batch sent in one call (the TensorRT engines' profile maximum)
+
+logger = logging.getLogger(__name__)
+
+
+def run_in_chunks(backend: Backend, feed: dict[str, np.ndarray], max_batch: int) -> dict[str, np.ndarray]:
+    """Run ``feed`` (all inputs share the batch dimension) in batches of at most ``max_batch``."""
+    n = len(next(iter(feed.values())))
+    if n <= max_batch:
+        return backend.run(feed)
+    parts = [backend.run({k: v[i : i + max_batch] for k, v in feed.items()}) for i in range(0, n, max_batch)]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 class Artifact:
@@ -53,7 +66,14 @@ class Artifact:
         threads: int | None = None,
     ) -> Backend:
         path = self.model_path(component, precision=precision, backend=backend, device=device)
-        return open_backend(path, backend=backend, device=device, threads=threads)
+        try:
+            return open_backend(path, backend=backend, device=device, threads=threads)
+        except (BackendUnavailableError, EngineIncompatibleError) as exc:
+            if backend != "auto" or path.suffix != ".engine":
+                raise
+            logger.warning("%s; running %s through onnxruntime instead", exc, component)
+            onnx_path = self.model_path(component, precision=precision, backend="onnxruntime", device=device)
+            return open_backend(onnx_path, backend="onnxruntime", device=device, threads=threads)
 
     def preprocess(self, image_bgr: np.ndarray, box: Box) -> np.ndarray:
         """The graph input for one BGR uint8 image and crop box: ``(3, S, S)`` float32 RGB in ``[0, 1]``.
@@ -96,6 +116,7 @@ class ArtifactPart:
         self.backend = self.artifact.open(
             self.component, precision=precision, backend=backend, device=device, threads=threads
         )
+        self.max_batch = MAX_BATCH
 
     @property
     def backend_name(self) -> str:

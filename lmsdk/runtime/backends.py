@@ -109,7 +109,7 @@ class OrtBackend:
         return dict(zip(self.output_names, outputs, strict=True))
 
     def close(self) -> None:
-        del self.session
+        self.session = None
 
 
 def open_backend(
@@ -117,9 +117,8 @@ def open_backend(
 ) -> Backend:
     """Open a model file with the requested backend.
 
-    ``backend="auto"`` takes a native TensorRT engine when ``path`` is one, else onnxruntime (with its
-    TensorRT provider first when ``device="cuda"`` and it is available). ``"tensorrt"`` with an ``.onnx``
-    path uses onnxruntime's TensorRT provider.
+    ``backend="auto"`` takes a native TensorRT engine when ``path`` is one, else onnxruntime (CUDA provider
+    with ``device="cuda"``). ``"tensorrt"`` with an ``.onnx`` path uses onnxruntime's TensorRT provider.
     """
     if backend not in BACKENDS:
         raise BackendUnavailableError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
@@ -128,6 +127,4 @@ def open_backend(
         from lmsdk.runtime.trt import TrtBackend
 
         return TrtBackend(path, device=device)
-    return OrtBackend(
-        path, device=device, tensorrt=backend in ("auto", "tensorrt") and device == "cuda", threads=threads
-    )
+    return OrtBackend(path, device=device, tensorrt=backend == "tensorrt" and device == "cuda", threads=threads)

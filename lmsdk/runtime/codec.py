@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lmsdk.runtime.artifact import ArtifactPart
+from lmsdk.runtime.artifact import ArtifactPart, run_in_chunks
 from lmsdk.runtime.geometry import Box, crop_to_image
 
 
@@ -50,12 +50,13 @@ class Decoder(ArtifactPart):
         Returns:
             ``(S, S, 3)`` or ``(N, S, S, 3)`` BGR uint8 crops.
         """
+        landmarks = np.asarray(landmarks, np.float32)
         single = landmarks.ndim == 2
-        feed = {"landmarks": np.asarray(landmarks, np.float32)[None] if single else landmarks}
+        feed = {"landmarks": landmarks[None] if single else landmarks}
         if "descriptors" in self.backend.input_names:
             if descriptors is None:
                 raise ValueError("this model decodes from landmarks and descriptors; pass the descriptors")
             feed["descriptors"] = np.asarray(descriptors, np.float32)[None] if single else descriptors
-        rgb = self.backend.run(feed)["image"]  # (N, 3, S, S) in (0, 1)
+        rgb = run_in_chunks(self.backend, feed, self.max_batch)["image"]  # (N, 3, S, S) in (0, 1)
         bgr = np.clip(np.rint(rgb[:, ::-1].transpose(0, 2, 3, 1) * 255.0), 0, 255).astype(np.uint8)
         return bgr[0] if single else bgr

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lmsdk.runtime.artifact import ArtifactPart
+from lmsdk.runtime.artifact import ArtifactPart, run_in_chunks
 from lmsdk.runtime.geometry import Box, crop_to_image
 
 
@@ -27,12 +27,15 @@ class Landmarks:
         return float(self.confidence.mean())
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "points": self.points.tolist(),
             "confidence": self.confidence.tolist(),
             "box": list(self.box.to_xyxy()),
             "normalized": self.normalized.tolist(),
         }
+        if self.named is not None:
+            out["named"] = self.named.tolist()
+        return out
 
 
 ImageInput = np.ndarray | Sequence[np.ndarray]
@@ -92,7 +95,7 @@ class Detector(ArtifactPart):
         if not boxes:
             return []
         batch = np.stack([self.artifact.preprocess(im, b) for im, b in zip(images, boxes, strict=True)])
-        out = self.backend.run({"image": batch})
+        out = run_in_chunks(self.backend, {"image": batch}, self.max_batch)
         named = out.get("named", [None] * len(boxes))
         return [
             Landmarks(

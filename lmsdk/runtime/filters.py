@@ -4,7 +4,8 @@ For each coordinate, a low-pass filter whose cutoff rises with the (filtered) sp
 smoothed hard (cutoff ``min_cutoff``), fast ones follow quickly (cutoff ``min_cutoff + beta * speed``).
 Following mediapipe, positions are divided by the object's scale before filtering, so a face near the
 camera and one far away are smoothed alike; speeds are in object sizes per second. The sampling rate
-comes from the timestamps of each call.
+comes from the timestamps of each call. As in mediapipe and the authors' reference code, the speed is
+taken between raw samples.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ class SmoothingConfig:
     min_cutoff: float = 1.0  # Hz: the cutoff for a still object
     beta: float = 10.0  # cutoff increase per (object size / s) of speed
     d_cutoff: float = 1.0  # Hz: cutoff of the speed estimate
+
+    def __post_init__(self) -> None:
+        if self.min_cutoff <= 0 or self.d_cutoff <= 0 or self.beta < 0:
+            raise ValueError("One Euro settings need min_cutoff > 0, d_cutoff > 0 and beta >= 0")
 
 
 def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray | float:

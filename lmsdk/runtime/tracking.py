@@ -38,6 +38,10 @@ class TrackerConfig:
     search_stride: float = 0.34  # window step, as a fraction of its side
     refine_steps: int = 2  # detect-and-reframe iterations after a search
 
+    def __post_init__(self) -> None:
+        if not self.search_scales or min(self.search_scales) <= 0 or not 0 < self.search_stride <= 1:
+            raise ValueError("search needs at least one positive scale and a stride in (0, 1]")
+
 
 @dataclass(frozen=True)
 class TrackResult:

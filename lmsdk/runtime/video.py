@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import math
 import os
 import sys
 import time
@@ -40,7 +41,8 @@ class VideoSource:
             raise VideoError(f"{source}: cannot open {'camera' if self.is_camera else 'video'}")
         if self.is_camera:
             self.capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
-        self.fps = self.capture.get(cv2.CAP_PROP_FPS) or 30.0
+        fps = self.capture.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if math.isfinite(fps) and fps > 0 else 30.0
         count = int(self.capture.get(cv2.CAP_PROP_FRAME_COUNT))
         self.frame_count = count if count > 0 and not self.is_camera else None
         self.size = (int(self.capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self.capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
