@@ -106,6 +106,12 @@ def train(
         str | None, typer.Option("--precision", help="fp32 (default), bf16 or fp16 autocast for the networks.")
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (weights, batches, warps).")] = None,
+    init: Annotated[
+        Path | None,
+        typer.Option(
+            "--init", help="Start from this run's weights (same preset, K and size), e.g. fine-tune AFLW from CelebA."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Discover landmarks on unlabeled images; writes config, checkpoints, metrics, samples and RUN_DIR/model."""
@@ -127,6 +133,7 @@ def train(
             "--crop-fraction": crop_fraction,
             "--precision": precision,
             "--seed": seed,
+            "--init": init,
         }
         given = [flag for flag, value in fixed.items() if value is not None]
         if given:
@@ -149,6 +156,7 @@ def train(
             device=device,
             precision=precision,
             seed=seed,
+            init=str(init) if init else None,
             progress=not quiet,
         )
     result = run_training(config, out, resume=resume)

@@ -146,7 +146,12 @@ class AflwRecropped(ImageSource):
         if gt.ndim != 3 or gt.shape[1:] != (5, 2) or len(gt) != len(self.names):
             raise DataError(f"{mat_path}: gt has shape {gt.shape}, expected ({len(self.names)}, 5, 2)")
         self.points = gt[:, :, ::-1].copy()  # (y, x) -> (x, y)
-        self.sizes = np.asarray(mat["hw"], np.float64).reshape(-1, 2)  # (h, w)
+        sizes = np.asarray(mat["hw"], np.float64)
+        if sizes.shape == (2, len(self.names)) and len(self.names) != 2:
+            sizes = sizes.T  # stored as 2 x N
+        if sizes.shape != (len(self.names), 2):
+            raise DataError(f"{mat_path}: hw has shape {sizes.shape}, expected ({len(self.names)}, 2)")
+        self.sizes = sizes  # (h, w) per image
         self.crop_size = crop_size
         self.description = f"AFLW {split} ({len(self.names)} images)"
 

@@ -77,6 +77,7 @@ class MtflList(ImageSource):
         self.records = read_mtfl_list(list_path)
         self.crop_size = crop_size
         self.description = f"MTFL list {self.list_path} ({len(self.records)} images)"
+        self._sizes: dict[int, tuple[int, int]] = {}
         missing = [r.path for r in self.records[:50] if not r.path.is_file()]
         if missing:
             raise DataError(f"{self.list_path}: listed image {missing[0]} does not exist")
@@ -84,16 +85,27 @@ class MtflList(ImageSource):
     def __len__(self) -> int:
         return len(self.records)
 
-    def box(self, index: int, width: int = 80, height: int = 80) -> Box:
-        """The crop box of image ``index`` (its folder's fixed framing, or the whole image)."""
+    def _size(self, index: int) -> tuple[int, int]:
+        if index not in self._sizes:
+            image = read_image_rgb(str(self.records[index].path))
+            self._sizes[index] = (image.shape[1], image.shape[0])
+        return self._sizes[index]
+
+    def box(self, index: int) -> Box:
+        """The crop box of image ``index``: its folder's fixed framing (scaled from the 80 px release to the
+        image's size), or the whole image for folders lmsdk does not know."""
+        width, height = self._size(index)
         framing = MTFL_FRAMING.get(self.records[index].path.parent.name)
         if framing is None:
             return Box.centered_square(width, height)
-        return Box.around(*framing)
+        cx, cy, side = framing
+        sx, sy = width / 80.0, height / 80.0
+        return Box(cx * sx - side * sx / 2, cy * sy - side * sy / 2, side * sx, side * sy)
 
     def image(self, index: int) -> np.ndarray:
         image = read_image_rgb(str(self.records[index].path))
-        return crop_resize(image, self.box(index, image.shape[1], image.shape[0]), self.crop_size)
+        self._sizes[index] = (image.shape[1], image.shape[0])
+        return crop_resize(image, self.box(index), self.crop_size)
 
     def keypoints(self, index: int) -> np.ndarray:
         return keypoints_to_crop(self.records[index].points, self.box(index))

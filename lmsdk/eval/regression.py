@@ -4,8 +4,9 @@ Protocol "zhang2018":
     * Discovered landmarks (K points) and annotations (P points) are normalised ``(x, y)`` in ``[0, 1]`` of
       the crop, both shifted by -0.5 (centred).
     * One linear map ``W`` (2K x 2P) from all discovered coordinates to all annotated ones is fitted by
-      plain least squares: **no bias, no regularisation**. Images whose annotations are all missing
-      (or all zero) are dropped from the fit.
+      plain least squares: **no bias, no regularisation**. Images whose annotations are all zero (the
+      released code's "missing") are dropped; so are, from the fit only, images with any point missing
+      (NaN), since least squares needs whole rows.
     * The error of an image is the mean Euclidean distance over its annotated points divided by the
       distance between two reference points (the eye centres for faces); the reported number is the
       mean over images, in percent.
@@ -28,8 +29,17 @@ def _design(points: np.ndarray) -> np.ndarray:
 
 
 def _valid_rows(annotations: np.ndarray) -> np.ndarray:
+    """Images with every point annotated (and not the all-zero rows the released code skips): the fit set."""
     flat = np.asarray(annotations, np.float64).reshape(len(annotations), -1)
     return np.all(np.isfinite(flat), axis=1) & np.any(flat != 0, axis=1)
+
+
+def _testable_rows(annotations: np.ndarray, normalizer: tuple[int, int]) -> np.ndarray:
+    """Images whose normalising points are annotated: scored over whichever points they have."""
+    a = np.asarray(annotations, np.float64)
+    flat = a.reshape(len(a), -1)
+    both = np.isfinite(a[:, list(normalizer)]).all(axis=(1, 2))
+    return both & np.any(np.nan_to_num(flat) != 0, axis=1)
 
 
 def fit_regressor(discovered: np.ndarray, annotated: np.ndarray) -> np.ndarray:
@@ -96,20 +106,20 @@ def evaluate_regression(
 ) -> RegressionResult:
     """Fit on one split, test on another; also report the mean-shape baseline of the same split."""
     w = fit_regressor(fit_discovered, fit_annotated)
-    keep = _valid_rows(test_annotated)
+    keep = _testable_rows(test_annotated, normalizer)
     predicted = apply_regressor(w, test_discovered[keep])
-    errors = normalized_errors(predicted, test_annotated[keep], normalizer)
+    errors = normalized_errors(predicted, test_annotated[keep], normalizer)  # NaN where a point is missing
     mean_shape = np.nanmean(np.where(_valid_rows(fit_annotated)[:, None, None], fit_annotated, np.nan), axis=0)
     baseline = normalized_errors(
         np.broadcast_to(mean_shape, test_annotated[keep].shape), test_annotated[keep], normalizer
     )
-    per_image = errors.mean(axis=1)
+    per_image = np.nanmean(errors, axis=1)
     return RegressionResult(
         PROTOCOL,
         float(per_image.mean()),
-        errors.mean(axis=0),
+        np.nanmean(errors, axis=0),
         per_image,
-        float(baseline.mean(axis=1).mean()),
+        float(np.nanmean(baseline, axis=1).mean()),
         int(_valid_rows(fit_annotated).sum()),
         int(keep.sum()),
     )

@@ -17,7 +17,7 @@ import torch
 from safetensors.torch import save
 
 from lmsdk.errors import CheckpointError
-from lmsdk.fileio import atomic_directory, atomic_write_json, read_json
+from lmsdk.fileio import atomic_directory, atomic_write_bytes, atomic_write_json, read_json, remove_stale_temporaries
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.checkpoint import WEIGHTS_FILE, load_state, save_model
 
@@ -54,6 +54,7 @@ def save_checkpoint(
 ) -> Path:
     """Write a checkpoint for ``state.step`` and delete all but the ``keep`` newest."""
     target = run_dir / "checkpoints" / f"step_{state.step:06d}"
+    remove_stale_temporaries(target.parent)  # from a save that a crash interrupted
     opt = optimizer.state_dict()
     tensors = {}
     for index, slots in opt["state"].items():
@@ -67,7 +68,7 @@ def save_checkpoint(
     }
     with atomic_directory(target) as tmp:
         save_model(model, tmp)
-        (tmp / "optimizer.safetensors").write_bytes(save(tensors))
+        atomic_write_bytes(tmp / "optimizer.safetensors", save(tensors))
         atomic_write_json(tmp / "state.json", meta)
     for old in checkpoint_dirs(run_dir)[:-keep] if keep > 0 else []:
         shutil.rmtree(old, ignore_errors=True)

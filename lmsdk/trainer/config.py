@@ -78,6 +78,7 @@ class TrainConfig:
     batch_size: int = 16  # global batch (split across data-parallel processes)
     max_minutes: float | None = None  # stop cleanly within this wall-clock budget
     seed: int = 0
+    init: str | None = None  # start from this run's (or model folder's) weights, e.g. AFLW fine-tuning from CelebA
     device: str = "cpu"
     precision: Precision = "fp32"
     channels_last: bool = True  # NHWC convolutions: about 20% faster on CPUs (docs/cpu-preset.md)

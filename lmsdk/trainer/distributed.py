@@ -83,11 +83,17 @@ def check_in_sync(module: nn.Module, info: DistInfo) -> str:
     return digest
 
 
+def _scalar(value: int, info: DistInfo) -> torch.Tensor:
+    # NCCL reduces only CUDA tensors; gloo only CPU ones.
+    device = torch.device("cuda", info.local_rank) if dist.get_backend() == "nccl" else torch.device("cpu")
+    return torch.tensor([value], dtype=torch.int64, device=device)
+
+
 def agree_int(value: int, info: DistInfo) -> int:
     """Rank 0's ``value`` on every process (decisions that must not differ, e.g. the planned step count)."""
     if not info.enabled:
         return value
-    tensor = torch.tensor([value], dtype=torch.int64)
+    tensor = _scalar(value, info)
     dist.broadcast(tensor, src=0)
     return int(tensor.item())
 
@@ -96,6 +102,6 @@ def any_rank(flag: bool, info: DistInfo) -> bool:
     """True on every process when it is true on any (e.g. one process ran out of time)."""
     if not info.enabled:
         return flag
-    tensor = torch.tensor([int(flag)], dtype=torch.int64)
+    tensor = _scalar(int(flag), info)
     dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
     return bool(tensor.item())

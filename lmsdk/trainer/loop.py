@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import math
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,9 +26,9 @@ from lmsdk.data.base import ImageSource
 from lmsdk.data.sources import open_source
 from lmsdk.errors import CheckpointError, ConfigError
 from lmsdk.eval.predict import predict_landmarks
-from lmsdk.fileio import atomic_write_json, read_json
+from lmsdk.fileio import atomic_directory, atomic_write_json, read_json
 from lmsdk.model.autoencoder import LandmarkAutoencoder
-from lmsdk.model.checkpoint import save_model
+from lmsdk.model.checkpoint import load_model, save_model
 from lmsdk.ops.images import images_to_tensor
 from lmsdk.trainer import distributed
 from lmsdk.trainer.bn_stats import recompute_batchnorm_statistics
@@ -70,6 +72,8 @@ class _Run:
         self.config, self.run_dir, self.info, self.device = config, run_dir, info, device
         torch.manual_seed(config.seed)  # identical initial weights in every process
         self.core = LandmarkAutoencoder(config.model).to(device)
+        if config.init:
+            _initialise(self.core, Path(config.init))
         if config.channels_last:
             self.core = self.core.to(memory_format=torch.channels_last)
         self.model: torch.nn.Module = (
@@ -170,21 +174,8 @@ def _train(run: _Run, resume: bool, hooks: tuple[Hook, ...]) -> RunResult:
     sample_crops = images_to_tensor(run.source.images(range(min(8, len(run.source)))), device)
     timer = _StepTimer(run.state.elapsed_seconds)
     try:
-        while run.state.step < run.total:
-            if distributed.any_rank(_over_budget(run, timer), info):
-                logger.info("time budget of %.1f min reached at step %d", config.max_minutes, run.state.step)
-                break
-            metrics = _one_step(run, timer)
-            step = run.state.step
-            timed_enough = len(timer.step_times) >= CALIBRATION_STEPS
-            if config.max_minutes and timed_enough and (run.state.planned_steps is None or step % REPLAN_EVERY == 0):
-                _plan(run, timer)
-            if step % config.log_every == 0 or step == run.total:
-                monitor.log(step, metrics)
-            monitor.update(step, run.total, _status(metrics))
-            _periodic_events(run, monitor, sample_crops)
-            for hook in hooks:
-                hook(step, metrics)
+        with _StopRequest() as stop:
+            _loop(run, monitor, sample_crops, timer, hooks, stop)
     except KeyboardInterrupt:
         run.state.elapsed_seconds = timer.elapsed()
         if info.is_main:
@@ -198,6 +189,59 @@ def _train(run: _Run, resume: bool, hooks: tuple[Hook, ...]) -> RunResult:
     final = _finish(run, monitor, sample_crops, timer)
     monitor.close()
     return RunResult(run_dir, run.state.step, run.total, False, final)
+
+
+def _loop(
+    run: _Run,
+    monitor: Monitor,
+    sample_crops: torch.Tensor,
+    timer: _StepTimer,
+    hooks: tuple[Hook, ...],
+    stop: _StopRequest,
+) -> None:
+    """Steps until the schedule's end or the time budget; Ctrl-C is honoured between steps."""
+    config, info = run.config, run.info
+    while run.state.step < run.total:
+        if distributed.any_rank(_over_budget(run, timer), info):
+            logger.info("time budget of %.1f min reached at step %d", config.max_minutes, run.state.step)
+            return
+        metrics = _one_step(run, timer)
+        step = run.state.step
+        timed_enough = len(timer.step_times) >= CALIBRATION_STEPS
+        if config.max_minutes and timed_enough and (run.state.planned_steps is None or step % REPLAN_EVERY == 0):
+            _plan(run, timer)
+        if step % config.log_every == 0 or step == run.total:
+            monitor.log(step, metrics)
+        monitor.update(step, run.total, _status(metrics))
+        _periodic_events(run, monitor, sample_crops)
+        for hook in hooks:
+            hook(step, metrics)
+        if distributed.any_rank(stop.requested, info):
+            raise KeyboardInterrupt
+
+
+class _StopRequest:
+    """Ctrl-C asks the loop to stop at the next step boundary, so a checkpoint never holds half a step;
+    a second Ctrl-C stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self) -> _StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        logger.warning("stopping after this step (Ctrl-C again to stop at once)")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 class _StepTimer:
@@ -221,13 +265,15 @@ def _one_step(run: _Run, timer: _StepTimer) -> dict[str, Any]:
     crops, pair = run.batch(step, cfg.seed)
     generator = step_generator(cfg.seed, step, AUGMENT_STREAM, run.info.rank)
     result = training_step(run.model, run.core, crops, cfg, step, run.total, generator, pair)
+    loss = float(result.loss.detach())
+    # fp16 overflows are the grad scaler's business (it skips the step); anything else stops every process
+    # before the weights are touched.
+    if distributed.any_rank(not math.isfinite(loss) and cfg.precision != "fp16", run.info):
+        raise FloatingPointError(f"the loss became non-finite at step {step} (here {loss}); lower the learning rate")
     run.optimizer.zero_grad(set_to_none=True)
     run.scaler.scale(result.loss).backward()
     run.scaler.step(run.optimizer)
     run.scaler.update()
-    loss = float(result.loss.detach())
-    if not math.isfinite(loss):
-        raise FloatingPointError(f"the loss became {loss} at step {step}; lower the learning rate")
     seconds = time.monotonic() - t0
     timer.step_times.append(seconds)
     state.step += 1
@@ -328,8 +374,9 @@ def _finish(run: _Run, monitor: Monitor, sample_crops: torch.Tensor, timer: _Ste
     if info.is_main:
         if info.enabled:
             logger.info("%d processes in sync: parameters %s", info.world_size, digest[:12])
-        save_model(run.core, run.run_dir / MODEL_DIR)
-        atomic_write_json(run.run_dir / MODEL_DIR / STATS_FILE, _landmark_statistics(run))
+        with atomic_directory(run.run_dir / MODEL_DIR) as folder:  # the model appears whole or not at all
+            save_model(run.core, folder)
+            atomic_write_json(folder / STATS_FILE, _landmark_statistics(run))
         if run.probe.active:
             final.update(run.probe(run.core))
         _write_sample(run, monitor, sample_crops)
@@ -343,6 +390,19 @@ def _finish(run: _Run, monitor: Monitor, sample_crops: torch.Tensor, timer: _Ste
             run.run_dir / MODEL_DIR,
         )
     return final
+
+
+def _initialise(model: LandmarkAutoencoder, source: Path) -> None:
+    """Copy the weights of another run (or model folder) with the same architecture into ``model``."""
+    folder = source / MODEL_DIR if (source / MODEL_DIR).is_dir() else source
+    other = load_model(folder)
+    if other.config != model.config:
+        raise ConfigError(
+            f"{folder}: its model differs from this run's ({MODEL_DIR}/model_config.json); "
+            "initialise only from the same preset, K and image size"
+        )
+    model.load_state_dict(other.state_dict())
+    logger.info("initialised from %s", folder)
 
 
 def _landmark_statistics(run: _Run, images: int = 500) -> dict[str, Any]:

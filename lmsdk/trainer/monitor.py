@@ -18,6 +18,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from lmsdk.fileio import atomic_write_bytes
+
 logger = logging.getLogger(__name__)
 
 METRICS_FILE = "metrics.jsonl"
@@ -62,12 +64,14 @@ class Monitor:
     def _truncate(self, start_step: int) -> None:
         if not self.path.exists():
             return
-        kept = [
-            line
-            for line in self.path.read_text().splitlines()
-            if line.strip() and json.loads(line).get("step", 0) <= start_step
-        ]
-        self.path.write_text("".join(line + "\n" for line in kept))
+        kept = []
+        for line in self.path.read_text().splitlines():
+            try:
+                if json.loads(line).get("step", 0) <= start_step:
+                    kept.append(line)
+            except json.JSONDecodeError:
+                continue  # a line torn by a crash
+        atomic_write_bytes(self.path, "".join(line + "\n" for line in kept).encode())
 
     def log(self, step: int, metrics: dict[str, Any]) -> None:
         """Record ``metrics`` at ``step`` (numbers go to TensorBoard, everything to the JSON lines)."""

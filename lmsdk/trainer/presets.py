@@ -182,15 +182,17 @@ def configure(
 
 
 def _resize_model(model: ModelConfig, crop: int) -> ModelConfig:
+    """``model`` at crop side ``crop``, padded by the preset's ratio and rounded so every level divides evenly."""
     from lmsdk.errors import ConfigError
 
+    dec_step = 2 ** (model.decoder.levels - 1) * (2 if model.decoder_upsample else 1)
+    if crop < 8 or crop % dec_step:
+        raise ConfigError(f"--image-size {crop} must be a multiple of {dec_step} (at least 8) for this preset")
     levels = max(model.detector.levels, model.feature.levels if model.feature else 1)
     step = 2 ** (levels - 1 + model.detector.out_level)
-    step = max(step, 2)
-    padded = max(crop + 2, round(crop * model.padded_size / model.crop_size / step) * step)
-    while (padded - crop) % 2:
-        padded += step
-    dec_step = 2 ** (model.decoder.levels - 1) * (2 if model.decoder_upsample else 1)
-    if crop % dec_step:
-        raise ConfigError(f"--image-size {crop} must be a multiple of {dec_step} for this preset's decoder")
+    step = step if step % 2 == 0 else 2 * step
+    target = crop * model.padded_size / model.crop_size
+    padded = max(step * round(target / step), step * -(-(crop + 1) // step))
+    if (padded - crop) % 2:
+        padded += step  # an even step keeps the parity, so this happens only for odd crops
     return model.replace(crop_size=crop, padded_size=padded)

@@ -66,8 +66,14 @@ def augment(
     p_landmark = landmark_tps_probability(config.augment, step, total)
     landmarks = None
     if p_landmark > 0:
-        with torch.no_grad():  # control points: the landmarks the current model finds (App. F.3)
+        # Control points: the landmarks the current model finds (App. F.3). This extra pass must not count
+        # towards BatchNorm statistics (it would skew the exact recomputation), so they are restored after it.
+        saved = [b.clone() for b in core.detector.buffers()]
+        with torch.no_grad():
             points = core.detector(padded).points
+        with torch.no_grad():
+            for buffer, value in zip(core.detector.buffers(), saved, strict=True):
+                buffer.copy_(value)
         landmarks = to_grid_sample(crop_to_padded(points, model.crop_size, model.padded_size))
     warp = sample_warp(
         b,
