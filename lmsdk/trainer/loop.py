@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,19 +22,21 @@ from torch.nn.parallel import DistributedDataParallel
 
 from lmsdk.data.base import ImageSource
 from lmsdk.data.sources import open_source
-from lmsdk.errors import CheckpointError, ConfigError
+from lmsdk.errors import ConfigError
 from lmsdk.eval.predict import predict_landmarks
-from lmsdk.fileio import atomic_directory, atomic_write_json, read_json
+from lmsdk.fileio import atomic_directory, atomic_write_json
 from lmsdk.model.autoencoder import LandmarkAutoencoder
-from lmsdk.model.checkpoint import load_model, save_model
+from lmsdk.model.checkpoint import save_model
 from lmsdk.ops.images import images_to_tensor
 from lmsdk.trainer import distributed
 from lmsdk.trainer.bn_stats import recompute_batchnorm_statistics
 from lmsdk.trainer.budget import CALIBRATION_STEPS, Budget, events_per_step
 from lmsdk.trainer.checkpoints import TrainState, checkpoint_dirs, load_checkpoint, save_checkpoint
 from lmsdk.trainer.config import TrainConfig
+from lmsdk.trainer.control import StepTimer, StopRequest
 from lmsdk.trainer.monitor import Monitor
 from lmsdk.trainer.probe import RegressionProbe
+from lmsdk.trainer.rundir import CONFIG_FILE, MODEL_DIR, STATS_FILE, initialise, log_to_file, resolve_config
 from lmsdk.trainer.sampler import batch_indices, step_generator
 from lmsdk.trainer.samples import sample_sheet
 from lmsdk.trainer.schedules import learning_rate
@@ -45,13 +45,8 @@ from lmsdk.viz import write_image
 
 logger = logging.getLogger(__name__)
 
-CONFIG_FILE = "config.json"
-MODEL_DIR = "model"
-STATS_FILE = "landmark_stats.json"  # read by lmsdk.export
 AUGMENT_STREAM, BN_STREAM = 0, 1
 REPLAN_EVERY = 50  # steps between re-estimates of how many steps fit in the time budget
-# Settings that may change when a run is resumed; everything else must match config.json.
-RESUMABLE_CHANGES = ("max_minutes", "device", "progress", "threads")
 
 Hook = Callable[[int, dict[str, Any]], None]
 
@@ -73,7 +68,7 @@ class _Run:
         torch.manual_seed(config.seed)  # identical initial weights in every process
         self.core = LandmarkAutoencoder(config.model).to(device)
         if config.init:
-            _initialise(self.core, Path(config.init))
+            initialise(self.core, Path(config.init))
         if config.channels_last:
             self.core = self.core.to(memory_format=torch.channels_last)
         self.model: torch.nn.Module = (
@@ -134,14 +129,14 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, hoo
         A :class:`RunResult`. Ctrl-C writes a checkpoint and returns with ``interrupted=True``.
     """
     run_dir = Path(run_dir)
-    config = _resolve_config(config, run_dir, resume)
+    config = resolve_config(config, run_dir, resume)
     info, device = distributed.setup(config.device)
     torch.set_num_threads(config.threads or max(1, (os.cpu_count() or 1) // info.world_size))
     try:
         run = _Run(config, run_dir, info, device)  # opens the data: bad input fails before anything is written
         if info.is_main and not resume:
             atomic_write_json(run_dir / CONFIG_FILE, config.to_dict())
-        log_handler = _log_to_file(run_dir, info)
+        log_handler = log_to_file(run_dir, info)
         try:
             return _train(run, resume, hooks)
         finally:
@@ -172,9 +167,9 @@ def _train(run: _Run, resume: bool, hooks: tuple[Hook, ...]) -> RunResult:
         run_dir, enabled=info.is_main, total=run.total, start_step=run.state.step, progress=config.progress
     )
     sample_crops = images_to_tensor(run.source.images(range(min(8, len(run.source)))), device)
-    timer = _StepTimer(run.state.elapsed_seconds)
+    timer = StepTimer(run.state.elapsed_seconds)
     try:
-        with _StopRequest() as stop:
+        with StopRequest() as stop:
             _loop(run, monitor, sample_crops, timer, hooks, stop)
     except KeyboardInterrupt:
         run.state.elapsed_seconds = timer.elapsed()
@@ -195,9 +190,9 @@ def _loop(
     run: _Run,
     monitor: Monitor,
     sample_crops: torch.Tensor,
-    timer: _StepTimer,
+    timer: StepTimer,
     hooks: tuple[Hook, ...],
-    stop: _StopRequest,
+    stop: StopRequest,
 ) -> None:
     """Steps until the schedule's end or the time budget; Ctrl-C is honoured between steps."""
     config, info = run.config, run.info
@@ -220,42 +215,7 @@ def _loop(
             raise KeyboardInterrupt
 
 
-class _StopRequest:
-    """Ctrl-C asks the loop to stop at the next step boundary, so a checkpoint never holds half a step;
-    a second Ctrl-C stops at once."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous = None
-
-    def __enter__(self) -> _StopRequest:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: object) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        logger.warning("stopping after this step (Ctrl-C again to stop at once)")
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
-class _StepTimer:
-    """Training wall time, continued across resumes; events (BN, checkpoints) count too."""
-
-    def __init__(self, already: float) -> None:
-        self.start = time.monotonic() - already
-        self.step_times: list[float] = []
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.start
-
-
-def _one_step(run: _Run, timer: _StepTimer) -> dict[str, Any]:
+def _one_step(run: _Run, timer: StepTimer) -> dict[str, Any]:
     cfg, state = run.config, run.state
     step = state.step
     t0 = time.monotonic()
@@ -290,7 +250,7 @@ def _one_step(run: _Run, timer: _StepTimer) -> dict[str, Any]:
     return metrics
 
 
-def _plan(run: _Run, timer: _StepTimer) -> None:
+def _plan(run: _Run, timer: StepTimer) -> None:
     """Size the run to the time budget from the measured step time.
 
     The first plan follows the calibration steps; later ones (every ``REPLAN_EVERY`` steps) may only shrink
@@ -317,7 +277,7 @@ def _plan(run: _Run, timer: _StepTimer) -> None:
         )
 
 
-def _over_budget(run: _Run, timer: _StepTimer) -> bool:
+def _over_budget(run: _Run, timer: StepTimer) -> bool:
     cfg = run.config
     if not cfg.max_minutes or len(timer.step_times) < CALIBRATION_STEPS:
         return False
@@ -359,7 +319,7 @@ def _write_sample(run: _Run, monitor: Monitor, crops: torch.Tensor) -> None:
     monitor.image("samples", sheet, run.state.step)
 
 
-def _finish(run: _Run, monitor: Monitor, sample_crops: torch.Tensor, timer: _StepTimer) -> dict[str, Any]:
+def _finish(run: _Run, monitor: Monitor, sample_crops: torch.Tensor, timer: StepTimer) -> dict[str, Any]:
     """Exact BN statistics, the final model, probe, sample sheet and checkpoint."""
     cfg, info = run.config, run.info
     run.refresh_batchnorm()
@@ -392,19 +352,6 @@ def _finish(run: _Run, monitor: Monitor, sample_crops: torch.Tensor, timer: _Ste
     return final
 
 
-def _initialise(model: LandmarkAutoencoder, source: Path) -> None:
-    """Copy the weights of another run (or model folder) with the same architecture into ``model``."""
-    folder = source / MODEL_DIR if (source / MODEL_DIR).is_dir() else source
-    other = load_model(folder)
-    if other.config != model.config:
-        raise ConfigError(
-            f"{folder}: its model differs from this run's ({MODEL_DIR}/model_config.json); "
-            "initialise only from the same preset, K and image size"
-        )
-    model.load_state_dict(other.state_dict())
-    logger.info("initialised from %s", folder)
-
-
 def _landmark_statistics(run: _Run, images: int = 500) -> dict[str, Any]:
     """Where the landmarks sit within the crop on the training data: the tracker frames new crops with it."""
     idx = np.linspace(0, len(run.source) - 1, min(images, len(run.source))).round().astype(int)
@@ -418,35 +365,3 @@ def _status(metrics: dict[str, Any]) -> str:
         f"eqv {metrics['loss/equivariance']:.3g}  rec {metrics['loss/reconstruction']:.3g}  "
         f"{metrics['images_per_s']:.1f} img/s"
     )
-
-
-def _resolve_config(config: TrainConfig, run_dir: Path, resume: bool) -> TrainConfig:
-    """A new run must not overwrite another; a resumed one must keep its config.json."""
-    path = run_dir / CONFIG_FILE
-    if resume:
-        if not checkpoint_dirs(run_dir):
-            raise CheckpointError(f"{run_dir}: no checkpoint to resume from")
-        saved = TrainConfig.from_dict(read_json(path, "run config"))
-        changes = {k: getattr(config, k) for k in RESUMABLE_CHANGES}
-        if saved.replace(**changes) != config:
-            diff = [k for k, v in config.to_dict().items() if saved.to_dict()[k] != v and k not in RESUMABLE_CHANGES]
-            raise ConfigError(
-                f"{path}: the run was started with other settings ({', '.join(diff)}); resume with the same ones"
-            )
-        return config
-    if path.exists() or checkpoint_dirs(run_dir):
-        raise ConfigError(f"{run_dir}: already holds a run; pass --resume to continue it or choose another --out")
-    return config
-
-
-def _log_to_file(run_dir: Path, info: distributed.DistInfo) -> logging.Handler | None:
-    if not info.is_main:
-        return None
-    run_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(run_dir / "train.log")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    lmsdk_logger = logging.getLogger("lmsdk")
-    lmsdk_logger.addHandler(handler)
-    if lmsdk_logger.level == logging.NOTSET or lmsdk_logger.level > logging.INFO:
-        lmsdk_logger.setLevel(logging.INFO)
-    return handler

@@ -1,0 +1,123 @@
+"""``lmsdk train``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lmsdk.cli import app
+from lmsdk.errors import ConfigError
+
+
+@app.command()
+def train(
+    out: Annotated[Path, typer.Option("--out", help="Run directory to create (or to continue with --resume).")],
+    data: Annotated[
+        str | None,
+        typer.Option(
+            "--data",
+            help="'synthetic' (built-in procedural faces, the default) or a path: a folder of images or "
+            "an MTFL-style landmark list. The format is detected; name it with --format.",
+        ),
+    ] = None,
+    preset: Annotated[
+        str,
+        typer.Option(
+            "--preset",
+            help="Settings to start from: 'cpu' (about an hour on a 2-core CPU), 'tiny' (smoke tests), "
+            "or a paper setting such as celeba-k10, aflw-k10, cat-k10, mnist-k7, human-k16.",
+        ),
+    ] = "cpu",
+    landmarks: Annotated[
+        int | None,
+        typer.Option("--landmarks", "-k", help="Number of landmarks K to discover (the separation bandwidth follows)."),
+    ] = None,
+    steps: Annotated[
+        int | None,
+        typer.Option("--steps", help="Maximum training steps; the LR and reconstruction schedules scale to the run."),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", help="Images per step (split across processes under torchrun).")
+    ] = None,
+    image_size: Annotated[
+        int | None, typer.Option("--image-size", help="Crop side S in pixels; padding keeps the preset's ratio.")
+    ] = None,
+    max_minutes: Annotated[
+        float | None,
+        typer.Option("--max-minutes", help="Wall-clock budget: the run plans its steps to finish cleanly within it."),
+    ] = None,
+    device: Annotated[str | None, typer.Option("--device", help="cpu or cuda.")] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the newest checkpoint in --out with the same schedule.")
+    ] = False,
+    data_format: Annotated[
+        str | None, typer.Option("--format", help="Data format when it cannot be detected: synthetic, folder or mtfl.")
+    ] = None,
+    crop_fraction: Annotated[
+        float | None,
+        typer.Option("--crop-fraction", help="Image folders: keep this centred fraction of each image's square."),
+    ] = None,
+    precision: Annotated[
+        str | None, typer.Option("--precision", help="fp32 (default), bf16 or fp16 autocast for the networks.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (weights, batches, warps).")] = None,
+    init: Annotated[
+        Path | None,
+        typer.Option(
+            "--init", help="Start from this run's weights (same preset, K and size), e.g. fine-tune AFLW from CelebA."
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Discover landmarks on unlabeled images; writes config, checkpoints, metrics, samples and RUN_DIR/model."""
+    from lmsdk.trainer import TrainConfig
+    from lmsdk.trainer import train as run_training
+    from lmsdk.trainer.presets import configure
+
+    if resume:
+        from lmsdk.fileio import read_json
+        from lmsdk.trainer.rundir import CONFIG_FILE
+
+        fixed = {
+            "--data": data,
+            "--landmarks": landmarks,
+            "--steps": steps,
+            "--batch-size": batch_size,
+            "--image-size": image_size,
+            "--format": data_format,
+            "--crop-fraction": crop_fraction,
+            "--precision": precision,
+            "--seed": seed,
+            "--init": init,
+        }
+        given = [flag for flag, value in fixed.items() if value is not None]
+        if given:
+            raise ConfigError(f"{', '.join(given)} cannot change when resuming; the run keeps {out / CONFIG_FILE}")
+        config = TrainConfig.from_dict(read_json(out / CONFIG_FILE, "run config"))
+        config = config.replace(
+            **{k: v for k, v in (("max_minutes", max_minutes), ("device", device)) if v is not None}, progress=not quiet
+        )
+    else:
+        config = configure(
+            preset,
+            data=data,
+            data_format=data_format,
+            crop_fraction=crop_fraction,
+            landmarks=landmarks,
+            image_size=image_size,
+            steps=steps,
+            batch_size=batch_size,
+            max_minutes=max_minutes,
+            device=device,
+            precision=precision,
+            seed=seed,
+            init=str(init) if init else None,
+            progress=not quiet,
+        )
+    result = run_training(config, out, resume=resume)
+    if result.interrupted:
+        typer.echo(f"interrupted at step {result.steps}; continue with: lmsdk train --out {out} --resume", err=True)
+        raise typer.Exit(130)
+    typer.echo(f"model written to {out / 'model'}")
