@@ -159,8 +159,8 @@ def test_parity_failure_fails_the_export_without_a_manifest(tiny_run, tmp_path, 
 
     real = export_module.check_parity
 
-    def broken(model, component, path, precision, backend=None):
-        report = real(model, component, path, precision, backend)
+    def broken(model, component, path, precision, **kwargs):
+        report = real(model, component, path, precision, **kwargs)
         report.max_abs = {k: v + 1.0 for k, v in report.max_abs.items()}  # as if the graph were wrong
         return report
 
