@@ -12,7 +12,7 @@ from lmsdk.errors import DataError
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     path = tmp_path_factory.mktemp("video") / "drift.avi"
-    spec = ClipSpec(width=96, height=96, frames=40, motion="drift", face_size=0.6)
+    spec = ClipSpec(width=96, height=96, frames=120, motion="drift", face_size=0.6)
     truth = write_clip(str(path), spec)
     return path, truth
 
@@ -21,16 +21,18 @@ def test_pairs_and_flow_follow_the_known_motion(clip):
     path, truth = clip
     assert detect_format(path) == "video"
     data = VideoFrames(path, 96, gap=10, step=5)
-    assert len(data) == 40 and data.pair_count == 30
+    assert len(data) == 120 and data.pair_count == 110
     a, b, forward, backward = data.pair(5)
     assert a.shape == b.shape == (96, 96, 3) and forward.shape == (96, 96, 2)
-    # The nose moves from frame 5 to 15; the flow at its pixel must carry it there (within 1.5 px).
-    start, end = truth[5, 2], truth[15, 2]
-    x, y = np.round(start).astype(int)
-    moved = start + forward[y, x] * 96
-    assert np.linalg.norm(moved - end) < 1.5, (moved, end)
-    x, y = np.round(end).astype(int)
-    assert np.linalg.norm(end + backward[y, x] * 96 - start) < 1.5
+    # Over 10 frames the face moves 8 to 11 px; the flow at each annotated point must carry it to where
+    # the point is 10 frames later (measured: at most 0.33 px), and the backward flow must bring it back.
+    for t in (5, 20, 40):
+        _, _, forward, backward = data.pair(t)
+        for start, end in zip(truth[t], truth[t + 10], strict=True):
+            x, y = np.round(start).astype(int)
+            assert np.linalg.norm(start + forward[y, x] * 96 - end) < 1.0, (t, start, end)
+            x, y = np.round(end).astype(int)
+            assert np.linalg.norm(end + backward[y, x] * 96 - start) < 1.0, (t, start, end)
 
 
 def test_flows_compose():

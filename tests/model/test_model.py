@@ -27,21 +27,24 @@ def test_config_rejects_unknown_and_mistyped_fields():
 
 def test_outputs_are_landmarks_in_range_and_maps_are_distributions(tiny_model):
     tiny_model.eval()
-    crops = torch.rand(3, 3, 32, 32)
+    s = tiny_model.config.crop_size
+    crops = torch.rand(3, 3, s, s)
     with torch.no_grad():
         enc = tiny_model.encode(crops)
         recon = tiny_model.decode(enc.points, enc.descriptors)
-    assert enc.points.shape == (3, 6, 2) and enc.descriptors.shape == (3, 7, 8)
+    k = tiny_model.config.num_landmarks
+    assert enc.points.shape == (3, k, 2) and enc.descriptors.shape == (3, k + 1, 8)
     # Soft-argmax over the padded frame can reach just beyond the crop (the padding is 4 px a side).
     assert enc.points.min() > -0.2 and enc.points.max() < 1.2
-    assert torch.allclose(enc.probs.sum(1), torch.ones(3, 40, 40), atol=1e-5)
+    p = tiny_model.config.padded_size
+    assert torch.allclose(enc.probs.sum(1), torch.ones(3, p, p), atol=1e-5)
     assert recon.shape == crops.shape and recon.min() >= 0 and recon.max() <= 1
 
 
 def test_reconstruction_gradient_reaches_landmark_coordinates(tiny_model):
     """The decoder is differentiable with respect to the landmarks (the paper's point)."""
     tiny_model.train()
-    crops = torch.rand(4, 3, 32, 32)
+    crops = torch.rand(4, 3, 48, 48)
     out = tiny_model(tiny_model.pad(crops))
     points_grad = torch.autograd.grad(out.reconstruction.sum(), out.encoding.points, retain_graph=True)[0]
     assert points_grad.abs().sum() > 0
@@ -51,13 +54,13 @@ def test_reconstruction_gradient_reaches_landmark_coordinates(tiny_model):
 
 def test_checkpoint_round_trip_is_exact(tmp_path, tiny_model):
     tiny_model.train()
-    tiny_model(tiny_model.pad(torch.rand(4, 3, 32, 32)))  # move BN statistics off their defaults
+    tiny_model(tiny_model.pad(torch.rand(4, 3, 48, 48)))  # move BN statistics off their defaults
     save_model(tiny_model, tmp_path / "m")
     loaded = load_model(tmp_path / "m")
     for (k, a), (_, b) in zip(tiny_model.state_dict().items(), loaded.state_dict().items(), strict=True):
         assert torch.equal(a, b), k
     tiny_model.eval()
-    x = torch.rand(2, 3, 32, 32)
+    x = torch.rand(2, 3, 48, 48)
     with torch.no_grad():
         assert torch.equal(tiny_model.encode(x).points, loaded.encode(x).points)
 

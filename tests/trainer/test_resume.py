@@ -45,7 +45,7 @@ def test_resume_equals_uninterrupted_training(tmp_path, short):
 
 def test_a_run_writes_its_artifacts(tiny_run):
     config = json.loads((tiny_run / "config.json").read_text())
-    assert config["model"]["num_landmarks"] == 6
+    assert config["model"]["num_landmarks"] == 8
     assert (tiny_run / "model" / "model.safetensors").is_file()
     assert sorted(p.name for p in (tiny_run / "samples").glob("*.png")) == ["step_000006.png", "step_000012.png"]
     assert list((tiny_run / "tensorboard").glob("events.out.tfevents.*"))
