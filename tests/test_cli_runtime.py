@@ -116,3 +116,25 @@ def test_edit_shape_example_runs_as_written(learned_artifact, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "edits" / "edit.png").is_file() and (tmp_path / "edits" / "morph.mp4").is_file()
     assert np.asarray(cv2.imread(str(tmp_path / "edits" / "edit.png"))).mean() > 0
+
+
+def test_track_edits_every_frame_when_asked(learned_artifact, tmp_path):
+    clip = tmp_path / "clip.avi"
+    _run("-m", "lmsdk", "demo-video", str(clip), "--frames", "8", "--width", "160", "--height", "120")
+    plain = _run("-m", "lmsdk", "track", str(learned_artifact), str(clip), "--out", str(tmp_path / "a.avi"))
+    edited = _run(
+        "-m", "lmsdk", "track", str(learned_artifact), str(clip), "--out", str(tmp_path / "b.avi"), "--move", "0:0,-4"
+    )
+    assert plain.returncode == 0 and edited.returncode == 0, edited.stderr
+
+    def frames(path):
+        cap = cv2.VideoCapture(str(path))
+        out = []
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                return np.array(out, np.float32)
+            out.append(frame)
+
+    a, b = frames(tmp_path / "a.avi"), frames(tmp_path / "b.avi")
+    assert a.shape == b.shape and np.abs(a - b).mean() > 0.5  # the edited video differs

@@ -52,6 +52,14 @@ def track(
     min_confidence: Annotated[
         float, typer.Option("--min-confidence", help="Mean landmark confidence under which the object counts as lost.")
     ] = 0.35,
+    move: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--move",
+            help="K:DX,DY edits every tracked frame: landmark K moved by (DX, DY) pixels of the model's "
+            "crop, decoded and pasted back; repeat for more landmarks.",
+        ),
+    ] = None,
     backend: RuntimeBackend = "auto",
     device: RuntimeDevice = "cpu",
 ) -> None:
@@ -68,10 +76,21 @@ def track(
         replace(TrackerConfig(), redetect_every=redetect_every, min_confidence=min_confidence), smooth
     )
     tracker = Tracker(detector, config, box=_parse_box(box))  # type: ignore[arg-type]
+    edit = None
+    if move:
+        from lmsdk.runtime import ShapeEditor
+
+        edit = (ShapeEditor(artifact, backend=backend, device=device), dict(_parse_move(m) for m in move))
     with VideoSource(source) as video, Progress(transient=True) as progress:
         task = progress.add_task("tracking", total=video.frame_count)
         summary = track_video(
-            tracker, video, out=out, csv_path=csv_path, show=show, on_frame=lambda r: progress.advance(task)
+            tracker,
+            video,
+            out=out,
+            csv_path=csv_path,
+            show=show,
+            on_frame=lambda r: progress.advance(task),
+            edit=edit,
         )
     typer.echo(
         f"{summary.frames} frames, object found in {summary.found}; pipeline {summary.pipeline_fps:.1f} fps, "

@@ -183,8 +183,9 @@ def _write(
     w = fit_regressor(fit_points, fit_labels)
     predicted = apply_regressor(w, test_points)
     errors = point_errors(predicted, test_labels, normalizer)
-    title = (f"{r.protocol}: {100 * r.mean_error:.2f} % (mean shape {100 * r.baseline_error:.2f} %), "
-             f"test {Path(test).name}")
+    title = (
+        f"{r.protocol}: {100 * r.mean_error:.2f} % (mean shape {100 * r.baseline_error:.2f} %), test {Path(test).name}"
+    )
     regression_figure(out / "figure.png", images, test_points, test_labels, predicted, errors, title)
     evaluation.outputs.append(out / "figure.png")
     if evaluation.few_shot:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from lmsdk.runtime.editor import ShapeEditor
+from lmsdk.runtime.geometry import Box
 from lmsdk.runtime.tracking import Tracker, TrackResult
 from lmsdk.runtime.video import RateMeter, VideoSink, VideoSource, has_display
 from lmsdk.viz import draw_landmarks
@@ -71,6 +73,15 @@ class CsvLog:
         self.file.close()
 
 
+def edit_frame(
+    editor: ShapeEditor, frame: np.ndarray, box: Box, moves: Mapping[int, tuple[float, float]]
+) -> np.ndarray:
+    """``frame`` with the object in ``box`` re-decoded with its landmarks moved (moves in crop pixels)."""
+    scale = box.width / editor.size
+    result = editor.edit(frame, {k: (dx * scale, dy * scale) for k, (dx, dy) in moves.items()}, box)
+    return editor.paste(frame, result.image, box)
+
+
 def track_video(
     tracker: Tracker,
     source: VideoSource,
@@ -79,9 +90,13 @@ def track_video(
     csv_path: str | Path | None = None,
     show: bool = False,
     on_frame: Callable[[TrackResult], None] | None = None,
+    edit: tuple[ShapeEditor, Mapping[int, tuple[float, float]]] | None = None,
 ) -> TrackSummary:
     """Track every frame of ``source``; write an overlay video and/or a CSV, show a window if asked and possible.
 
+    With ``edit = (editor, moves)`` every frame where the object is found is edited: the tracked crop is
+    re-decoded with the landmarks moved by ``moves`` (``{k: (dx, dy)}`` in pixels of an S x S crop, so the
+    edit scales with the object) and pasted back into the frame before drawing.
     Without a display ``show`` is ignored with a warning (``cv2.imshow`` would abort the process).
     Pressing ``q`` or Esc in the window stops early.
     """
@@ -99,8 +114,11 @@ def track_video(
             frames += 1
             found += result.found
             inference.add(result.inference_seconds)
+            image = frame.image
+            if edit is not None and result.found and result.box is not None:
+                image = edit_frame(edit[0], image, result.box, edit[1])
             if sink is not None or show:
-                overlay = draw_track(frame.image, result, loop.per_second)
+                overlay = draw_track(image, result, loop.per_second)
                 if sink is not None:
                     sink.write(overlay)
                 if show:
