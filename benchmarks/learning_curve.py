@@ -33,7 +33,8 @@ def main() -> None:
     print(f"{'step':>6} {'minutes':>8} {'error %':>8} {'baseline %':>11}")
     for r in rows:
         if "probe/error" in r:
-            print(f"{r['step']:6d} {r['time'] / 60:8.1f} {100 * r['probe/error']:8.2f} {100 * r['probe/baseline']:11.2f}")
+            error, baseline = 100 * r["probe/error"], 100 * r["probe/baseline"]
+            print(f"{r['step']:6d} {r['time'] / 60:8.1f} {error:8.2f} {baseline:11.2f}")
     plot = Path(__file__).with_name("plot_run.py")
     subprocess.run([sys.executable, str(plot), str(args.out), "--out", str(args.out / "curve.png"),
                     "--title", f"{args.preset} preset on synthetic faces, {result.steps} steps"], check=True)
