@@ -3,7 +3,7 @@
     python benchmarks/train_step.py [--presets cpu tiny ...] [--steps N] [--out benchmarks/results/train_step.json]
 
 For every preset it times full training steps (jitter, warps, forward of the doubled batch, losses,
-backward, Adam) after warm-up, counts the step's floating-point operations with torch's FlopCounterMode,
+backward, Adam; channels_last as the trainer runs them) after warm-up, counts the step's floating-point operations with torch's FlopCounterMode,
 and reports the achieved GFLOP/s as a fraction of an fp32 matmul probe run in the same process
 (the practical ceiling of this CPU for dense math).
 """
@@ -45,6 +45,8 @@ def bench_preset(name: str, steps: int) -> dict:
     config = TRAIN_PRESETS[name]
     torch.manual_seed(0)
     model = LandmarkAutoencoder(config.model)
+    if config.channels_last:  # as the trainer does
+        model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     s = config.model.crop_size
     crops = torch.rand(config.batch_size, 3, s, s)
