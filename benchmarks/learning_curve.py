@@ -26,8 +26,13 @@ def main() -> None:
     from lmsdk.trainer import train
     from lmsdk.trainer.presets import get_preset
 
-    config = get_preset(args.preset).replace(max_minutes=args.minutes, eval_every=args.probe_every, eval_images=600,
-                                             sample_every=args.probe_every * 5, progress=False)
+    config = get_preset(args.preset).replace(
+        max_minutes=args.minutes,
+        eval_every=args.probe_every,
+        eval_images=600,
+        sample_every=args.probe_every * 5,
+        progress=False,
+    )
     result = train(config, args.out)
     rows = [json.loads(line) for line in (args.out / "metrics.jsonl").read_text().splitlines()]
     print(f"{'step':>6} {'minutes':>8} {'error %':>8} {'baseline %':>11}")
@@ -36,8 +41,18 @@ def main() -> None:
             error, baseline = 100 * r["probe/error"], 100 * r["probe/baseline"]
             print(f"{r['step']:6d} {r['time'] / 60:8.1f} {error:8.2f} {baseline:11.2f}")
     plot = Path(__file__).with_name("plot_run.py")
-    subprocess.run([sys.executable, str(plot), str(args.out), "--out", str(args.out / "curve.png"),
-                    "--title", f"{args.preset} preset on synthetic faces, {result.steps} steps"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(plot),
+            str(args.out),
+            "--out",
+            str(args.out / "curve.png"),
+            "--title",
+            f"{args.preset} preset on synthetic faces, {result.steps} steps",
+        ],
+        check=True,
+    )
 
 
 if __name__ == "__main__":

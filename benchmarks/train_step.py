@@ -3,9 +3,9 @@
     python benchmarks/train_step.py [--presets cpu tiny ...] [--steps N] [--out benchmarks/results/train_step.json]
 
 For every preset it times full training steps (jitter, warps, forward of the doubled batch, losses,
-backward, Adam; channels_last as the trainer runs them) after warm-up, counts the step's floating-point operations with torch's FlopCounterMode,
-and reports the achieved GFLOP/s as a fraction of an fp32 matmul probe run in the same process
-(the practical ceiling of this CPU for dense math).
+backward, Adam; channels_last as the trainer runs them) after warm-up, counts the step's floating-point
+operations with torch's FlopCounterMode, and reports the achieved GFLOP/s as a fraction of an fp32
+matmul probe run in the same process (the practical ceiling of this CPU for dense math).
 """
 
 from __future__ import annotations
