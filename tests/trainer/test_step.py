@@ -39,7 +39,7 @@ def test_step_forwards_originals_and_warped_copies_together(tiny_config):
 def test_zero_reconstruction_weight_removes_the_decoder_gradient(tiny_config):
     """lambda_rec = 0 is the paper's "w/o L_recon" ablation: the decoder then gets no gradient."""
     schedule = dataclasses.replace(tiny_config.schedule, reconstruction_weights=(0.0, 0.0))
-    config = tiny_config.replace(schedule=schedule)
+    config = tiny_config.replace(schedule=schedule, loss=dataclasses.replace(tiny_config.loss, weight_decay=0.0))
     model = LandmarkAutoencoder(config.model)
     result = training_step(model, model, torch.rand(4, 3, 48, 48), config, 0, 100, step_generator(0, 0))
     result.loss.backward()
