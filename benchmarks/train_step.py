@@ -1,11 +1,12 @@
 """Training step time and images/s for each preset on this machine, against its matmul FLOP floor.
 
-    python benchmarks/train_step.py [--presets cpu tiny ...] [--steps N] [--out benchmarks/results/train_step.json]
+    python benchmarks/train_step.py [--presets cpu tiny ...] [--steps N] [--device cpu|cuda] [--precision fp32|bf16]
+                                    [--out benchmarks/results/train_step.json]
 
 For every preset it times full training steps (jitter, warps, forward of the doubled batch, losses,
 backward, Adam; channels_last as the trainer runs them) after warm-up, counts the step's floating-point
-operations with torch's FlopCounterMode, and reports the achieved GFLOP/s as a fraction of an fp32
-matmul probe run in the same process (the practical ceiling of this CPU for dense math).
+operations with torch's FlopCounterMode, and reports the achieved GFLOP/s as a fraction of a matmul probe
+run in the same process in the step's precision (the practical ceiling of the device for dense math).
 """
 
 from __future__ import annotations
@@ -28,28 +29,36 @@ from lmsdk.trainer.step import training_step
 DEFAULT_PRESETS = ["tiny", "cpu", "mnist-k7", "celeba-k10", "celeba-k30", "car-k10", "animal-k10", "human-k16"]
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
-    """Sustained fp32 GFLOP/s of an n x n matmul (median of ``repeats``)."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_gflops(device: torch.device, dtype: torch.dtype = torch.float32, repeats: int = 10) -> float:
+    """Sustained GFLOP/s of a square matmul on ``device`` (median of ``repeats``; 2048 on CPUs, 8192 on GPUs)."""
+    n = 8192 if device.type == "cuda" else 2048
+    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
     for _ in range(3):
         a @ b
     times = []
     for _ in range(repeats):
+        _sync(device)
         t = time.perf_counter()
         a @ b
+        _sync(device)
         times.append(time.perf_counter() - t)
     return 2 * n**3 / sorted(times)[len(times) // 2] / 1e9
 
 
-def bench_preset(name: str, steps: int) -> dict:
-    config = TRAIN_PRESETS[name]
+def bench_preset(name: str, steps: int, device: torch.device, precision: str) -> dict:
+    config = TRAIN_PRESETS[name].replace(device=device.type, precision=precision)
     torch.manual_seed(0)
-    model = LandmarkAutoencoder(config.model)
+    model = LandmarkAutoencoder(config.model).to(device)
     if config.channels_last:  # as the trainer does
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     s = config.model.crop_size
-    crops = torch.rand(config.batch_size, 3, s, s)
+    crops = torch.rand(config.batch_size, 3, s, s, device=device)
 
     def step(i: int) -> None:
         result = training_step(model, model, crops, config, i, config.steps, step_generator(0, i))
@@ -61,13 +70,15 @@ def bench_preset(name: str, steps: int) -> dict:
     with counter:
         step(0)
     flops = counter.get_total_flops()
-    warmup = 1 if config.model.crop_size >= 80 else 2
+    warmup = 5 if device.type == "cuda" else 1 if config.model.crop_size >= 80 else 2
     for i in range(warmup):
         step(i + 1)
     times = []
     for i in range(steps):
+        _sync(device)
         t = time.perf_counter()
         step(i + 10)
+        _sync(device)
         times.append(time.perf_counter() - t)
     median = sorted(times)[len(times) // 2]
     return {
@@ -86,18 +97,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", nargs="*", default=DEFAULT_PRESETS)
     parser.add_argument("--steps", type=int, default=3, help="timed steps per preset (after warm-up)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"], help="autocast of the step")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/train_step.json"))
     args = parser.parse_args()
+    device = torch.device(args.device)
     threads = torch.get_num_threads()
-    floor = matmul_gflops()
+    probe_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[args.precision]
+    floor = matmul_gflops(device, probe_dtype)
     rows = []
-    print(f"torch {torch.__version__}, {threads} threads, fp32 matmul probe: {floor:.0f} GFLOP/s")
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{threads} threads"
+    print(f"torch {torch.__version__}, {where}, {args.precision} matmul probe: {floor:.0f} GFLOP/s")
     print(
         f"{'preset':12} {'model':22} {'params':>7} {'batch':>5} {'s/step':>8} {'img/s':>7} "
         f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'of floor':>8}"
     )
     for name in args.presets:
-        row = bench_preset(name, args.steps)
+        row = bench_preset(name, args.steps, device, args.precision)
         row["fraction_of_matmul_floor"] = row["achieved_gflops"] / floor
         rows.append(row)
         print(
@@ -116,8 +132,10 @@ def main() -> None:
                     "cpus": os.cpu_count(),
                     "torch_threads": threads,
                     "torch": torch.__version__,
+                    "device": where,
                 },
-                "matmul_fp32_gflops": floor,
+                "precision": args.precision,
+                "matmul_gflops": floor,
                 "presets": rows,
             },
             indent=2,
