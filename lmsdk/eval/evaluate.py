@@ -189,5 +189,11 @@ def _write(
     regression_figure(out / "figure.png", images, test_points, test_labels, predicted, errors, title)
     evaluation.outputs.append(out / "figure.png")
     if evaluation.few_shot:
-        few_shot_figure(out / "few_shot.png", evaluation.few_shot, r.baseline_error, f"few-shot, {PROTOCOL}")
+        few_shot_figure(
+            out / "few_shot.png",
+            evaluation.few_shot,
+            r.baseline_error,
+            f"few-shot, {PROTOCOL}",
+            unknowns=2 * test_points.shape[1],
+        )
         evaluation.outputs.append(out / "few_shot.png")

@@ -71,8 +71,18 @@ def regression_figure(
     plt.close(fig)
 
 
-def few_shot_figure(path: str | os.PathLike[str], points: Sequence[FewShotPoint], baseline: float, title: str) -> None:
-    """Error (mean and spread over random draws) against the number of labelled images, log scale."""
+def few_shot_figure(
+    path: str | os.PathLike[str],
+    points: Sequence[FewShotPoint],
+    baseline: float,
+    title: str,
+    unknowns: int | None = None,
+) -> None:
+    """Error (mean and spread over random draws) against the number of labelled images, log scale.
+
+    ``unknowns`` (2K, the regressor's inputs per output coordinate) is marked: at and below it the
+    bias-free least-squares fit is exactly or under-determined and interpolates the annotation noise.
+    """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     x = [p.labels for p in points]
@@ -80,6 +90,8 @@ def few_shot_figure(path: str | os.PathLike[str], points: Sequence[FewShotPoint]
     e = np.array([p.std for p in points]) * 100
     ax.errorbar(x, y, yerr=e, marker="o", capsize=3, label="discovered landmarks -> annotated")
     ax.axhline(baseline * 100, color="gray", linestyle="--", label="mean-shape baseline")
+    if unknowns:
+        ax.axvline(unknowns, color="tab:red", linestyle=":", label=f"2K = {unknowns} unknowns per coordinate")
     ax.set_xscale("log")
     ax.set_yscale("log")  # near 2K labels the bias-free fit interpolates noise; a log axis keeps the rest readable
     ax.set_xlabel("labelled images used to fit the regressor")
