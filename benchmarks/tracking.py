@@ -1,13 +1,16 @@
 """Tracking speed, jitter and lag: real talking-face clips and synthetic clips with known motion.
 
-    python benchmarks/tracking.py ARTIFACT_DIR [ARTIFACT_DIR ...] [--videos ../shared/data/videos] [--out FILE.json]
+    python benchmarks/tracking.py FACE_ARTIFACT [...] [--synthetic SYNTHETIC_ARTIFACT ...] [--steady ARTIFACT ...]
+                                  [--videos ../shared/data/videos] [--out FILE.json]
 
-For every artifact and clip it reports end-to-end FPS (read, track, draw) and inference ms per frame,
-and jitter with and without smoothing: the mean frame-to-frame landmark motion over the still stretches
-of the clip (frames whose image changes least inside the tracked box, the quietest 25 %), as a fraction
-of the inter-landmark scale (RMS distance of the landmarks from their centroid). On synthetic clips it
-also reports the lag of the smoothed track behind the known motion (the delay that best aligns the
-landmark centroid's velocity with the true face centroid's). Real clips are skipped when absent.
+Face models (trained on real faces) run on the real clips, models trained on the built-in synthetic faces
+on a synthetic clip with known motion. For every artifact and clip it reports end-to-end FPS (read, track,
+draw) and inference ms per frame, and jitter with and without smoothing: the mean frame-to-frame landmark
+motion over the still stretches of the clip (frames whose image changes least inside the tracked box, the
+quietest 25 %), as a fraction of the inter-landmark scale (RMS distance of the landmarks from their
+centroid). On the synthetic clip it also reports the lag of the smoothed track behind the known motion (the
+delay that best aligns the landmark centroid's velocity with the true face centroid's). Real clips are
+skipped when absent.
 """
 
 from __future__ import annotations
@@ -81,7 +84,14 @@ def lag_frames(tracked: np.ndarray, truth: np.ndarray, max_lag: int = 12) -> int
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("artifacts", nargs="*", type=Path)
+    parser.add_argument("artifacts", nargs="*", type=Path, help="face models: run on the real clips")
+    parser.add_argument(
+        "--synthetic",
+        nargs="*",
+        type=Path,
+        default=[],
+        help="models trained on the built-in synthetic faces: run on a synthetic clip with known motion (lag)",
+    )
     parser.add_argument(
         "--steady",
         nargs="*",
@@ -104,10 +114,10 @@ def main() -> None:
             f"{'artifact':28} {'clip':22} {'fps':>6} {'infer ms':>9} {'jitter raw':>10} {'smoothed':>9} "
             f"{'found':>6} {'lag':>8}"
         )
-        for artifact in [*args.artifacts, *args.steady]:
+        for artifact in [*args.artifacts, *args.steady, *args.synthetic]:
             detector = Detector(artifact)
             steady = artifact in args.steady
-            for clip in [*clips, synthetic]:
+            for clip in [synthetic] if artifact in args.synthetic else clips:
                 raw = run_clip(detector, clip, smoothing=False, steady=steady)
                 smooth = run_clip(detector, clip, smoothing=True, steady=steady)
                 row = {
