@@ -17,7 +17,9 @@ def export(
     trt: Annotated[
         bool,
         typer.Option(
-            "--trt", help="Also build TensorRT engines (needs an NVIDIA GPU and lmsdk[trt]); parity-checked too."
+            "--trt",
+            help="Also build TensorRT engines (needs an NVIDIA GPU and the trt extra: pip install lmsdk\\[trt]); "
+            "parity-checked too.",
         ),
     ] = False,
     fp16: Annotated[

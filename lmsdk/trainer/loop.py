@@ -39,7 +39,7 @@ from lmsdk.trainer.probe import RegressionProbe
 from lmsdk.trainer.rundir import CONFIG_FILE, MODEL_DIR, STATS_FILE, initialise, log_to_file, resolve_config
 from lmsdk.trainer.sampler import batch_indices, step_generator
 from lmsdk.trainer.samples import sample_sheet
-from lmsdk.trainer.schedules import learning_rate
+from lmsdk.trainer.schedules import first_change, learning_rate
 from lmsdk.trainer.step import FramePair, augment, training_step
 from lmsdk.viz import write_image
 
@@ -253,8 +253,9 @@ def _one_step(run: _Run, timer: StepTimer) -> dict[str, Any]:
 def _plan(run: _Run, timer: StepTimer) -> None:
     """Size the run to the time budget from the measured step time.
 
-    The first plan follows the calibration steps; later ones (every ``REPLAN_EVERY`` steps) may only shrink
-    it, never grow it, so a milestone once passed stays passed and the schedule keeps its shape.
+    The first plan follows the calibration steps; later ones (every ``REPLAN_EVERY`` steps) may shrink it,
+    and may lengthen it only while no schedule has changed yet (the first steps are often slow: allocator
+    and cuDNN warm-up), so a milestone once passed stays passed and the schedule keeps its shape.
     """
     cfg = run.config
     recent = sorted(timer.step_times[2:][-REPLAN_EVERY:])
@@ -265,7 +266,8 @@ def _plan(run: _Run, timer: StepTimer) -> None:
     )
     planned = distributed.agree_int(planned, run.info)  # every process runs the same schedule
     first = run.state.planned_steps is None
-    if first or planned < run.state.planned_steps:
+    unchanged = not first and run.state.step < first_change(cfg.schedule, cfg.augment) * run.state.planned_steps
+    if first or planned < run.state.planned_steps or (unchanged and planned > run.state.planned_steps):
         run.state.planned_steps = planned
         logger.info(
             "%.2f s per step: %d steps fit in %.1f min (cap %d)%s",

@@ -28,3 +28,14 @@ def landmark_tps_probability(augment: AugmentConfig, step: int, total: int) -> f
     if step >= end or end <= start:
         return augment.landmark_tps_ratio
     return augment.landmark_tps_ratio * (step - start) / (end - start)
+
+
+def first_change(schedule: ScheduleConfig, augment: AugmentConfig) -> float:
+    """Fraction of the run before which no schedule has changed anything (1.0: nothing ever changes).
+
+    Until then a time-budgeted run may still lengthen its plan without bending any schedule already run.
+    """
+    fractions = [*schedule.lr_milestones, *schedule.reconstruction_milestones]
+    if augment.landmark_tps_ratio > 0:
+        fractions.append(augment.landmark_tps_ramp[0])
+    return min(fractions, default=1.0)

@@ -5,7 +5,7 @@ from lmsdk.errors import ConfigError
 from lmsdk.trainer.budget import Budget, events_per_step
 from lmsdk.trainer.config import AugmentConfig, ScheduleConfig
 from lmsdk.trainer.sampler import batch_indices, step_generator
-from lmsdk.trainer.schedules import landmark_tps_probability, learning_rate, reconstruction_weight
+from lmsdk.trainer.schedules import first_change, landmark_tps_probability, learning_rate, reconstruction_weight
 
 
 def test_released_schedule_switches_at_100k_and_200k_of_220k():
@@ -64,3 +64,41 @@ def test_budget_plans_steps_that_fit():
     # 600 s minus 8 s elapsed minus 2 final events of 22 s, at 1 s + 22 s / 100 per step.
     assert planned == 8 + int((600 - 8 - 44) / 1.22)
     assert budget.plan(elapsed=8.0, done=8, cap=100) == 100
+
+
+def test_first_change_is_the_earliest_schedule_event():
+    schedule = ScheduleConfig(
+        lr_milestones=(0.5, 0.9), reconstruction_weights=(1.0, 10.0), reconstruction_milestones=(0.3,)
+    )
+    assert first_change(schedule, AugmentConfig(landmark_tps_ratio=0.0)) == 0.3
+    assert first_change(schedule, AugmentConfig(landmark_tps_ratio=0.3, landmark_tps_ramp=(0.05, 0.1))) == 0.05
+    constant = ScheduleConfig(
+        learning_rates=(1e-3,), lr_milestones=(), reconstruction_weights=(1.0,), reconstruction_milestones=()
+    )
+    assert first_change(constant, AugmentConfig(landmark_tps_ratio=0.0)) == 1.0
+
+
+def test_a_budgeted_plan_grows_only_before_the_first_schedule_change(tiny_config):
+    from types import SimpleNamespace
+
+    from lmsdk.trainer.control import StepTimer
+    from lmsdk.trainer.distributed import DistInfo
+    from lmsdk.trainer.loop import _plan
+
+    config = tiny_config.replace(max_minutes=10.0, steps=100_000, sample_every=0, checkpoint_every=0, eval_every=0)
+    run = SimpleNamespace(config=config, state=SimpleNamespace(step=10, planned_steps=None), info=DistInfo())
+    timer = StepTimer(already=10.0)
+    timer.step_times = [2.0] * 10  # slow warm-up steps
+    _plan(run, timer)
+    slow = run.state.planned_steps
+    timer.step_times += [1.0] * 50  # then the real speed, before any milestone: the plan grows
+    _plan(run, timer)
+    grown = run.state.planned_steps
+    assert grown > 1.5 * slow
+    run.state.step = int(first_change(config.schedule, config.augment) * grown) + 1
+    timer.step_times += [0.5] * 50  # faster still, but a schedule has changed: the plan holds
+    _plan(run, timer)
+    assert run.state.planned_steps == grown
+    timer.step_times += [5.0] * 50  # slower: the plan shrinks
+    _plan(run, timer)
+    assert run.state.planned_steps < grown
