@@ -26,7 +26,7 @@ def predict_landmarks(
     try:
         for start in range(0, len(idx), batch_size):
             images = source.images(idx[start : start + batch_size])
-            out.append(model.encode(images_to_tensor(images, device)).points.float().cpu().numpy())
+            out.append(model.detect(images_to_tensor(images, device)).points.float().cpu().numpy())
     finally:
         model.train(was_training)
     return np.concatenate(out) if out else np.zeros((0, model.config.num_landmarks, 2), np.float32)

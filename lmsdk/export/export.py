@@ -209,7 +209,7 @@ def _end_to_end_error(model: LandmarkAutoencoder, out_dir: Path) -> float:
             box = Box.centered_square(picture.shape[1], picture.shape[0])
             crop = crop_resize(picture[:, :, ::-1], box, model.config.crop_size)  # training-side RGB crop
             with torch.no_grad():
-                points = model.encode(images_to_tensor(crop[None])).points[0].numpy()
+                points = model.detect(images_to_tensor(crop[None])).points[0].numpy()
             expected = crop_to_image(points, box)
             worst = max(worst, float(np.abs(detector(picture).points - expected).max()))
     return worst

@@ -29,7 +29,7 @@ class DetectorGraph(nn.Module):
         self.regressor = None if regressor is None else nn.Parameter(regressor.float(), requires_grad=False)
 
     def forward(self, image: Tensor) -> tuple[Tensor, ...]:
-        det = self.model.detector(self.model.pad(image))
+        det = self.model.detect(image)
         confidence = det.probs[:, :-1].flatten(2).amax(dim=-1)
         if self.regressor is None:
             return det.points, confidence

@@ -58,6 +58,10 @@ class LandmarkAutoencoder(nn.Module):
         """Landmarks and descriptors of ``(B, 3, S, S)`` crops."""
         return self.encode_padded(self.pad(crops))
 
+    def detect(self, crops: Tensor) -> Detection:
+        """Landmarks of ``(B, 3, S, S)`` crops without the descriptor pathway (a fraction of ``encode``'s cost)."""
+        return self.detector(self.pad(crops))
+
     def decode(self, points: Tensor, descriptors: Tensor | None) -> Tensor:
         """Images ``(B, 3, S, S)`` from landmarks ``(B, K, 2)`` and descriptors ``(B, K + 1, C)``."""
         return self.decoder(points, descriptors)

@@ -60,7 +60,9 @@ def test_few_shot_error_falls_with_more_labels():
     # 5 images < 2K = 10 unknowns per output: the minimum-norm fit is kept and shows as a poor point
     assert curve[0].mean > curve[1].mean > curve[2].mean > curve[3].mean
     assert curve[0].draws == 20 and curve[3].draws == 3 and curve[3].std >= 0
-    skipped = few_shot_curve(discovered[:100], annotated[:100], discovered[100:], annotated[100:], (0, 1), sizes=(50, 200))
+    skipped = few_shot_curve(
+        discovered[:100], annotated[:100], discovered[100:], annotated[100:], (0, 1), sizes=(50, 200)
+    )
     assert [p.labels for p in skipped] == [50]  # sizes above the fit set are skipped
 
 

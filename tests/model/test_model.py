@@ -95,3 +95,10 @@ def test_no_descriptor_model_decodes_from_landmarks_alone():
         enc = model.encode(torch.rand(2, 3, 28, 28))
         assert enc.descriptors is None
         assert model.decode(enc.points, None).shape == (2, 3, 28, 28)
+
+
+def test_detect_gives_the_landmarks_of_encode(tiny_model):
+    x = torch.rand(3, 3, tiny_model.config.crop_size, tiny_model.config.crop_size)
+    tiny_model.eval()
+    with torch.no_grad():
+        assert torch.equal(tiny_model.detect(x).points, tiny_model.encode(x).points)
