@@ -75,6 +75,18 @@ class Framing:
     mean: tuple[tuple[float, float], ...]  # (K, 2) mean position of each landmark
     std: tuple[tuple[float, float], ...]  # (K, 2) spread of each landmark
     images: int  # how many training crops the statistics come from
+    confidence: float | None = None  # median over those crops of the mean landmark confidence
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Framing:
+        """From ``landmark_stats.json`` or a manifest's ``framing`` (``confidence`` is optional: older runs)."""
+        confidence = data.get("confidence")
+        return cls(
+            tuple(map(tuple, data["mean"])),
+            tuple(map(tuple, data["std"])),
+            int(data["images"]),
+            None if confidence is None else float(confidence),
+        )
 
 
 @dataclass(frozen=True)
@@ -121,11 +133,7 @@ class Manifest:
                 descriptor_dim=int(data["descriptor_dim"]),
                 input=InputSpec(**data["input"]),
                 coordinates=str(data["coordinates"]),
-                framing=Framing(
-                    tuple(map(tuple, framing["mean"])), tuple(map(tuple, framing["std"])), int(framing["images"])
-                )
-                if framing
-                else None,
+                framing=Framing.from_dict(framing) if framing else None,
                 files=files,
                 parity=dict(data["parity"]),
                 versions=dict(data["versions"]),

@@ -50,7 +50,12 @@ def track(
         ),
     ] = 0,
     min_confidence: Annotated[
-        float, typer.Option("--min-confidence", help="Mean landmark confidence under which the object counts as lost.")
+        float,
+        typer.Option(
+            "--min-confidence",
+            help="Mean landmark confidence under which the object counts as lost (lowered to half the model's "
+            "typical confidence on its training crops when that is lower).",
+        ),
     ] = 0.35,
     move: Annotated[
         list[str] | None,

@@ -100,8 +100,7 @@ def _framing(run_model_dir: Path) -> Framing | None:
             path,
         )
         return None
-    data = read_json(path, "landmark statistics")
-    return Framing(tuple(map(tuple, data["mean"])), tuple(map(tuple, data["std"])), int(data["images"]))
+    return Framing.from_dict(read_json(path, "landmark statistics"))
 
 
 def export_run(

@@ -30,7 +30,7 @@ class DetectorGraph(nn.Module):
 
     def forward(self, image: Tensor) -> tuple[Tensor, ...]:
         det = self.model.detect(image)
-        confidence = det.probs[:, :-1].flatten(2).amax(dim=-1)
+        confidence = det.confidence
         if self.regressor is None:
             return det.points, confidence
         named = ((det.points - 0.5).flatten(1) @ self.regressor).view(image.shape[0], -1, 2) + 0.5

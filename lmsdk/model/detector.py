@@ -20,6 +20,11 @@ class Detection(NamedTuple):
     spread: Tensor  # (B, K, 2) std of each detection map along x and y, normalised in the crop frame
     probs: Tensor  # (B, K + 1, h, w) per-pixel softmax over landmarks + background (last channel)
 
+    @property
+    def confidence(self) -> Tensor:
+        """``(B, K)`` the peak of each landmark's detection map (background excluded), in ``[0, 1]``."""
+        return self.probs[:, :-1].flatten(2).amax(dim=-1)
+
 
 class LandmarkDetector(nn.Module):
     """Hourglass -> conv to K + 1 score maps (BN, no activation) -> per-pixel softmax over channels -> soft-argmax."""

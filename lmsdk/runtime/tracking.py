@@ -33,6 +33,9 @@ class TrackState(str, enum.Enum):
 class TrackerConfig:
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     min_confidence: float = 0.35  # mean landmark confidence under which a detection is not trusted
+    # ... or under this fraction of the model's typical confidence on its training crops (the artifact's
+    # framing), when that is lower: a model with broad detection maps is judged by its own standard
+    relative_confidence: float = 0.5
     redetect_every: int = 0  # also search the whole frame every N frames (0: only when confidence drops)
     search_scales: tuple[float, ...] = (1.0, 0.8, 0.64, 0.5, 0.4, 0.32)  # window side / shorter frame side
     search_stride: float = 0.34  # window step, as a fraction of its side
@@ -88,6 +91,9 @@ class Tracker:
         self.search = search
         framing = detector.manifest.framing
         self._framing = np.asarray(framing.mean, np.float64) if framing is not None else None
+        self.min_confidence = config.min_confidence
+        if framing is not None and framing.confidence is not None:
+            self.min_confidence = min(config.min_confidence, config.relative_confidence * framing.confidence)
         self._filter = OneEuroFilter(config.smoothing)
         self.reset()
 
@@ -128,13 +134,13 @@ class Tracker:
         found: Landmarks | None = None
         if self.box is not None and self.state != TrackState.LOST:
             found = self.detector(frame, self.box)
-        if found is None or found.score < cfg.min_confidence or periodic:
+        if found is None or found.score < self.min_confidence or periodic:
             candidate = self._search(frame)
             if candidate is not None and (found is None or candidate.score > found.score):
                 found = candidate
         seconds = time.perf_counter() - t0
         k = self.detector.num_landmarks
-        if found is None or found.score < cfg.min_confidence:
+        if found is None or found.score < self.min_confidence:
             self.state = TrackState.LOST
             self._filter.reset()
             nan = np.full((k, 2), np.nan, np.float32)

@@ -23,7 +23,7 @@ from torch.nn.parallel import DistributedDataParallel
 from lmsdk.data.base import ImageSource
 from lmsdk.data.sources import open_source
 from lmsdk.errors import ConfigError
-from lmsdk.eval.predict import predict_landmarks
+from lmsdk.eval.predict import predict_detections
 from lmsdk.fileio import atomic_directory, atomic_write_json
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.checkpoint import save_model
@@ -355,10 +355,18 @@ def _finish(run: _Run, monitor: Monitor, sample_crops: torch.Tensor, timer: Step
 
 
 def _landmark_statistics(run: _Run, images: int = 500) -> dict[str, Any]:
-    """Where the landmarks sit within the crop on the training data: the tracker frames new crops with it."""
+    """Where the landmarks sit within the crop on the training data, and how confident the detector is there.
+
+    The tracker frames new crops with the positions and judges its detections against the confidence.
+    """
     idx = np.linspace(0, len(run.source) - 1, min(images, len(run.source))).round().astype(int)
-    points = predict_landmarks(run.core, run.source, indices=idx)
-    return {"mean": points.mean(0).tolist(), "std": points.std(0).tolist(), "images": len(idx)}
+    points, confidence = predict_detections(run.core, run.source, indices=idx)
+    return {
+        "mean": points.mean(0).tolist(),
+        "std": points.std(0).tolist(),
+        "images": len(idx),
+        "confidence": float(np.median(confidence.mean(1))),
+    }
 
 
 def _status(metrics: dict[str, Any]) -> str:

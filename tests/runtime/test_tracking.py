@@ -114,3 +114,12 @@ def test_track_video_writes_one_csv_row_per_frame_and_an_overlay(learned_artifac
     with VideoSource(tmp_path / "o.avi") as overlay:
         assert overlay.frame_count == 20 and overlay.size == (160, 120)
     assert summary.pipeline_fps > 0 and summary.inference_ms > 0
+
+
+def test_lost_threshold_follows_the_models_own_confidence(learned_artifact):
+    detector = Detector(learned_artifact)
+    typical = detector.manifest.framing.confidence
+    assert 0.0 < typical <= 1.0  # measured on the training crops, written by the trainer, carried by export
+    strict = Tracker(detector, TrackerConfig(min_confidence=1.0, relative_confidence=0.5))
+    assert strict.min_confidence == pytest.approx(0.5 * typical)
+    assert Tracker(detector, TrackerConfig(min_confidence=1e-3)).min_confidence == 1e-3
