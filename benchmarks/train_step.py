@@ -34,7 +34,10 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def matmul_gflops(device: torch.device, dtype: torch.dtype = torch.float32, repeats: int = 10) -> float:
+CPU = torch.device("cpu")
+
+
+def matmul_gflops(device: torch.device = CPU, dtype: torch.dtype = torch.float32, repeats: int = 10) -> float:
     """Sustained GFLOP/s of a square matmul on ``device`` (median of ``repeats``; 2048 on CPUs, 8192 on GPUs)."""
     n = 8192 if device.type == "cuda" else 2048
     a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
