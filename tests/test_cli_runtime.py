@@ -140,16 +140,10 @@ def test_track_edits_every_frame_when_asked(learned_artifact, tmp_path):
     assert a.shape == b.shape and np.abs(a - b).mean() > 0.5  # the edited video differs
 
 
-def _write_idx_gz(path: Path, array: np.ndarray, magic: int) -> None:
-    import gzip
-
-    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    with gzip.open(path, "wb") as f:
-        f.write(header + array.tobytes())
-
-
 def test_mnist_recipe_trains_exports_and_writes_a_morph(tmp_path):
     """docs/mnist.md as written (a few steps): mnist-k7 on IDX files, export, examples/mnist_morph.py."""
+    from lmsdk.data.mnist import write_idx
+
     rng = np.random.default_rng(0)
     labels = np.array([2, 9] * 16, np.uint8)
     digits = np.zeros((len(labels), 28, 28), np.uint8)
@@ -157,8 +151,8 @@ def test_mnist_recipe_trains_exports_and_writes_a_morph(tmp_path):
         x, y = (int(v) for v in rng.integers(4, 9, 2))
         cv2.putText(digit, str(label), (x, 28 - y), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 255, 2, cv2.LINE_AA)
     images = tmp_path / "t10k-images-idx3-ubyte.gz"
-    _write_idx_gz(images, digits, 2051)
-    _write_idx_gz(tmp_path / "t10k-labels-idx1-ubyte.gz", labels, 2049)
+    write_idx(images, digits)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", labels)
     run, artifact, out = tmp_path / "run", tmp_path / "artifact", tmp_path / "morph.mp4"
     cli = ("-m", "lmsdk")
     train = _run(*cli, "train", "--data", str(images), "--preset", "mnist-k7", "--steps", "3", "--batch-size", "4",

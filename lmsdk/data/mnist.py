@@ -41,6 +41,21 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     return np.frombuffer(data, np.uint8, offset=offset).reshape(dims)
 
 
+def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
+    """Write uint8 images ``(N, H, W)`` or labels ``(N,)`` as an IDX file (gzip when ``path`` ends in ``.gz``).
+
+    The inverse of :func:`read_idx`: e.g. a user's own digits in MNIST's layout.
+    """
+    array = np.ascontiguousarray(array, np.uint8)
+    if array.ndim not in (1, 3):
+        raise ValueError(f"IDX writes images (N, H, W) or labels (N,), got shape {array.shape}")
+    magic = _IMAGES_MAGIC if array.ndim == 3 else _LABELS_MAGIC
+    data = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape) + array.tobytes()
+    opener = gzip.open if Path(path).suffix == ".gz" else open
+    with opener(path, "wb") as f:
+        f.write(data)
+
+
 def _labels_path(images: Path) -> Path | None:
     name = images.name.replace("images-idx3", "labels-idx1")
     candidate = images.with_name(name)

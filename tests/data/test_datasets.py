@@ -1,7 +1,5 @@
 """Loaders for the paper's datasets, each on a tiny fixture written here in the official layout."""
 
-import gzip
-
 import cv2
 import numpy as np
 import pytest
@@ -17,6 +15,7 @@ from lmsdk.data import (
     read_labels_csv,
     write_labels_csv,
 )
+from lmsdk.data.mnist import write_idx
 from lmsdk.data.sources import DataConfig
 from lmsdk.errors import DataError
 
@@ -131,22 +130,13 @@ def test_cat_heads_frame_from_annotations_and_split_on_cat_06(tmp_path):
         CatHeads(tmp_path, 64)
 
 
-def _write_idx(path, array, magic):
-    data = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape) + array.tobytes()
-    if str(path).endswith(".gz"):
-        with gzip.open(path, "wb") as f:
-            f.write(data)
-    else:
-        path.write_bytes(data)
-
-
 @pytest.mark.parametrize("suffix", ["", ".gz"])
 def test_mnist_idx_gzip_or_not_and_digit_selection(tmp_path, suffix):
     digits = np.zeros((5, 28, 28), np.uint8)
     digits[:, 10:18, 12:16] = 255
     labels = np.array([3, 1, 3, 7, 3], np.uint8)
-    _write_idx(tmp_path / f"t10k-images-idx3-ubyte{suffix}", digits, 2051)
-    _write_idx(tmp_path / f"t10k-labels-idx1-ubyte{suffix}", labels, 2049)
+    write_idx(tmp_path / f"t10k-images-idx3-ubyte{suffix}", digits)
+    write_idx(tmp_path / f"t10k-labels-idx1-ubyte{suffix}", labels)
     path = tmp_path / f"t10k-images-idx3-ubyte{suffix}"
     assert detect_format(path) == "mnist"
     data = MnistDigits(path, 28)
