@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -53,22 +54,44 @@ def matmul_gflops(device: torch.device = CPU, dtype: torch.dtype = torch.float32
     return 2 * n**3 / sorted(times)[len(times) // 2] / 1e9
 
 
-def bench_preset(name: str, steps: int, device: torch.device, precision: str) -> dict:
+def build_step(
+    name: str, device: torch.device, precision: str, *, channels_last: bool | None = None, compile: bool = False
+) -> tuple[Callable[[int], None], dict]:
+    """One training step of preset ``name`` as the trainer runs it (forward, losses, backward, Adam) on a fixed
+    batch of random crops; returns ``step(i)`` and a description of what it runs."""
     config = TRAIN_PRESETS[name].replace(device=device.type, precision=precision)
+    if channels_last is not None:
+        config = config.replace(channels_last=channels_last)
     torch.manual_seed(0)
     model = LandmarkAutoencoder(config.model).to(device)
     if config.channels_last:  # as the trainer does
         model = model.to(memory_format=torch.channels_last)
+    forward = torch.compile(model) if compile else model
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     s = config.model.crop_size
     crops = torch.rand(config.batch_size, 3, s, s, device=device)
 
     def step(i: int) -> None:
-        result = training_step(model, model, crops, config, i, config.steps, step_generator(0, i))
+        result = training_step(forward, model, crops, config, i, config.steps, step_generator(0, i))
         optimizer.zero_grad(set_to_none=True)
         result.loss.backward()
         optimizer.step()
 
+    info = {
+        "preset": name,
+        "model": f"{s}->{config.model.padded_size}px K={config.model.num_landmarks}",
+        "parameters_M": sum(p.numel() for p in model.parameters()) / 1e6,
+        "batch": config.batch_size,
+        "precision": precision,
+        "channels_last": config.channels_last,
+        "compile": compile,
+    }
+    return step, info
+
+
+def bench_preset(name: str, steps: int, device: torch.device, precision: str) -> dict:
+    step, info = build_step(name, device, precision)
+    config = TRAIN_PRESETS[name]
     counter = FlopCounterMode(display=False)
     with counter:
         step(0)
@@ -85,10 +108,7 @@ def bench_preset(name: str, steps: int, device: torch.device, precision: str) ->
         times.append(time.perf_counter() - t)
     median = sorted(times)[len(times) // 2]
     return {
-        "preset": name,
-        "model": f"{s}->{config.model.padded_size}px K={config.model.num_landmarks}",
-        "parameters_M": sum(p.numel() for p in model.parameters()) / 1e6,
-        "batch": config.batch_size,
+        **info,
         "seconds_per_step": median,
         "images_per_s": config.batch_size / median,
         "gflop_per_step": flops / 1e9,

@@ -57,6 +57,16 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+def remove_directory(path: str | os.PathLike[str]) -> None:
+    """Delete a folder so that a crash midway leaves either all of it or a ``.*.tmp`` leftover, never a torn
+    folder under its own name (it is renamed first, then removed)."""
+    path = Path(path)
+    doomed = path.with_name(f".{path.name}.deleted.tmp")
+    os.replace(path, doomed)
+    fsync_directory(path.parent)
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
 def fsync_directory(path: str | os.PathLike[str]) -> None:
     """Make a rename inside ``path`` durable (a no-op where directories cannot be opened, e.g. Windows)."""
     try:

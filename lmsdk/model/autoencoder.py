@@ -44,13 +44,13 @@ class LandmarkAutoencoder(nn.Module):
         self.decoder = LandmarkDecoder(config)
         self.apply(_glorot_init)
 
-    def pad(self, crops: Tensor) -> Tensor:
-        """``(B, 3, S, S)`` crops -> ``(B, 3, P, P)`` mean-edge padded model inputs."""
-        return mean_edge_pad(crops, self.config.padded_size)
+    def pad(self, crops: Tensor, padded_size: int | None = None) -> Tensor:
+        """``(B, 3, S, S)`` crops -> ``(B, 3, P, P)`` mean-edge padded model inputs (P: the configured size)."""
+        return mean_edge_pad(crops, padded_size or self.config.padded_size)
 
-    def encode_padded(self, padded: Tensor) -> Encoding:
-        """Landmarks and descriptors of ``(B, 3, P, P)`` padded images."""
-        det: Detection = self.detector(padded)
+    def encode_padded(self, padded: Tensor, crop_size: int | None = None) -> Encoding:
+        """Landmarks and descriptors of ``(B, 3, P, P)`` padded images (``crop_size``: see :meth:`forward`)."""
+        det: Detection = self.detector(padded, crop_size)
         descriptors = self.encoder(padded, det.probs) if self.encoder is not None else None
         return Encoding(det.points, det.spread, det.probs, descriptors)
 
@@ -66,16 +66,17 @@ class LandmarkAutoencoder(nn.Module):
         """Images ``(B, 3, S, S)`` from landmarks ``(B, K, 2)`` and descriptors ``(B, K + 1, C)``."""
         return self.decoder(points, descriptors)
 
-    def forward(self, padded: Tensor, n_decode: int | None = None) -> AutoencoderOutput:
+    def forward(self, padded: Tensor, n_decode: int | None = None, crop_size: int | None = None) -> AutoencoderOutput:
         """Encode every padded image ``(N, 3, P, P)`` and reconstruct the first ``n_decode`` (default all).
 
         Training passes the originals and their warped copies as one batch so that BatchNorm sees both,
-        and reconstructs only the originals.
+        and reconstructs only the originals. ``crop_size`` is the side of the crop inside the padding when
+        the images are not at the configured size (a resolution curriculum); reconstructions have that side.
         """
-        enc = self.encode_padded(padded)
+        enc = self.encode_padded(padded, crop_size)
         n = enc.points.shape[0] if n_decode is None else n_decode
         descriptors = enc.descriptors[:n] if enc.descriptors is not None else None
-        return AutoencoderOutput(enc, self.decode(enc.points[:n], descriptors))
+        return AutoencoderOutput(enc, self.decoder(enc.points[:n], descriptors, crop_size))
 
 
 def _glorot_init(module: nn.Module) -> None:

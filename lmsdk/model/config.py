@@ -74,6 +74,8 @@ class ModelConfig:
     decoder: HourglassSpec
     feature: HourglassSpec | None  # None: no descriptors (landmarks are the whole code, as for MNIST)
     detector_head_kernel: int = 3  # kernel of the conv to K + 1 score maps (3 in Fig. 40c, 1 in 40g)
+    # Initial scale (BatchNorm gamma) of the score maps: their sharpness at the start of training.
+    detector_head_scale: float = 1.0
     descriptor_dim: int = 8  # C: per-landmark descriptor size
     decoder_feature_dim: int = 64  # per-landmark map of a descriptor back to the decoder's feature space
     decoder_upsample: tuple[int, ...] = ()  # convs after an extra x2 upsample (maps at half the output size)
@@ -115,6 +117,36 @@ class ModelConfig:
     @property
     def heatmap_sigmas(self) -> tuple[float, ...]:
         return tuple(self.heatmap_sigma * self.heatmap_sigma_step**i for i in range(self.heatmap_scales))
+
+    @property
+    def size_step(self) -> int:
+        """Crop sides must be multiples of this for every hourglass level to divide evenly."""
+        return 2 ** (self.decoder.levels - 1) * (2 if self.decoder_upsample else 1)
+
+    def resized(self, crop: int) -> ModelConfig:
+        """The same networks at crop side ``crop``, padded by this config's ratio and rounded so every level
+        divides evenly; :class:`ConfigError` when ``crop`` is not a multiple of :attr:`size_step`."""
+        if crop < 8 or crop % self.size_step:
+            raise ConfigError(
+                f"--image-size {crop} must be a multiple of {self.size_step} (at least 8) for this preset"
+            )
+        levels = max(self.detector.levels, self.feature.levels if self.feature else 1)
+        step = 2 ** (levels - 1 + self.detector.out_level)
+        step = step if step % 2 == 0 else 2 * step
+        target = crop * self.padded_size / self.crop_size
+        padded = max(step * round(target / step), step * -(-(crop + 1) // step))
+        if (padded - crop) % 2:
+            padded += step  # an even step keeps the parity, so this happens only for odd crops
+        return self.replace(crop_size=crop, padded_size=padded)
+
+    def scaled_sizes(self, scale: float) -> tuple[int, int]:
+        """``(crop, padded)`` sides for training at ``scale`` of the configured resolution: the crop side
+        rounded to the nearest valid multiple of :attr:`size_step` (at least one step)."""
+        if scale == 1.0:
+            return self.crop_size, self.padded_size
+        crop = max(self.size_step, self.size_step * round(self.crop_size * scale / self.size_step))
+        smaller = self.resized(crop)
+        return smaller.crop_size, smaller.padded_size
 
     def replace(self, **changes: Any) -> ModelConfig:
         return dataclasses.replace(self, **changes)

@@ -40,24 +40,30 @@ class LandmarkDecoder(nn.Module):
             ch = width
         self.to_rgb = ConvBNAct(ch, 3, bn_eps=config.bn_eps, slope=None)
 
-    def heatmaps(self, points: Tensor) -> list[Tensor]:
+    def heatmaps(self, points: Tensor, map_size: int | None = None) -> list[Tensor]:
         """The M rendered scales, each ``(B, K + 1, s, s)``, for landmarks ``(B, K, 2)`` in the crop frame."""
-        return [render_gaussians(points, sigma, self.map_size, self.normalization) for sigma in self.sigmas]
+        size = map_size or self.map_size
+        return [render_gaussians(points, sigma, size, self.normalization) for sigma in self.sigmas]
 
-    def forward(self, points: Tensor, descriptors: Tensor | None = None) -> Tensor:
+    def forward(self, points: Tensor, descriptors: Tensor | None = None, size: int | None = None) -> Tensor:
         """Decode landmarks ``(B, K, 2)`` (normalised crop frame) and descriptors ``(B, K + 1, C)``.
+
+        ``size`` is the output side (default: the configured crop size; a resolution curriculum decodes
+        smaller images with the same network).
 
         Returns:
             ``(B, 3, S, S)`` RGB in ``(0, 1)``.
         """
-        maps = self.heatmaps(at_least_fp32(points))
+        map_size = None if size is None else (size // 2 if len(self.upsample) else size)
+        maps = self.heatmaps(at_least_fp32(points), map_size)
         inputs = list(maps)
         if self.unproject is not None:
             if descriptors is None:
                 raise ValueError("this decoder was built with descriptors; pass them")
             codes = self.activation(self.unproject(at_least_fp32(descriptors)))  # (B, K + 1, F)
-            inputs += [torch.einsum("bkhw,bkf->bfhw", m, codes) for m in maps]
-        x = self.hourglass(torch.cat(inputs, dim=1))
+            # sum_k D_k f_k as a matmul on the channels-last maps: (B, s, s, K + 1) @ (B, 1, K + 1, F).
+            inputs += [(m.permute(0, 2, 3, 1) @ codes.unsqueeze(1)).permute(0, 3, 1, 2) for m in maps]
+        x = self.hourglass(torch.cat(inputs, dim=1))  # channels-last like its parts
         if len(self.upsample):
             x = self.upsample(F.interpolate(x, scale_factor=2.0, mode="nearest"))
         return torch.sigmoid(self.to_rgb(x))

@@ -41,13 +41,19 @@ class LandmarkDetector(nn.Module):
             bn_eps=config.bn_eps,
             slope=None,
         )
+        nn.init.constant_(self.head[1].weight, config.detector_head_scale)
 
-    def forward(self, padded: Tensor) -> Detection:
-        """Detect landmarks on ``(B, 3, P, P)`` padded RGB images in ``[0, 1]``."""
+    def forward(self, padded: Tensor, crop_size: int | None = None) -> Detection:
+        """Detect landmarks on ``(B, 3, P, P)`` padded RGB images in ``[0, 1]``.
+
+        ``crop_size`` is the side of the crop inside the padding (default: the configured one, for inputs of
+        the configured padded size); a resolution curriculum runs the same network on smaller images.
+        """
+        crop, pad = (self.crop_size, self.padded_size) if crop_size is None else (crop_size, padded.shape[-1])
         logits = self.head(self.hourglass(padded))
         # Softmax across channels at each pixel, not across space (eq. 2); statistics in fp32.
         probs = torch.softmax(at_least_fp32(logits), dim=1)
         maps = probs[:, :-1]
         centers = soft_argmax(maps)
-        spread = spatial_spread(maps, centers) * (self.padded_size / self.crop_size)
-        return Detection(padded_to_crop(centers, self.crop_size, self.padded_size), spread, probs)
+        spread = spatial_spread(maps, centers) * (pad / crop)
+        return Detection(padded_to_crop(centers, crop, pad), spread, probs)

@@ -76,10 +76,13 @@ def render_gaussians(
 
     Returns:
         ``(B, K + 1, size, size)`` maps that sum to one over channels at every pixel; the last channel
-        is the background.
+        is the background. The tensor is channels-last in memory (a permuted NHWC view).
     """
     grid = normalized_grid(size, size, device=points.device, dtype=points.dtype)  # (S, S, 2)
-    d2 = (grid.view(1, 1, size, size, 2) - points.view(*points.shape[:2], 1, 1, 2)).square().sum(-1)
+    b, k = points.shape[:2]
+    # Built channels-last, (B, S, S, K), and returned as a permuted view: the decoder's convolutions run in
+    # NHWC, and the maps then reach them without a transposing copy.
+    d2 = (grid.view(1, size, size, 1, 2) - points.view(b, 1, 1, k, 2)).square().sum(-1)
     if normalization == "original":
         area = float(size * size)
         log_scale = -math.log(2.0 * math.pi * sigma**4 * area * area)
@@ -90,6 +93,6 @@ def render_gaussians(
     else:
         raise ValueError(f"unknown heatmap normalization {normalization!r}")
     # Normalise in log space: softmax over [log raw_k, log background] equals raw / sum(raw).
-    logits = -d2 / (2.0 * sigma**2) + log_scale  # (B, K, S, S)
-    bg = torch.full_like(logits[:, :1], math.log(background))
-    return torch.softmax(torch.cat([logits, bg], dim=1), dim=1)
+    logits = -d2 / (2.0 * sigma**2) + log_scale  # (B, S, S, K)
+    bg = torch.full_like(logits[..., :1], math.log(background))
+    return torch.softmax(torch.cat([logits, bg], dim=-1), dim=-1).permute(0, 3, 1, 2)

@@ -1,14 +1,15 @@
 """Training checkpoints: model + optimizer as safetensors, the rest as JSON; atomic; never pickled.
 
 Layout: ``RUN_DIR/checkpoints/step_000500/{model.safetensors, model_config.json, optimizer.safetensors,
-state.json}``. A checkpoint folder appears only once complete (it is written under a temporary name and
-renamed), so the newest folder is always loadable.
+state.json}`` (and ``ema.safetensors`` when the run averages its weights). A checkpoint folder appears only
+once complete (it is written under a temporary name, fsync'd and renamed); should the newest one still be
+damaged (a disk error, a copy cut short), resuming falls back to the one before it.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,22 @@ import torch
 from safetensors.torch import save
 
 from lmsdk.errors import CheckpointError
-from lmsdk.fileio import atomic_directory, atomic_write_bytes, atomic_write_json, read_json, remove_stale_temporaries
+from lmsdk.fileio import (
+    atomic_directory,
+    atomic_write_bytes,
+    atomic_write_json,
+    read_json,
+    remove_directory,
+    remove_stale_temporaries,
+)
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.checkpoint import WEIGHTS_FILE, load_state, save_model
+from lmsdk.trainer.ema import WeightAverage
+
+logger = logging.getLogger(__name__)
 
 STATE_FORMAT = "lmsdk.train-state/1"
+EMA_FILE = "ema.safetensors"
 _STEP_DIR = re.compile(r"^step_(\d{6,})$")
 
 
@@ -51,6 +63,7 @@ def save_checkpoint(
     scaler: torch.amp.GradScaler | None,
     state: TrainState,
     keep: int,
+    ema: WeightAverage | None = None,
 ) -> Path:
     """Write a checkpoint for ``state.step`` and delete all but the ``keep`` newest."""
     target = run_dir / "checkpoints" / f"step_{state.step:06d}"
@@ -69,16 +82,43 @@ def save_checkpoint(
     with atomic_directory(target) as tmp:
         save_model(model, tmp)
         atomic_write_bytes(tmp / "optimizer.safetensors", save(tensors))
+        if ema is not None:
+            atomic_write_bytes(tmp / EMA_FILE, save(ema.state_dict()))
         atomic_write_json(tmp / "state.json", meta)
     for old in checkpoint_dirs(run_dir)[:-keep] if keep > 0 else []:
-        shutil.rmtree(old, ignore_errors=True)
+        remove_directory(old)
     return target
 
 
-def load_checkpoint(
-    path: Path, model: LandmarkAutoencoder, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None
+def load_latest_checkpoint(
+    run_dir: Path,
+    model: LandmarkAutoencoder,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler | None,
+    ema: WeightAverage | None = None,
 ) -> TrainState:
-    """Restore model, optimizer (and grad scaler) from a checkpoint folder; returns its :class:`TrainState`."""
+    """Restore the newest checkpoint of ``run_dir`` that loads, warning about each damaged newer one."""
+    candidates = checkpoint_dirs(run_dir)[::-1]
+    if not candidates:
+        raise CheckpointError(f"{run_dir}: no checkpoint to resume from")
+    for path in candidates:
+        try:
+            return load_checkpoint(path, model, optimizer, scaler, ema)
+        except CheckpointError as exc:
+            logger.warning("%s; falling back to an older checkpoint", exc)
+    raise CheckpointError(f"{run_dir}: every checkpoint is damaged ({', '.join(p.name for p in candidates)})")
+
+
+def load_checkpoint(
+    path: Path,
+    model: LandmarkAutoencoder,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler | None,
+    ema: WeightAverage | None = None,
+) -> TrainState:
+    """Restore model, optimizer (grad scaler, weight average) from a checkpoint folder; returns its
+    :class:`TrainState`. Anything missing, truncated or mismatched raises :class:`CheckpointError` (a later
+    successful load overwrites whatever a failed one had restored)."""
     meta = read_json(path / "state.json", "training state")
     if not isinstance(meta, dict) or meta.get("format") != STATE_FORMAT:
         raise CheckpointError(f"{path / 'state.json'}: not an lmsdk training state ({STATE_FORMAT})")
@@ -96,6 +136,12 @@ def load_checkpoint(
         optimizer.load_state_dict({"state": slots, "param_groups": meta["param_groups"]})
     except (KeyError, ValueError) as exc:
         raise CheckpointError(f"{path / 'optimizer.safetensors'}: optimizer state does not match ({exc})") from None
+    if ema is not None:
+        averaged = load_state(path / EMA_FILE, "weight average")
+        try:
+            ema.load_state_dict(averaged)
+        except (KeyError, RuntimeError):
+            raise CheckpointError(f"{path / EMA_FILE}: the weight average does not match this run's model") from None
     if scaler is not None and meta.get("scaler"):
         scaler.load_state_dict(meta["scaler"])
     return TrainState(**meta["state"])

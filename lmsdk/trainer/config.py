@@ -13,7 +13,8 @@ from lmsdk.model.config import ModelConfig
 from lmsdk.ops.color import JitterConfig
 from lmsdk.ops.warps import WarpConfig
 
-Precision = Literal["fp32", "bf16", "fp16"]
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+LrDecay = Literal["step", "cosine"]
 
 # The released schedule switches at 100k and 200k of about 220k steps. lmsdk states milestones as
 # fractions of the planned steps, so a shorter run (or one sized to a time budget) keeps its shape.
@@ -35,17 +36,38 @@ class LossConfig:
 
 @dataclass(frozen=True)
 class ScheduleConfig:
-    """Step schedules: ``values[i]`` holds from milestone ``i - 1`` to milestone ``i`` (fractions of the run)."""
+    """Schedules over the run; every position is a fraction of the planned steps, so a run sized to a time
+    budget keeps the shape of its schedule.
+
+    Step schedules: ``values[i]`` holds from milestone ``i - 1`` to milestone ``i``. The learning rate may
+    instead warm up linearly over the first ``warmup`` of the run and decay along a half cosine from
+    ``learning_rates[0]`` to ``learning_rates[1]`` (``lr_decay="cosine"``, no milestones).
+    """
 
     learning_rates: tuple[float, ...] = (1e-3, 1e-4, 1e-5)
     lr_milestones: tuple[float, ...] = RELEASED_MILESTONES
     reconstruction_weights: tuple[float, ...] = (0.1, 1.0, 10.0)  # lambda_rec; all 0 disables the loss
     reconstruction_milestones: tuple[float, ...] = RELEASED_MILESTONES
+    warmup: float = 0.0  # fraction of the run over which the learning rate rises linearly from 0
+    lr_decay: LrDecay = "step"
+    # Resolution curriculum: train at these fractions of the crop side (the same networks on smaller
+    # images), switching at the milestones; the last phase should be 1.0 (the model's own resolution).
+    crop_scales: tuple[float, ...] = (1.0,)
+    crop_scale_milestones: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.lr_decay not in ("step", "cosine"):
+            raise ConfigError(f"lr_decay must be 'step' or 'cosine', got {self.lr_decay!r}")
+        if self.lr_decay == "cosine" and (len(self.learning_rates) != 2 or self.lr_milestones):
+            raise ConfigError("a cosine learning rate takes two values (start, end) and no milestones")
+        if not 0 <= self.warmup < 1:
+            raise ConfigError(f"warmup must be a fraction of the run in [0, 1), got {self.warmup}")
+        if any(not 0 < s <= 1 for s in self.crop_scales) or self.crop_scales[-1] != 1.0:
+            raise ConfigError(f"crop scales must be in (0, 1] and end at 1.0, got {self.crop_scales}")
         for values, milestones, name in (
-            (self.learning_rates, self.lr_milestones, "learning rate"),
+            (self.learning_rates if self.lr_decay == "step" else (0.0,), self.lr_milestones, "learning rate"),
             (self.reconstruction_weights, self.reconstruction_milestones, "reconstruction weight"),
+            (self.crop_scales, self.crop_scale_milestones, "crop scale"),
         ):
             if len(values) != len(milestones) + 1:
                 raise ConfigError(f"{name} schedule needs one value more than milestones")
@@ -80,8 +102,13 @@ class TrainConfig:
     seed: int = 0
     init: str | None = None  # start from this run's (or model folder's) weights, e.g. AFLW fine-tuning from CelebA
     device: str = "cpu"
-    precision: Precision = "fp32"
+    precision: Precision = "fp32"  # autocast; "auto": bf16 on CPUs with native bf16 units, else fp32
     channels_last: bool = True  # NHWC convolutions: about 20% faster on CPUs (docs/cpu-preset.md)
+    compile: bool = False  # torch.compile the training forward (falls back to eager where unavailable)
+    # Learning-rate multiplier for the scale of the detector's score maps (its last BatchNorm): with Adam a
+    # scale moves about one learning rate per step, so at 1x the maps sharpen only over many thousand steps.
+    head_lr_scale: float = 1.0
+    ema_horizon: float = 0.0  # export an average of the weights over this fraction of the run (0: off)
     bn_batches: int = 500  # batches for the exact BatchNorm statistics (App. G.3)
     log_every: int = 10
     sample_every: int = 1000
@@ -99,8 +126,10 @@ class TrainConfig:
             raise ConfigError(f"batch size must be at least 2 (BatchNorm), got {self.batch_size}")
         if self.max_minutes is not None and self.max_minutes <= 0:
             raise ConfigError(f"max minutes must be positive, got {self.max_minutes}")
-        if self.precision not in ("fp32", "bf16", "fp16"):
-            raise ConfigError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
+        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
+            raise ConfigError(f"precision must be auto, fp32, bf16 or fp16, got {self.precision!r}")
+        if not 0 <= self.ema_horizon < 1:
+            raise ConfigError(f"ema_horizon must be a fraction of the run in [0, 1), got {self.ema_horizon}")
         if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ConfigError(f"device must be cpu or cuda, got {self.device!r}")
 

@@ -39,7 +39,6 @@ class StepTimer:
 
     def __init__(self, already: float) -> None:
         self.start = time.monotonic() - already
-        self.step_times: list[float] = []
 
     def elapsed(self) -> float:
         return time.monotonic() - self.start

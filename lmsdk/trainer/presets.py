@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from lmsdk.model.config import ModelConfig
 from lmsdk.model.presets import MODEL_PRESETS
 from lmsdk.trainer.config import RELEASED_MILESTONES, AugmentConfig, LossConfig, ScheduleConfig, TrainConfig
 
@@ -166,7 +165,7 @@ def configure(
         loss = dataclasses.replace(loss, separation_sigma=sigma)
         model = model.replace(num_landmarks=landmarks)
     if image_size is not None and image_size != model.crop_size:
-        model = _resize_model(model, image_size)
+        model = model.resized(image_size)
     data_config = config.data
     changes = {
         k: v for k, v in (("source", data), ("format", data_format), ("crop_fraction", crop_fraction)) if v is not None
@@ -179,20 +178,3 @@ def configure(
     return config.replace(
         model=model, loss=loss, data=data_config, **{k: v for k, v in overrides.items() if v is not None}
     )
-
-
-def _resize_model(model: ModelConfig, crop: int) -> ModelConfig:
-    """``model`` at crop side ``crop``, padded by the preset's ratio and rounded so every level divides evenly."""
-    from lmsdk.errors import ConfigError
-
-    dec_step = 2 ** (model.decoder.levels - 1) * (2 if model.decoder_upsample else 1)
-    if crop < 8 or crop % dec_step:
-        raise ConfigError(f"--image-size {crop} must be a multiple of {dec_step} (at least 8) for this preset")
-    levels = max(model.detector.levels, model.feature.levels if model.feature else 1)
-    step = 2 ** (levels - 1 + model.detector.out_level)
-    step = step if step % 2 == 0 else 2 * step
-    target = crop * model.padded_size / model.crop_size
-    padded = max(step * round(target / step), step * -(-(crop + 1) // step))
-    if (padded - crop) % 2:
-        padded += step  # an even step keeps the parity, so this happens only for odd crops
-    return model.replace(crop_size=crop, padded_size=padded)

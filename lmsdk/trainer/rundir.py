@@ -19,15 +19,21 @@ CONFIG_FILE = "config.json"
 MODEL_DIR = "model"
 STATS_FILE = "landmark_stats.json"  # read by lmsdk.export
 # Settings that may change when a run is resumed; everything else must match config.json.
-RESUMABLE_CHANGES = ("max_minutes", "device", "progress", "threads")
+RESUMABLE_CHANGES = ("max_minutes", "device", "progress", "threads", "checkpoint_every")
 
 
-def resolve_config(config: TrainConfig, run_dir: Path, resume: bool) -> TrainConfig:
-    """A new run must not overwrite another; a resumed one must keep its config.json."""
+def resolve_config(config: TrainConfig, run_dir: Path, resume: bool) -> tuple[TrainConfig, bool]:
+    """Check ``run_dir`` for a new or resumed run; returns the config and whether there is anything to resume.
+
+    A new run must not overwrite another, but may take over a directory whose run never wrote a checkpoint
+    (it failed or was killed early: nothing of it is lost). A resumed run must keep its ``config.json``; with
+    no checkpoint yet it starts over.
+    """
     path = run_dir / CONFIG_FILE
+    started = checkpoint_dirs(run_dir) or (run_dir / MODEL_DIR).exists()
     if resume:
-        if not checkpoint_dirs(run_dir):
-            raise CheckpointError(f"{run_dir}: no checkpoint to resume from")
+        if not path.is_file():
+            raise CheckpointError(f"{run_dir}: no run to resume ({CONFIG_FILE} not found)")
         saved = TrainConfig.from_dict(read_json(path, "run config"))
         changes = {k: getattr(config, k) for k in RESUMABLE_CHANGES}
         if saved.replace(**changes) != config:
@@ -35,10 +41,15 @@ def resolve_config(config: TrainConfig, run_dir: Path, resume: bool) -> TrainCon
             raise ConfigError(
                 f"{path}: the run was started with other settings ({', '.join(diff)}); resume with the same ones"
             )
-        return config
-    if path.exists() or checkpoint_dirs(run_dir):
+        if not started:
+            logger.warning("%s: the run wrote no checkpoint before it stopped; starting it over", run_dir)
+            return config, False
+        return config, True
+    if started:
         raise ConfigError(f"{run_dir}: already holds a run; pass --resume to continue it or choose another --out")
-    return config
+    if path.exists():
+        logger.warning("%s: replacing a run that stopped before its first checkpoint", run_dir)
+    return config, False
 
 
 def log_to_file(run_dir: Path, info: distributed.DistInfo) -> logging.Handler | None:

@@ -2,6 +2,10 @@
 
 With video (frame pairs and their optical flow), the second frames join the same forward pass and two
 more terms apply: equivariance with the flow as the warp, and the flow preference (App. C).
+
+During a resolution curriculum (:attr:`ScheduleConfig.crop_scales`) the step resizes its crops to the
+scheduled side first; the networks are fully convolutional and every loss works in normalised
+coordinates, so the same weights train at every size.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lmsdk.model.autoencoder import AutoencoderOutput, LandmarkAutoencoder
@@ -17,10 +22,12 @@ from lmsdk.ops.coords import crop_to_padded, to_grid_sample
 from lmsdk.ops.warps import Warp, sample_warp, warp_images
 from lmsdk.trainer import losses
 from lmsdk.trainer.config import TrainConfig
-from lmsdk.trainer.schedules import landmark_tps_probability, reconstruction_weight
+from lmsdk.trainer.schedules import crop_scale, landmark_tps_probability, reconstruction_weight
 
 LOSS_TERMS = ("concentration", "separation", "equivariance", "reconstruction", "weight_decay")
 FLOW_TERMS = ("flow_equivariance", "flow_preference")
+
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 class FramePair(NamedTuple):
@@ -30,11 +37,17 @@ class FramePair(NamedTuple):
     forward_flow: Tensor  # (B, 2, S, S) from frame t to t + gap, normalised crop units
     backward_flow: Tensor  # (B, 2, S, S) from frame t + gap to t
 
+    def resized(self, size: int) -> FramePair:
+        """The frames and flows at ``size`` px (flows are in normalised units, so only resampled)."""
+        return FramePair(*(_resize(t, size) for t in self))
+
 
 class AugmentedBatch(NamedTuple):
-    targets: Tensor  # (B, 3, S, S) jittered crops: the reconstruction target
-    inputs: Tensor  # (2B or 3B, 3, P, P) padded originals, their warped copies [, the second frames]
+    targets: Tensor  # (B, 3, s, s) jittered crops: the reconstruction target
+    inputs: Tensor  # (2B or 3B, 3, p, p) padded originals, their warped copies [, the second frames]
     warp: Warp  # the sampling maps from the warped copies to the originals
+    crop_size: int  # s: the model's crop side S, or less during a resolution curriculum
+    padded_size: int  # p
 
 
 class StepResult(NamedTuple):
@@ -45,6 +58,13 @@ class StepResult(NamedTuple):
     output: AutoencoderOutput
 
 
+def _resize(images: Tensor, size: int) -> Tensor:
+    """``(B, C, H, W)`` -> ``(B, C, size, size)``, area-averaged when shrinking (no aliasing)."""
+    if images.shape[-1] == size:
+        return images
+    return F.interpolate(images, size=(size, size), mode="area")
+
+
 def augment(
     core: LandmarkAutoencoder,
     crops: Tensor,
@@ -53,16 +73,22 @@ def augment(
     total: int,
     generator: torch.Generator,
     second: Tensor | None = None,
+    scale: float | None = None,
 ) -> AugmentedBatch:
-    """Colour jitter, mean-edge padding and the random warps for a batch of ``(B, 3, S, S)`` crops.
+    """Resize to the curriculum's side, colour jitter, mean-edge padding and the random warps for a batch of
+    ``(B, 3, S, S)`` crops.
 
-    ``second`` (video pairs) is jittered with the same draw and appended, padded, to the inputs.
+    ``second`` (video pairs) is jittered with the same draw and appended, padded, to the inputs. ``scale``
+    overrides the curriculum's crop scale (1.0: the model's own resolution, as exact BN statistics use).
     """
-    model = config.model
+    scale = crop_scale(config.schedule, step, total) if scale is None else scale
+    crop, padded_size = config.model.scaled_sizes(scale)
+    crops = _resize(crops, crop)
     b = crops.shape[0]
-    jittered = color_jitter(crops if second is None else torch.cat([crops, second]), config.augment.jitter, generator)
+    both = crops if second is None else torch.cat([crops, _resize(second, crop)])
+    jittered = color_jitter(both, config.augment.jitter, generator)
     targets = jittered[:b]
-    padded = core.pad(targets)
+    padded = core.pad(targets, padded_size)
     p_landmark = landmark_tps_probability(config.augment, step, total)
     landmarks = None
     if p_landmark > 0:
@@ -70,11 +96,11 @@ def augment(
         # towards BatchNorm statistics (it would skew the exact recomputation), so they are restored after it.
         saved = [b.clone() for b in core.detector.buffers()]
         with torch.no_grad():
-            points = core.detector(padded).points
+            points = core.detector(padded, crop).points
         with torch.no_grad():
             for buffer, value in zip(core.detector.buffers(), saved, strict=True):
                 buffer.copy_(value)
-        landmarks = to_grid_sample(crop_to_padded(points, model.crop_size, model.padded_size))
+        landmarks = to_grid_sample(crop_to_padded(points, crop, padded_size))
     warp = sample_warp(
         b,
         config.augment.warp,
@@ -85,11 +111,11 @@ def augment(
     )
     parts = [padded, warp_images(padded, warp)]
     if second is not None:
-        parts.append(core.pad(jittered[b:]))
+        parts.append(core.pad(jittered[b:], padded_size))
     inputs = torch.cat(parts)
     if config.channels_last:
         inputs = inputs.contiguous(memory_format=torch.channels_last)
-    return AugmentedBatch(targets, inputs, warp)
+    return AugmentedBatch(targets, inputs, warp, crop, padded_size)
 
 
 def loss_weights(config: TrainConfig, step: int, total: int) -> dict[str, float]:
@@ -117,31 +143,31 @@ def training_step(
 ) -> StepResult:
     """Forward the training graph and the loss of one step (no backward).
 
-    ``model`` is what runs the forward (the autoencoder itself or its DistributedDataParallel wrapper);
-    ``core`` is the bare autoencoder. Concentration and separation see every image of the forward pass, as
-    in the released code; the decoder reconstructs the originals only.
+    ``model`` is what runs the forward (the autoencoder itself, its compiled form or its
+    DistributedDataParallel wrapper); ``core`` is the bare autoencoder. Concentration and separation see
+    every image of the forward pass, as in the released code; the decoder reconstructs the originals only.
     """
     batch = augment(core, crops, config, step, total, generator, None if pair is None else pair.crops)
-    b = crops.shape[0]
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.precision)
+    b, crop, padded = crops.shape[0], batch.crop_size, batch.padded_size
+    if pair is not None:
+        pair = pair.resized(crop)
+    dtype = AUTOCAST_DTYPES.get(config.precision)
     with torch.autocast(crops.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-        output: AutoencoderOutput = model(batch.inputs, b)
+        # The model's own size goes as None so that the default (exported) code path is the one trained.
+        output: AutoencoderOutput = model(batch.inputs, b, None if crop == config.model.crop_size else crop)
     enc = output.encoding
-    m = config.model
     terms = {
         "concentration": losses.concentration_loss(enc.spread),
         "separation": losses.separation_loss(enc.points, config.loss.separation_sigma),
-        "equivariance": losses.equivariance_loss(
-            enc.points[:b], enc.points[b : 2 * b], batch.warp, m.crop_size, m.padded_size
-        ),
-        "reconstruction": losses.reconstruction_loss(output.reconstruction.float(), batch.targets),
+        "equivariance": losses.equivariance_loss(enc.points[:b], enc.points[b : 2 * b], batch.warp, crop, padded),
+        # A sum over pixels: counted in the model's own resolution, so lambda_rec means the same at every size.
+        "reconstruction": losses.reconstruction_loss(output.reconstruction.float(), batch.targets)
+        * (config.model.crop_size / crop) ** 2,
         "weight_decay": losses.weight_decay_loss(core.named_parameters()),
     }
     if pair is not None:
         first, second = enc.points[:b], enc.points[2 * b :]
-        terms["flow_equivariance"] = losses.flow_equivariance_loss(
-            first, second, pair.backward_flow, m.crop_size, m.padded_size
-        )
+        terms["flow_equivariance"] = losses.flow_equivariance_loss(first, second, pair.backward_flow, crop, padded)
         terms["flow_preference"] = losses.flow_preference_loss(first, pair.forward_flow)
     weights = loss_weights(config, step, total)
     total_loss = sum(weights[k] * terms[k] for k in terms)

@@ -1,6 +1,7 @@
 """Runs resume exactly where they stopped, and every file a run writes is where it should be."""
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -24,8 +25,7 @@ def test_resume_equals_uninterrupted_training(tmp_path, short):
     train(short, tmp_path / "a")
 
     def stop_after_five(step, metrics):
-        if step == 5:
-            raise KeyboardInterrupt
+        return step == 5
 
     interrupted = train(short, tmp_path / "b", hooks=(stop_after_five,))
     assert interrupted.interrupted and interrupted.steps == 5
@@ -58,14 +58,35 @@ def test_a_run_writes_its_artifacts(tiny_run):
 def test_refuses_to_overwrite_a_run_or_resume_nothing(tmp_path, short, tiny_run):
     with pytest.raises(ConfigError, match="already holds a run"):
         train(short, tiny_run)
-    with pytest.raises(CheckpointError, match="no checkpoint"):
+    with pytest.raises(CheckpointError, match="no run to resume"):
         train(short, tmp_path / "empty", resume=True)
+
+
+def test_a_run_that_never_wrote_a_checkpoint_can_be_retried_or_resumed(tmp_path, short):
+    config = short.replace(checkpoint_every=0)
+    stopped = train(config, tmp_path / "r", hooks=(lambda step, metrics: step == 3,))
+    assert stopped.interrupted  # a stop writes a checkpoint; remove it to stand for a kill before the first one
+    for folder in (tmp_path / "r" / "checkpoints").iterdir():
+        shutil.rmtree(folder)
+    assert train(config, tmp_path / "r", resume=True).steps == 8  # starts over instead of refusing
+    shutil.rmtree(tmp_path / "r" / "checkpoints")
+    shutil.rmtree(tmp_path / "r" / "model")
+    assert train(config, tmp_path / "r").steps == 8  # a plain retry takes the directory over
+
+
+def test_a_damaged_newest_checkpoint_falls_back_to_the_one_before(tmp_path, short, caplog):
+    train(short, tmp_path / "r", hooks=(lambda step, metrics: step == 6,))  # checkpoints at steps 4 and 6
+    newest = tmp_path / "r" / "checkpoints" / "step_000006" / "model.safetensors"
+    newest.write_bytes(newest.read_bytes()[:100])
+    resumed = train(short, tmp_path / "r", resume=True)
+    assert resumed.steps == 8 and "falling back" in caplog.text
+    rows = [json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if "loss" in r] == list(range(1, 9))  # steps 5-6 ran again, once each
 
 
 def test_resume_refuses_a_changed_config(tmp_path, short):
     def stop(step, metrics):
-        if step == 2:
-            raise KeyboardInterrupt
+        return step == 2
 
     train(short, tmp_path / "r", hooks=(stop,))
     with pytest.raises(ConfigError, match="steps"):

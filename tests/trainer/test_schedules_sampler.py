@@ -1,8 +1,10 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
 from lmsdk.errors import ConfigError
-from lmsdk.trainer.budget import Budget, events_per_step
+from lmsdk.trainer.budget import BudgetPlanner, phase_fractions
 from lmsdk.trainer.config import AugmentConfig, ScheduleConfig
 from lmsdk.trainer.sampler import batch_indices, step_generator
 from lmsdk.trainer.schedules import first_change, landmark_tps_probability, learning_rate, reconstruction_weight
@@ -58,12 +60,30 @@ def test_step_generators_depend_only_on_seed_step_stream_rank():
     assert not torch.equal(x, torch.rand(3, generator=step_generator(1, 7, stream=1)))
 
 
-def test_budget_plans_steps_that_fit():
-    budget = Budget(minutes=10, seconds_per_step=1.0, bn_batches=50, events_per_step=events_per_step(100, 0))
-    planned = budget.plan(elapsed=8.0, done=8, cap=100_000)
-    # 600 s minus 8 s elapsed minus 2 final events of 22 s, at 1 s + 22 s / 100 per step.
-    assert planned == 8 + int((600 - 8 - 44) / 1.22)
-    assert budget.plan(elapsed=8.0, done=8, cap=100) == 100
+def _planner(tiny_config, **changes):
+    config = tiny_config.replace(max_minutes=10.0, steps=100_000, bn_batches=50, sample_every=100, checkpoint_every=0)
+    return BudgetPlanner(config.replace(eval_every=0, **changes))
+
+
+def test_budget_plans_steps_that_fit(tiny_config):
+    planner = _planner(tiny_config)
+    planner.seconds = {1.0: 1.0}
+    # 600 s minus 8 s elapsed minus 2 final events of 22 s (50 forwards at 0.4 s + 2 s), at 1 s + 22 s / 100 per step.
+    assert planner.plan(elapsed=8.0, done=8) == 8 + int((600 - 8 - 44) / 1.22)
+    capped = _planner(tiny_config, steps=100)
+    capped.seconds = {1.0: 1.0}
+    assert capped.plan(elapsed=8.0, done=8) == 100
+
+
+def test_a_resolution_curriculum_is_planned_at_the_speed_of_each_phase(tiny_config):
+    schedule = dataclasses.replace(tiny_config.schedule, crop_scales=(0.5, 1.0), crop_scale_milestones=(0.25,))
+    planner = _planner(tiny_config, schedule=schedule)
+    assert phase_fractions(planner.config) == {0.5: 0.25, 1.0: 0.75}
+    timed = []
+    planner.calibrate(lambda scale: timed.append(scale) or {0.5: 0.2, 1.0: 1.0}[scale])
+    assert sorted(set(timed)) == [0.5, 1.0] and planner.seconds == {0.5: 0.2, 1.0: 1.0}
+    # a quarter of the steps at 0.2 s, the rest at 1 s: 0.8 s per step, plus events.
+    assert planner.plan(elapsed=0.0, done=0) == int((600 - 44) / (0.8 + 0.22))
 
 
 def test_first_change_is_the_earliest_schedule_event():
@@ -78,27 +98,18 @@ def test_first_change_is_the_earliest_schedule_event():
     assert first_change(constant, AugmentConfig(landmark_tps_ratio=0.0)) == 1.0
 
 
-def test_a_budgeted_plan_grows_only_before_the_first_schedule_change(tiny_config):
-    from types import SimpleNamespace
+def test_a_budgeted_plan_grows_only_before_the_first_schedule_switch(tiny_config):
+    planner = _planner(tiny_config, sample_every=0)
+    planner.seconds = {1.0: 2.0}  # slow warm-up
+    slow = planner.plan(elapsed=10.0, done=0)
 
-    from lmsdk.trainer.control import StepTimer
-    from lmsdk.trainer.distributed import DistInfo
-    from lmsdk.trainer.loop import _plan
+    def replan(seconds, done, planned):
+        for step in range(done - 50, done):
+            planner.observe(step, planned, seconds)
+        return planner.replan(elapsed=10.0 + done, done=done, planned=planned)
 
-    config = tiny_config.replace(max_minutes=10.0, steps=100_000, sample_every=0, checkpoint_every=0, eval_every=0)
-    run = SimpleNamespace(config=config, state=SimpleNamespace(step=10, planned_steps=None), info=DistInfo())
-    timer = StepTimer(already=10.0)
-    timer.step_times = [2.0] * 10  # slow warm-up steps
-    _plan(run, timer)
-    slow = run.state.planned_steps
-    timer.step_times += [1.0] * 50  # then the real speed, before any milestone: the plan grows
-    _plan(run, timer)
-    grown = run.state.planned_steps
+    grown = replan(1.0, 50, slow)  # the real speed, before any milestone: the plan grows
     assert grown > 1.5 * slow
-    run.state.step = int(first_change(config.schedule, config.augment) * grown) + 1
-    timer.step_times += [0.5] * 50  # faster still, but a schedule has changed: the plan holds
-    _plan(run, timer)
-    assert run.state.planned_steps == grown
-    timer.step_times += [5.0] * 50  # slower: the plan shrinks
-    _plan(run, timer)
-    assert run.state.planned_steps < grown
+    switched = int(first_change(planner.config.schedule, planner.config.augment) * grown) + 50
+    assert replan(0.5, switched, grown) == grown  # faster still, but a schedule has switched: the plan holds
+    assert replan(5.0, switched + 50, grown) < grown  # slower: the plan shrinks

@@ -1,0 +1,46 @@
+"""Speed options of a training step that do not change the method: mixed precision and torch.compile."""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+from torch import nn
+
+logger = logging.getLogger(__name__)
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes bf16 natively (AVX-512 BF16 or AMX on CPUs; Ampere or newer GPUs)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``"auto"`` -> ``"bf16"`` on CPUs with native bf16 units (1.6x faster steps measured on AVX-512 BF16,
+    docs/training-speed.md), else ``"fp32"``; GPUs keep fp32 with TF32 convolutions (bf16 measured no faster
+    at these model sizes on an H200). Other values are returned as they are."""
+    if precision != "auto":
+        return precision
+    chosen = "bf16" if device.type == "cpu" and native_bf16(device) else "fp32"
+    logger.info("precision auto: %s on %s", chosen, device)
+    return chosen
+
+
+def compile_available() -> str | None:
+    """None when torch.compile works here (it needs a C++ compiler on CPUs), else why not."""
+    try:
+        torch.compile(lambda x: x * 2.0 + 1.0, dynamic=False)(torch.ones(4))
+    except Exception as exc:  # any backend failure means: train eagerly
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return None
+
+
+def compiled(model: nn.Module) -> nn.Module:
+    """``torch.compile(model)`` where it works; the model itself, with a warning, where it does not."""
+    problem = compile_available()
+    if problem is not None:
+        logger.warning("torch.compile is unavailable here (%s); training without it", problem)
+        return model
+    return torch.compile(model)  # type: ignore[return-value]
