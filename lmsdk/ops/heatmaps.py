@@ -11,11 +11,20 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from lmsdk.ops.coords import normalized_grid
+from lmsdk.ops.coords import normalized_grid, pixel_centers
 
 HeatmapNormalization = Literal["original", "paper"]
 
 _MASS_EPS = 1e-12
+
+
+def _marginals(weights: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """Mass ``(B, K)``, the x and y marginals ``(B, K, W)``, ``(B, K, H)`` and the pixel-centre ticks."""
+    h, w = weights.shape[-2:]
+    xs = pixel_centers(w, device=weights.device, dtype=weights.dtype)
+    ys = pixel_centers(h, device=weights.device, dtype=weights.dtype)
+    along_x, along_y = weights.sum(dim=-2), weights.sum(dim=-1)
+    return along_x.sum(dim=-1) + _MASS_EPS, along_x, along_y, xs, ys
 
 
 def soft_argmax(weights: Tensor) -> Tensor:
@@ -28,11 +37,8 @@ def soft_argmax(weights: Tensor) -> Tensor:
     Returns:
         ``(B, K, 2)`` normalised ``(x, y)`` of each map's centre of mass.
     """
-    h, w = weights.shape[-2:]
-    grid = normalized_grid(h, w, device=weights.device, dtype=weights.dtype)  # (H, W, 2)
-    mass = weights.sum(dim=(-2, -1)) + _MASS_EPS  # (B, K)
-    weighted = torch.einsum("bkhw,hwc->bkc", weights, grid)
-    return weighted / mass.unsqueeze(-1)
+    mass, along_x, along_y, xs, ys = _marginals(weights)  # separable: two 1-D weighted sums per map
+    return torch.stack([along_x @ xs, along_y @ ys], dim=-1) / mass.unsqueeze(-1)
 
 
 def spatial_spread(weights: Tensor, centers: Tensor) -> Tensor:
@@ -45,11 +51,10 @@ def spatial_spread(weights: Tensor, centers: Tensor) -> Tensor:
     Returns:
         ``(B, K, 2)`` normalised ``(std_x, std_y)``.
     """
-    h, w = weights.shape[-2:]
-    grid = normalized_grid(h, w, device=weights.device, dtype=weights.dtype)  # (H, W, 2)
-    mass = weights.sum(dim=(-2, -1)) + _MASS_EPS
-    offsets = grid.view(1, 1, h, w, 2) - centers.view(*centers.shape[:2], 1, 1, 2)  # (B, K, H, W, 2)
-    var = torch.einsum("bkhw,bkhwc->bkc", weights, offsets.square()) / mass.unsqueeze(-1)
+    mass, along_x, along_y, xs, ys = _marginals(weights)
+    var_x = (along_x * (xs - centers[..., :1]).square()).sum(-1)
+    var_y = (along_y * (ys - centers[..., 1:]).square()).sum(-1)
+    var = torch.stack([var_x, var_y], dim=-1) / mass.unsqueeze(-1)
     # The clamp keeps the gradient finite for a map concentrated on a single pixel.
     return var.clamp_min(1e-12).sqrt()
 

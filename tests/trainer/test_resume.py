@@ -1,5 +1,6 @@
 """Runs resume exactly where they stopped, and every file a run writes is where it should be."""
 
+import dataclasses
 import json
 import shutil
 
@@ -21,7 +22,24 @@ def short(tiny_config):
     return tiny_config.replace(steps=8, checkpoint_every=4, sample_every=0, eval_every=0, bn_batches=2, log_every=1)
 
 
-def test_resume_equals_uninterrupted_training(tmp_path, short):
+def _budget_recipe(config):
+    """The levers of the budget recipe: warm-up + cosine, a resolution curriculum, EMA, score-scale LR, bf16."""
+    schedule = dataclasses.replace(
+        config.schedule,
+        warmup=0.2,
+        lr_decay="cosine",
+        learning_rates=(2e-3, 2e-5),
+        lr_milestones=(),
+        crop_scales=(0.7, 1.0),
+        crop_scale_milestones=(0.5,),
+    )
+    return config.replace(schedule=schedule, ema_horizon=0.3, head_lr_scale=20.0, precision="bf16")
+
+
+@pytest.mark.parametrize("recipe", ["paper", "budget"])
+def test_resume_equals_uninterrupted_training(tmp_path, short, recipe):
+    if recipe == "budget":
+        short = _budget_recipe(short)
     train(short, tmp_path / "a")
 
     def stop_after_five(step, metrics):

@@ -1,4 +1,5 @@
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -113,3 +114,27 @@ def test_a_budgeted_plan_grows_only_before_the_first_schedule_switch(tiny_config
     switched = int(first_change(planner.config.schedule, planner.config.augment) * grown) + 50
     assert replan(0.5, switched, grown) == grown  # faster still, but a schedule has switched: the plan holds
     assert replan(5.0, switched + 50, grown) < grown  # slower: the plan shrinks
+
+
+def test_warm_up_then_cosine_decay():
+    s = ScheduleConfig(learning_rates=(2e-3, 2e-5), lr_milestones=(), lr_decay="cosine", warmup=0.1)
+    lrs = [learning_rate(s, step, 1000) for step in range(1000)]
+    assert lrs[0] == pytest.approx(2e-3 / 101) and lrs[99] == pytest.approx(2e-3 * 100 / 101)
+    assert max(lrs) == pytest.approx(2e-3) and lrs[100] == pytest.approx(2e-3)
+    assert lrs[550] == pytest.approx((2e-3 + 2e-5) / 2, rel=1e-2)  # half way down the cosine
+    assert lrs[-1] == pytest.approx(2e-5, rel=1e-3)
+    assert all(a >= b for a, b in itertools.pairwise(lrs[100:]))  # never rises after the warm-up
+    with pytest.raises(ConfigError, match="cosine"):
+        ScheduleConfig(learning_rates=(1e-3, 1e-4, 1e-5), lr_decay="cosine", lr_milestones=())
+
+
+def test_resolution_curriculum_phases_and_sizes(tiny_config):
+    from lmsdk.trainer.schedules import crop_scale
+
+    s = ScheduleConfig(crop_scales=(0.5, 1.0), crop_scale_milestones=(0.4,))
+    assert [crop_scale(s, step, 100) for step in (0, 39, 40, 99)] == [0.5, 0.5, 1.0, 1.0]
+    assert tiny_config.model.scaled_sizes(1.0) == (48, 56)
+    crop, padded = tiny_config.model.scaled_sizes(0.5)
+    assert crop % tiny_config.model.size_step == 0 and crop < 48 and padded > crop
+    with pytest.raises(ConfigError, match=r"end at 1\.0"):
+        ScheduleConfig(crop_scales=(1.0, 0.5), crop_scale_milestones=(0.5,))

@@ -1,0 +1,222 @@
+"""Landmark quality per unit of compute: train a preset to a time budget on MTFL and measure the regression
+error along the way, as a table and a curve; ``--ablate`` switches the recipe's levers off one at a time.
+
+    python benchmarks/quality_per_compute.py [--preset cpu] [--minutes 60] [--checkpoint-every 400]
+                                             [--data ../shared/data/mtfl/train.txt] [--out runs/qpc]
+                                             [--ablate [LEVER ...]] [--planned] [--threads N]
+
+Every ``--checkpoint-every`` steps the run keeps a checkpoint; after training, each one is turned into the model
+it would export (its weights, or their average when the recipe keeps one, with exact BatchNorm statistics) and
+evaluated with the paper's protocol on the 8,000 / 2,000 split of ``lmsdk eval --fit-count 8000`` (random
+split, seed 0). The measurements are made after the run, so they cost it none of its budget. Writes
+``quality.json`` and ``quality.png`` (error against CPU-minutes) into ``--out``; with ``--ablate``, one run
+per lever in ``--out/<lever>`` and ``ablation.json``. Skips (exit 0, a message) when the data is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from lmsdk.trainer.config import TrainConfig
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mtfl" / "train.txt"
+
+
+def _schedule(config: TrainConfig, **changes: object) -> TrainConfig:
+    return config.replace(schedule=dataclasses.replace(config.schedule, **changes))
+
+
+# Each lever of the budget recipe, switched off: what the run does without it (the paper's setting, or eager fp32).
+LEVERS: dict[str, Callable[[TrainConfig], TrainConfig]] = {
+    "bf16": lambda c: c.replace(precision="fp32"),
+    "compile": lambda c: c.replace(compile=False),
+    "curriculum": lambda c: _schedule(c, crop_scales=(1.0,), crop_scale_milestones=()),
+    "cosine": lambda c: _schedule(c, warmup=0.0, lr_decay="step", learning_rates=(1e-3, 1e-4), lr_milestones=(0.8,)),
+    "score_scale_lr": lambda c: c.replace(head_lr_scale=1.0),
+    "ema": lambda c: c.replace(ema_horizon=0.0),
+}
+
+
+def measure(
+    run_dir: Path, data: Path, threads: int | None, minutes: Callable[[int], float] | None = None
+) -> list[dict]:
+    """The protocol's error at every checkpoint of ``run_dir`` (its last one is the final model), with steps and
+    minutes (the run's own clock, or ``minutes(step)`` for a planned run)."""
+    from lmsdk.eval.evaluate import evaluate
+    from lmsdk.model.checkpoint import save_model
+    from lmsdk.trainer.checkpoints import checkpoint_dirs
+    from lmsdk.trainer.run import checkpoint_model
+
+    minutes_at = {}
+    for line in (run_dir / "metrics.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        if "time" in row:
+            minutes_at[row["step"]] = row["time"] / 60
+    points = []
+    for checkpoint in checkpoint_dirs(run_dir):
+        step = int(checkpoint.name.split("_")[1])
+        with tempfile.TemporaryDirectory() as folder:
+            save_model(checkpoint_model(run_dir, checkpoint, threads=threads), folder)
+            result = evaluate(folder, str(data), str(data), fit_count=8000).result
+        points.append(
+            {
+                "step": step,
+                "minutes": round(minutes(step) if minutes else minutes_at.get(step, float("nan")), 2),
+                "error": result.mean_error,
+                "baseline": result.baseline_error,
+            }
+        )
+        logging.getLogger(__name__).info("step %d: %.2f %%", step, 100 * result.mean_error)
+    return points
+
+
+def planned_steps(config: TrainConfig) -> tuple[int, dict[float, float]]:
+    """The steps a run of ``config`` plans for its budget on this machine, as ``lmsdk train`` would (its dry
+    steps timed at every resolution of the curriculum, its events priced in), and the seconds per step at each
+    crop scale it measured."""
+    import time
+
+    import torch
+
+    from lmsdk.trainer.budget import BudgetPlanner
+    from lmsdk.trainer.distributed import DistInfo
+    from lmsdk.trainer.run import Run
+
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.monotonic()
+        run = Run(config, Path(folder), DistInfo(), torch.device("cpu"))
+        planner = BudgetPlanner(run.config)
+        planner.calibrate(run.dry_step)
+        return planner.plan(time.monotonic() - start, 0), planner.seconds
+
+
+def planned_minutes(config: TrainConfig, seconds: dict[float, float], step: int, total: int) -> float:
+    """Where ``step`` of a ``total``-step planned run falls in its budget, by the measured cost of each phase."""
+    from lmsdk.trainer.schedules import crop_scale
+
+    def cost(n: int) -> float:
+        return sum(seconds[crop_scale(config.schedule, s, total)] for s in range(n))
+
+    return (config.max_minutes or 0.0) * cost(step) / cost(total)
+
+
+def run_one(config: TrainConfig, out: Path, data: Path, threads: int | None, planned: bool) -> dict:
+    """Train ``config`` into ``out`` and measure it. With ``planned``, the budget is first turned into the
+    step count it buys on this machine (timed while the machine is quiet) and the run trains exactly that many
+    steps: it then gives the same result however busy the machine is while it trains."""
+    from lmsdk.trainer import train
+
+    clock = None
+    if planned:
+        steps, seconds = planned_steps(config)
+        logging.getLogger(__name__).info("%s: %d steps fit in %.0f minutes", out.name, steps, config.max_minutes)
+        budgeted = config
+
+        def clock(step: int) -> float:
+            return planned_minutes(budgeted, seconds, step, steps)
+
+        config = config.replace(steps=steps, max_minutes=None)
+    result = train(config, out)
+    points = measure(out, data, threads, clock)
+    minutes = points[-1]["minutes"] if planned else result.final_metrics["time"] / 60
+    return {"steps": result.steps, "minutes": minutes, "planned": planned, "final": points[-1], "points": points}
+
+
+def plot(curves: dict[str, list[dict]], baseline: float, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, points in curves.items():
+        ax.plot([p["minutes"] for p in points], [100 * p["error"] for p in points], "o-", label=name)
+    ax.axhline(100 * baseline, color="gray", linestyle="--", label="mean-shape baseline")
+    ax.set_xlabel("training wall time (min, 2-core CPU)")
+    ax.set_ylabel("MTFL error, % of inter-ocular distance")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="cpu")
+    parser.add_argument("--minutes", type=float, default=60.0, help="training budget of each run")
+    parser.add_argument("--checkpoint-every", type=int, default=400, help="steps between measured points")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--out", type=Path, default=Path("runs/quality"))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    parser.add_argument(
+        "--planned",
+        action="store_true",
+        help="time each configuration, then train the steps its budget buys (results independent of machine load)",
+    )
+    parser.add_argument(
+        "--ablate",
+        nargs="*",
+        default=None,
+        metavar="LEVER",
+        help=f"levers to switch off one at a time: {', '.join(LEVERS)}",
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if not args.data.is_file():
+        print(f"skipped: {args.data} not found (the MTFL dev data is not part of lmsdk)")
+        return
+    from lmsdk.trainer.presets import configure
+
+    base = configure(args.preset, data=str(args.data), max_minutes=args.minutes, seed=args.seed, progress=False)
+    base = base.replace(checkpoint_every=args.checkpoint_every, keep_checkpoints=10_000, threads=args.threads)
+    runs = {"recipe": base}
+    if args.ablate is not None:
+        unknown = set(args.ablate) - set(LEVERS)
+        if unknown:
+            parser.error(f"unknown levers {sorted(unknown)}; known: {', '.join(LEVERS)}")
+        runs |= {f"without {name}": LEVERS[name](base) for name in args.ablate or LEVERS}
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for name, config in runs.items():
+        folder = args.out / ("recipe" if name == "recipe" else name.split()[-1])
+        if (folder / "quality.json").is_file():
+            results[name] = json.loads((folder / "quality.json").read_text())
+            continue
+        results[name] = run_one(config, folder, args.data, args.threads, args.planned)
+        (folder / "quality.json").write_text(json.dumps(results[name], indent=2) + "\n")
+
+    recipe = results["recipe"]
+    baseline = recipe["final"]["baseline"]
+    print(f"{args.preset} preset on {args.data}, {args.minutes:g}-minute budget, zhang2018 (fit 8000 / test 2000)")
+    print(f"{'step':>6} {'minutes':>8} {'error %':>8}")
+    for p in recipe["points"]:
+        print(f"{p['step']:6d} {p['minutes']:8.1f} {100 * p['error']:8.2f}")
+    print(f"mean-shape baseline {100 * baseline:.2f} %")
+    plot(
+        {k: v["points"] for k, v in results.items()},
+        baseline,
+        args.out / "quality.png",
+        f"{args.preset} preset on MTFL",
+    )
+    summary = {"preset": args.preset, "minutes": args.minutes, "baseline": baseline, "runs": results}
+    if len(results) > 1:
+        print(f"\n{'run':24} {'steps':>6} {'error %':>8} {'vs recipe':>10}")
+        for name, r in results.items():
+            delta = 100 * (r["final"]["error"] - recipe["final"]["error"])
+            print(f"{name:24} {r['steps']:6d} {100 * r['final']['error']:8.2f} {delta:+10.2f}")
+    (args.out / ("ablation.json" if len(results) > 1 else "summary.json")).write_text(
+        json.dumps(summary, indent=2) + "\n"
+    )
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
