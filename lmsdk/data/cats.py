@@ -58,8 +58,8 @@ class CatHeads(ImageSource):
             raise DataError(f"{root}: no .cat annotation files found")
         if split != "all":
             files = [p for p in files if (p.parent.name == "CAT_06") == (split == "test")]
-        self.images = [p.with_suffix("") for p in files]
-        missing = [p for p in self.images[:50] if not p.is_file()]
+        self.files = [p.with_suffix("") for p in files]  # not `images`: that is ImageSource.images()
+        missing = [p for p in self.files[:50] if not p.is_file()]
         if missing:
             raise DataError(f"{missing[0]}: image missing beside its .cat file")
         self.points = np.stack([read_cat_file(p) for p in files])
@@ -67,7 +67,7 @@ class CatHeads(ImageSource):
         self.description = f"cat heads {split} ({len(files)} images)"
 
     def __len__(self) -> int:
-        return len(self.images)
+        return len(self.files)
 
     def box(self, index: int) -> Box:
         p = self.points[index]
@@ -75,7 +75,7 @@ class CatHeads(ImageSource):
         return Box.around((x0 + x1) / 2 + 0.5, (y0 + y1) / 2 + 0.5, MARGIN * max(x1 - x0, y1 - y0))
 
     def image(self, index: int) -> np.ndarray:
-        return crop_resize(read_image_rgb(str(self.images[index])), self.box(index), self.crop_size)
+        return crop_resize(read_image_rgb(str(self.files[index])), self.box(index), self.crop_size)
 
     def keypoints(self, index: int) -> np.ndarray:
         return keypoints_to_crop(self.points[index][list(EVALUATED)], self.box(index))

@@ -15,16 +15,9 @@ from lmsdk.data import (
     read_labels_csv,
     write_labels_csv,
 )
-from lmsdk.data.mnist import write_idx
 from lmsdk.data.sources import DataConfig
 from lmsdk.errors import DataError
-
-
-def _image_with_dots(h: int, w: int, points: np.ndarray) -> np.ndarray:
-    image = np.full((h, w, 3), 40, np.uint8)
-    for x, y in points:
-        cv2.circle(image, (round(x), round(y)), 2, (255, 255, 255), -1)
-    return image
+from tests.data.layouts import image_with_dots, write_aflw, write_cats, write_celeba, write_mnist
 
 
 def _dots_found_at(crop: np.ndarray, keypoints: np.ndarray, tolerance: float) -> bool:
@@ -39,29 +32,9 @@ def _dots_found_at(crop: np.ndarray, keypoints: np.ndarray, tolerance: float) ->
     return True
 
 
-FACE = np.array([[69, 111], [108, 111], [88, 135], [72, 152], [105, 152]], float)
-
-
 @pytest.fixture
 def celeba_root(tmp_path):
-    root = tmp_path / "celeba"
-    (root / "img_align_celeba").mkdir(parents=True)
-    (root / "MAFL").mkdir()
-    names = [f"{i:06d}.jpg" for i in range(1, 9)]
-    lines = [
-        "8",
-        "lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y leftmouth_x leftmouth_y rightmouth_x rightmouth_y",
-    ]
-    for i, name in enumerate(names):
-        points = FACE + i
-        cv2.imwrite(str(root / "img_align_celeba" / name), _image_with_dots(218, 178, points))
-        lines.append(name + " " + " ".join(f"{v:.0f}" for v in points.reshape(-1)))
-    (root / "list_landmarks_align_celeba.txt").write_text("\n".join(lines) + "\n")
-    partition = [0, 0, 0, 0, 0, 1, 2, 2]
-    (root / "list_eval_partition.txt").write_text("".join(f"{n} {p}\n" for n, p in zip(names, partition, strict=True)))
-    (root / "MAFL" / "training.txt").write_text("\n".join(names[:3]) + "\n")
-    (root / "MAFL" / "testing.txt").write_text(names[3] + "\n" + names[4] + "\n")
-    return root
+    return write_celeba(tmp_path / "celeba")
 
 
 def test_celeba_splits_follow_the_paper(celeba_root):
@@ -91,20 +64,7 @@ def test_celeba_errors_name_file_and_line(celeba_root):
 
 
 def test_aflw_reads_mat_keypoints_in_y_x_order(tmp_path):
-    from scipy.io import savemat
-
-    root = tmp_path / "aflw"
-    (root / "aflw_data").mkdir(parents=True)
-    (root / "aflw_images").mkdir()
-    names, gt, hw = [], [], []
-    for i, (h, w) in enumerate([(90, 80), (120, 100)]):
-        points = np.array([[0.35, 0.4], [0.65, 0.4], [0.5, 0.55], [0.4, 0.72], [0.6, 0.72]]) * [w, h]
-        cv2.imwrite(str(root / "aflw_images" / f"{i}.jpg"), _image_with_dots(h, w, points))
-        names.append(f"{i}.jpg")
-        gt.append(points[:, ::-1])  # stored as (y, x)
-        hw.append([h, w])
-    (root / "aflw_data" / "aflw_test_images.txt").write_text("\n".join(names) + "\n")
-    savemat(str(root / "aflw_data" / "aflw_test_keypoints.mat"), {"gt": np.array(gt), "hw": np.array(hw)})
+    root = write_aflw(tmp_path / "aflw")
     assert detect_format(root) == "aflw"
     data = AflwRecropped(root, 64, "test")
     kp = data.keypoints(1)
@@ -113,15 +73,10 @@ def test_aflw_reads_mat_keypoints_in_y_x_order(tmp_path):
 
 
 def test_cat_heads_frame_from_annotations_and_split_on_cat_06(tmp_path):
-    points = np.array([[60, 70], [90, 70], [75, 90], [45, 40], [50, 20], [58, 35], [92, 35], [100, 20], [105, 40]])
-    for folder in ("CAT_00", "CAT_06"):
-        (tmp_path / folder).mkdir()
-        image = tmp_path / folder / "00000001_000.jpg"
-        cv2.imwrite(str(image), _image_with_dots(150, 160, points))
-        (tmp_path / folder / "00000001_000.jpg.cat").write_text("9 " + " ".join(map(str, points.reshape(-1))) + " ")
+    write_cats(tmp_path)
     assert detect_format(tmp_path) == "cats"
     train, test = CatHeads(tmp_path, 64, "train"), CatHeads(tmp_path, 64, "test")
-    assert len(train) == 1 and len(test) == 1 and test.images[0].parent.name == "CAT_06"
+    assert len(train) == 1 and len(test) == 1 and test.files[0].parent.name == "CAT_06"
     kp = train.keypoints(0)
     assert kp.shape == (7, 2) and len(train.keypoint_names) == 7
     assert _dots_found_at(train.image(0), kp, tolerance=2)
@@ -132,12 +87,7 @@ def test_cat_heads_frame_from_annotations_and_split_on_cat_06(tmp_path):
 
 @pytest.mark.parametrize("suffix", ["", ".gz"])
 def test_mnist_idx_gzip_or_not_and_digit_selection(tmp_path, suffix):
-    digits = np.zeros((5, 28, 28), np.uint8)
-    digits[:, 10:18, 12:16] = 255
-    labels = np.array([3, 1, 3, 7, 3], np.uint8)
-    write_idx(tmp_path / f"t10k-images-idx3-ubyte{suffix}", digits)
-    write_idx(tmp_path / f"t10k-labels-idx1-ubyte{suffix}", labels)
-    path = tmp_path / f"t10k-images-idx3-ubyte{suffix}"
+    path = write_mnist(tmp_path, suffix)
     assert detect_format(path) == "mnist"
     data = MnistDigits(path, 28)
     assert len(data) == 5 and data.image(0).shape == (28, 28, 3) and data.image(0)[12, 13, 0] == 255
@@ -152,7 +102,7 @@ def test_mnist_idx_gzip_or_not_and_digit_selection(tmp_path, suffix):
 def test_labels_csv_round_trip_and_errors(tmp_path):
     points = [np.array([[10.0, 12.0], [30.0, 12.5]]), np.array([[11.0, np.nan], [31.0, 13.0]])]
     for i in range(2):
-        cv2.imwrite(str(tmp_path / f"{i}.png"), _image_with_dots(50, 60, np.nan_to_num(points[i])))
+        cv2.imwrite(str(tmp_path / f"{i}.png"), image_with_dots(50, 60, np.nan_to_num(points[i])))
     write_labels_csv(tmp_path / "labels.csv", ["0.png", "1.png"], points, ["eye_l", "eye_r"])
     files, read, names = read_labels_csv(tmp_path / "labels.csv")
     assert names == ("eye_l", "eye_r") and [f.name for f in files] == ["0.png", "1.png"]
