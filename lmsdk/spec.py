@@ -22,16 +22,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lmsdk.errors import LmsdkError
+from lmsdk.errors import ArtifactError
 
 SCHEMA_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 COMPONENTS = ("detector", "encoder", "decoder")
 COORDINATES = "xy; normalised [0, 1] over the S x S crop; pixel column i has its centre at (i + 0.5) / S"
-
-
-class ArtifactError(LmsdkError):
-    """An artifact directory, manifest or model file is missing, corrupt, or of an unknown version."""
 
 
 @dataclass(frozen=True)

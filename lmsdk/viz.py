@@ -1,6 +1,8 @@
 """Drawing landmarks (numpy + OpenCV only; shared by the trainer's sample grids and the runtime overlays).
 
-Points passed here are OpenCV pixel coordinates of the image drawn on (see ``lmsdk.ops.coords``).
+Points passed here are OpenCV pixel coordinates of the image drawn on (see ``lmsdk.geometry``). Images are
+RGB, lmsdk's inside order, unless a function says BGR (the runtime's overlays). ``write_image`` writes an RGB
+image (:func:`lmsdk.images.write_image_rgb`).
 """
 
 from __future__ import annotations
@@ -9,6 +11,10 @@ import colorsys
 
 import cv2
 import numpy as np
+
+from lmsdk.images import write_image_rgb as write_image
+
+__all__ = ["draw_landmarks", "edit_sheet", "palette", "tile", "write_image"]
 
 
 def palette(n: int) -> list[tuple[int, int, int]]:
@@ -59,16 +65,6 @@ def tile(images: list[np.ndarray], columns: int, pad: int = 2, value: int = 255)
         r, col = divmod(i, columns)
         grid[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + col * (w + pad) : pad + col * (w + pad) + w] = im
     return grid
-
-
-def write_image(path: str, image_rgb: np.ndarray) -> None:
-    """Write an RGB uint8 image (PNG or JPEG by suffix)."""
-    ok, data = cv2.imencode(path[path.rfind(".") :], cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise OSError(f"{path}: could not encode image")
-    from lmsdk.fileio import atomic_write_bytes
-
-    atomic_write_bytes(path, data.tobytes())
 
 
 def edit_sheet(

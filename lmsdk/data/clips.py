@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from lmsdk.data.synthetic import FaceParams, render_face, sample_face, with_pose
-from lmsdk.runtime.geometry import normalized_to_pixels
+from lmsdk.errors import ConfigError
+from lmsdk.geometry import normalized_to_pixels, rgb_to_bgr
+from lmsdk.video import VideoSink
 
 MOTIONS = ("still", "drift", "exit")
 
@@ -30,6 +33,18 @@ class ClipSpec:
     face_size: float = 0.55  # face height / frame height
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        for name in ("width", "height", "frames"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"clip {name} {value!r}: a whole number, 1 or more")
+        if not (math.isfinite(self.fps) and self.fps > 0):
+            raise ConfigError(f"clip fps {self.fps!r}: a positive number")
+        if not (math.isfinite(self.face_size) and 0 < self.face_size <= 2):
+            raise ConfigError(f"clip face_size {self.face_size!r}: the face height over the frame height, in (0, 2]")
+        if self.motion not in MOTIONS:
+            raise ConfigError(f"motion {self.motion!r}: one of {', '.join(MOTIONS)}")
+
 
 def _pose(spec: ClipSpec, t: float) -> tuple[float, float, float]:
     """Face centre (frame-normalised x, y) and angle (deg) at time fraction ``t`` in [0, 1]."""
@@ -44,14 +59,12 @@ def _pose(spec: ClipSpec, t: float) -> tuple[float, float, float]:
     if spec.motion == "exit":  # out at t in [0.3, 0.55], back after
         x = 0.5 - 1.3 * min(t / 0.3, 1.0) if t < 0.55 else -0.8 + 1.3 * min((t - 0.55) / 0.3, 1.0)
         return x, 0.5, 0.0
-    raise ValueError(f"unknown motion {spec.motion!r}; one of {', '.join(MOTIONS)}")
+    raise ConfigError(f"motion {spec.motion!r}: one of {', '.join(MOTIONS)}")
 
 
 def clip_frames(spec: ClipSpec) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(frame, keypoints)``: BGR uint8 ``(H, W, 3)`` and the five keypoints in OpenCV pixels (NaN when
     the face is out of the frame)."""
-    if spec.motion not in MOTIONS:
-        raise ValueError(f"unknown motion {spec.motion!r}; one of {', '.join(MOTIONS)}")
     side = max(spec.width, spec.height)
     face: FaceParams = sample_face(np.random.default_rng([spec.seed, 77]))
     ox, oy = (side - spec.width) / 2, (side - spec.height) / 2
@@ -61,23 +74,20 @@ def clip_frames(spec: ClipSpec) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         center = ((ox + cx * spec.width) / side, (oy + cy * spec.height) / side)
         params = with_pose(face, center, angle_deg=face.angle_deg * 0.3 + angle, half_height=half_height)
         canvas = render_face(params, side, supersample=2)
-        frame = np.ascontiguousarray(canvas[int(oy) : int(oy) + spec.height, int(ox) : int(ox) + spec.width, ::-1])
+        frame = np.ascontiguousarray(
+            rgb_to_bgr(canvas[int(oy) : int(oy) + spec.height, int(ox) : int(ox) + spec.width])
+        )
         points = normalized_to_pixels(params.keypoints(), side, side) - np.array([int(ox), int(oy)])
         inside = (points[:, 0] >= 0) & (points[:, 0] < spec.width) & (points[:, 1] >= 0) & (points[:, 1] < spec.height)
         yield frame, np.where(inside.all(), points, np.nan).astype(np.float32)
 
 
-def write_clip(path: str, spec: ClipSpec) -> np.ndarray:
-    """Write the clip as a video file (MJPG ``.avi`` is near lossless; ``.mp4`` is mp4v); returns the keypoints
-    ``(frames, 5, 2)``."""
-    from lmsdk.runtime.video import VideoSink
-
-    sink = VideoSink(path, spec.fps)
+def write_clip(path: str | os.PathLike[str], spec: ClipSpec) -> np.ndarray:
+    """Write the clip as a video file (MJPG ``.avi`` is near lossless; ``.mp4`` is mp4v; an existing file is
+    replaced when the clip is complete); returns the keypoints ``(frames, 5, 2)``."""
     points = []
-    try:
+    with VideoSink(path, spec.fps) as sink:
         for frame, kp in clip_frames(spec):
             sink.write(frame)
             points.append(kp)
-    finally:
-        sink.close()
     return np.stack(points)

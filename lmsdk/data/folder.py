@@ -10,8 +10,9 @@ import numpy as np
 from lmsdk.data.base import ImageSource
 from lmsdk.data.transforms import Box, crop_resize, read_image_rgb
 from lmsdk.errors import DataError
+from lmsdk.images import IMAGE_SUFFIXES
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+__all__ = ["IMAGE_SUFFIXES", "ImageFolder", "list_images"]
 
 
 def list_images(root: str | os.PathLike[str]) -> list[Path]:

@@ -48,7 +48,7 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
     """
     array = np.ascontiguousarray(array, np.uint8)
     if array.ndim not in (1, 3):
-        raise ValueError(f"IDX writes images (N, H, W) or labels (N,), got shape {array.shape}")
+        raise DataError(f"{path}: IDX holds images (N, H, W) or labels (N,), got shape {array.shape}")
     magic = _IMAGES_MAGIC if array.ndim == 3 else _LABELS_MAGIC
     data = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape) + array.tobytes()
     opener = gzip.open if Path(path).suffix == ".gz" else open

@@ -16,9 +16,10 @@ import cv2
 import numpy as np
 
 from lmsdk.data.base import ImageSource
-from lmsdk.data.folder import IMAGE_SUFFIXES
-from lmsdk.data.transforms import Box, crop_resize, read_image_rgb
 from lmsdk.errors import DataError
+from lmsdk.geometry import Box, bgr_to_rgb, crop_resize
+from lmsdk.images import IMAGE_SUFFIXES, read_image_rgb
+from lmsdk.video import VideoSource
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
@@ -41,16 +42,12 @@ def _read_clip(path: Path, crop_size: int, crop_fraction: float, max_frames: int
                 crop_resize(image, Box.centered_square(image.shape[1], image.shape[0], crop_fraction), crop_size)
             )
     else:
-        capture = cv2.VideoCapture(str(path))
-        if not capture.isOpened():
-            raise DataError(f"{path}: cannot open video")
-        while max_frames is None or len(frames) < max_frames:
-            ok, bgr = capture.read()
-            if not ok:
-                break
-            box = Box.centered_square(bgr.shape[1], bgr.shape[0], crop_fraction)
-            frames.append(crop_resize(bgr[:, :, ::-1], box, crop_size))
-        capture.release()
+        with VideoSource(path) as video:
+            for frame in video:
+                if max_frames is not None and len(frames) >= max_frames:
+                    break
+                box = Box.centered_square(frame.image.shape[1], frame.image.shape[0], crop_fraction)
+                frames.append(crop_resize(bgr_to_rgb(frame.image), box, crop_size))
     if not frames:
         raise DataError(f"{path}: no frames")
     return np.stack(frames)

@@ -13,16 +13,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from lmsdk.errors import LmsdkError
+from lmsdk.errors import EngineBuildError
 from lmsdk.runtime.trt import gpu_name, import_tensorrt, require_gpu, sidecar_path
 
 logger = logging.getLogger(__name__)
 
 BATCH_PROFILE = (1, 8, 64)  # min, opt, max batch
-
-
-class EngineBuildError(LmsdkError):
-    """TensorRT could not parse the graph or build the engine."""
 
 
 def build_engine(

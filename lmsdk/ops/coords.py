@@ -1,4 +1,4 @@
-"""The coordinate convention of lmsdk, written once (its numpy twin is ``lmsdk.runtime.geometry``).
+"""The coordinate convention and colour rule of lmsdk, written once (the numpy twin is ``lmsdk.geometry``).
 
 Convention:
     * Points are ``(x, y)``: x to the right, y down, always in this order (the original TF code stores
@@ -12,6 +12,10 @@ Convention:
       works in the padded frame: ``x_crop = (x_padded - 0.5) * P / S + 0.5``.
     * ``torch.nn.functional.grid_sample`` with ``align_corners=False`` addresses the same frame as
       normalised coordinates through ``g = 2 * x_norm - 1``.
+
+Colour: images inside lmsdk are RGB (datasets, the trainer, the networks: float in ``[0, 1]``, NCHW; the
+exported graphs' inputs and outputs); images at the runtime's public boundary are OpenCV BGR uint8. The swap
+happens only there and at image and video files, with ``lmsdk.geometry.bgr_to_rgb`` / ``rgb_to_bgr``.
 """
 
 from __future__ import annotations
