@@ -27,6 +27,7 @@ from lmsdk.errors import ArtifactError
 SCHEMA_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 COMPONENTS = ("detector", "encoder", "decoder")
+COLOR_ORDERS = ("RGB", "BGR")
 COORDINATES = "xy; normalised [0, 1] over the S x S crop; pixel column i has its centre at (i + 0.5) / S"
 
 
@@ -136,8 +137,48 @@ class Manifest:
                 source=dict(data.get("source", {})),
                 named_points=data.get("named_points"),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ArtifactError(f"{where}: malformed manifest ({type(exc).__name__}: {exc})") from None
+
+    def check(self, where: str = MANIFEST_FILE) -> Manifest:
+        """Raise :class:`ArtifactError` unless the manifest agrees with itself: input settings a runtime can
+        follow, and every graph's tensor shapes matching the landmark count, crop size and descriptor size."""
+        spec = self.input
+        if spec.color_order not in COLOR_ORDERS:
+            raise ArtifactError(
+                f"{where}: unknown input colour order {spec.color_order!r} (one of {', '.join(COLOR_ORDERS)})"
+            )
+        if not (
+            spec.crop_size > 0 and spec.padded_size >= spec.crop_size and 0 < spec.scale <= 1 and spec.layout == "NCHW"
+        ):
+            raise ArtifactError(f"{where}: impossible input settings {asdict(spec)}")
+        if self.num_landmarks < 1 or self.descriptor_dim < 0:
+            raise ArtifactError(f"{where}: num_landmarks {self.num_landmarks}, descriptor_dim {self.descriptor_dim}")
+        expected = expected_shapes(self)
+        for key, entry in self.files.items():
+            for tensor in (*entry.inputs, *entry.outputs):
+                want = expected.get(tensor.name)
+                if want is not None and tuple(tensor.shape) != want:
+                    raise ArtifactError(
+                        f"{where}: {key} tensor {tensor.name!r} has shape {list(tensor.shape)}, but the manifest's "
+                        f"num_landmarks, input and descriptor_dim make it {list(want)}"
+                    )
+        return self
+
+
+def expected_shapes(manifest: Manifest) -> dict[str, tuple[int | str, ...]]:
+    """The shape every named tensor must have under ``manifest``'s landmark count, crop size, descriptor size
+    and named points."""
+    s, k, c = manifest.input.crop_size, manifest.num_landmarks, manifest.descriptor_dim
+    shapes: dict[str, tuple[int | str, ...]] = {
+        "image": ("N", 3, s, s),
+        "landmarks": ("N", k, 2),
+        "confidence": ("N", k),
+        "descriptors": ("N", k + 1, c),
+    }
+    if manifest.named_points:
+        shapes["named"] = ("N", len(manifest.named_points.get("names", [])), 2)
+    return shapes
 
 
 def _model_file(data: dict[str, Any]) -> ModelFile:
@@ -166,12 +207,20 @@ def read_manifest(artifact_dir: str | os.PathLike[str]) -> Manifest:
         raise ArtifactError(f"{path}: manifest not found (is this an lmsdk export?)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ArtifactError(f"{path}: not valid JSON ({exc})") from None
-    return Manifest.from_dict(data, str(path))
+    return Manifest.from_dict(data, str(path)).check(str(path))
 
 
 def verify_file(artifact_dir: str | os.PathLike[str], entry: ModelFile) -> Path:
-    """The path of a model file, after checking that it exists and matches the manifest's hash."""
-    path = Path(artifact_dir) / entry.file
+    """The path of a model file, after checking that it lies inside the artifact directory (no ``..``, absolute
+    path or link leads out of it), exists and matches the manifest's hash."""
+    root = Path(artifact_dir).resolve()
+    listed = Path(entry.file)
+    path = Path(artifact_dir) / listed
+    if listed.is_absolute() or ".." in listed.parts or root not in path.resolve().parents:
+        raise ArtifactError(
+            f"{Path(artifact_dir) / MANIFEST_FILE}: file entry {entry.file!r} points outside the artifact directory; "
+            "an artifact may only use files inside its own folder"
+        )
     if not path.is_file():
         raise ArtifactError(f"{path}: listed in {MANIFEST_FILE} but missing")
     digest = sha256_file(path)

@@ -1,16 +1,18 @@
 """The ``lmsdk`` command line. Each command builds one config and calls one library function; stages are
 imported inside the commands, so ``lmsdk --help`` is fast and the runtime commands never load torch.
 
-Errors a user can fix (a bad path, flag or file) print one line and exit with status 2. Commands live in
-:mod:`lmsdk.cli.training` (train), :mod:`lmsdk.cli.deploy` (export, eval) and :mod:`lmsdk.cli.video`
-(track, edit, morph, demo-video).
+Exit status: 0 done; 2 a mistake the user can fix (an :class:`~lmsdk.errors.LmsdkError`, a bad option or
+argument, a file the system refuses): one line ``error: ...`` on stderr, no traceback; 130 interrupted; 1 an
+internal error (a bug): one line that says so, and with ``-v`` the traceback. Commands live in
+:mod:`lmsdk.cli.training` (train), :mod:`lmsdk.cli.deploy` (export, eval), :mod:`lmsdk.cli.video` (track,
+edit, morph, demo-video).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -25,6 +27,7 @@ app = typer.Typer(
     help="Discover object landmarks without labels (Zhang et al., CVPR 2018), export them, track them.",
 )
 logger = logging.getLogger("lmsdk")
+_state = {"verbose": False}
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -52,19 +55,60 @@ def _root(
         bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = None,
 ) -> None:
+    _state["verbose"] = verbose
     _setup_logging(verbose)
 
 
-def main() -> None:
-    """Entry point: run the app, turning user errors into one line on stderr and exit status 2."""
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``) and return the exit status (see the module
+    docstring); every error a user can fix is one line on stderr."""
+    _state["verbose"] = False
     try:
-        app()
+        result = app(args=argv, prog_name="lmsdk", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except typer.TyperException as exc:  # click's usage errors: a bad option, a missing argument
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            return 2  # the help is printed
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        typer.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
+        return int(getattr(exc, "exit_code", 2))
     except LmsdkError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
+        logger.debug("details", exc_info=True)
+        typer.echo(f"error: {_one_line(str(exc))}", err=True)
+        return 2
+    except OSError as exc:
+        if exc.filename is None:  # not about a path the user gave: treat as internal
+            return _internal(exc)
+        logger.debug("details", exc_info=True)
+        target = f"{exc.filename}" + (f" -> {exc.filename2}" if exc.filename2 else "")
+        typer.echo(f"error: {target}: {exc.strerror or type(exc).__name__}", err=True)
+        return 2
+    except (KeyboardInterrupt, typer.Abort):
         typer.echo("interrupted", err=True)
-        sys.exit(130)
+        return 130
+    except Exception as exc:  # a bug: say so in one line, or show the traceback with -v
+        return _internal(exc)
+
+
+def _internal(exc: Exception) -> int:
+    if _state["verbose"]:
+        raise exc
+    typer.echo(
+        f"internal error: {type(exc).__name__}: {_one_line(str(exc))} (a bug in lmsdk; rerun with -v for the "
+        "traceback and report it)",
+        err=True,
+    )
+    return 1
+
+
+def main() -> NoReturn:
+    """Entry point of the ``lmsdk`` command: :func:`run`, then exit with its status."""
+    sys.exit(run())
 
 
 # Register the commands (each module decorates functions with ``@app.command``).

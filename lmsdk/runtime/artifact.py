@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from lmsdk.errors import ArtifactError, BackendUnavailableError, ConfigError, EngineIncompatibleError
+from lmsdk.geometry import Box, bgr_to_rgb, crop_resize, to_model_input
 from lmsdk.runtime.backends import Backend, open_backend
-from lmsdk.runtime.errors import ArtifactError, BackendUnavailableError, EngineIncompatibleError
-from lmsdk.runtime.geometry import Box, crop_resize
-from lmsdk.spec import COMPONENTS, Manifest, read_manifest, verify_file
+from lmsdk.spec import COMPONENTS, Manifest, ModelFile, read_manifest, verify_file
 
 PRECISIONS = ("fp32", "fp16")
 MAX_BATCH = 64  # largest batch sent in one call (the TensorRT engines' profile maximum)
@@ -28,10 +28,34 @@ def run_in_chunks(backend: Backend, feed: dict[str, np.ndarray], max_batch: int)
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
+def check_graph(backend: Backend, entry: ModelFile, path: Path) -> None:
+    """Refuse a graph whose inputs and outputs differ from what the manifest says (names and static dimensions)."""
+    listed = {t.name: t.shape for t in (*entry.inputs, *entry.outputs)}
+    actual = dict(backend.shapes)
+    if set(listed) != set(actual):
+        raise ArtifactError(
+            f"{path}: the graph's tensors ({', '.join(sorted(actual))}) are not the manifest's "
+            f"({', '.join(sorted(listed))})"
+        )
+    for name, want in listed.items():
+        have = actual[name]
+        fixed = [w if isinstance(w, int) else None for w in want]
+        mismatch = len(have) != len(want)
+        if mismatch or any(w is not None and h is not None and h != w for w, h in zip(fixed, have, strict=True)):
+            shown = [h if h is not None else "N" for h in have]
+            raise ArtifactError(
+                f"{path}: tensor {name!r} has shape {shown} in the graph but {list(want)} in the manifest "
+                "(the manifest does not describe this model)"
+            )
+
+
 class Artifact:
-    """``manifest.json`` plus the model files it lists (each checked against its hash when opened)."""
+    """``manifest.json`` plus the model files it lists (each checked against its hash when opened, and its
+    graph against the manifest's shapes)."""
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
+        if not isinstance(directory, (str, os.PathLike)):
+            raise ArtifactError(f"artifact {directory!r}: give the path of a folder written by lmsdk export")
         self.directory = Path(directory)
         self.manifest: Manifest = read_manifest(self.directory)
 
@@ -40,6 +64,14 @@ class Artifact:
     ) -> Path:
         """The file to run ``component`` with: a TensorRT engine when asked for (or on CUDA with ``auto`` and an
         engine present), otherwise the ONNX graph of ``precision``."""
+        return verify_file(
+            self.directory, self.model_entry(component, precision=precision, backend=backend, device=device)
+        )
+
+    def model_entry(
+        self, component: str, *, precision: str = "fp32", backend: str = "auto", device: str = "cpu"
+    ) -> ModelFile:
+        """The manifest entry :meth:`model_path` runs."""
         if component not in COMPONENTS:
             raise ArtifactError(f"unknown component {component!r}; one of {', '.join(COMPONENTS)}")
         if precision not in PRECISIONS:
@@ -54,7 +86,7 @@ class Artifact:
             raise ArtifactError(
                 f"{self.directory}: the artifact has no {key} model (re-export with the options that produce it)"
             )
-        return verify_file(self.directory, files[key])
+        return files[key]
 
     def open(
         self,
@@ -65,28 +97,38 @@ class Artifact:
         device: str = "cpu",
         threads: int | None = None,
     ) -> Backend:
-        path = self.model_path(component, precision=precision, backend=backend, device=device)
+        """Open ``component`` on a backend, after checking its file (hash, place) and its graph (shapes)."""
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise ConfigError(f"threads {threads!r}: a positive whole number, or None for onnxruntime's default")
+        entry = self.model_entry(component, precision=precision, backend=backend, device=device)
+        path = verify_file(self.directory, entry)
         try:
-            return open_backend(path, backend=backend, device=device, threads=threads)
+            opened = open_backend(path, backend=backend, device=device, threads=threads)
         except (BackendUnavailableError, EngineIncompatibleError) as exc:
             if backend != "auto" or path.suffix != ".engine":
                 raise
             logger.warning("%s; running %s through onnxruntime instead", exc, component)
-            onnx_path = self.model_path(component, precision=precision, backend="onnxruntime", device=device)
-            return open_backend(onnx_path, backend="onnxruntime", device=device, threads=threads)
+            entry = self.model_entry(component, precision=precision, backend="onnxruntime", device=device)
+            path = verify_file(self.directory, entry)
+            opened = open_backend(path, backend="onnxruntime", device=device, threads=threads)
+        try:
+            check_graph(opened, entry, path)
+        except ArtifactError:
+            opened.close()
+            raise
+        return opened
 
     def preprocess(self, image_bgr: np.ndarray, box: Box) -> np.ndarray:
-        """The graph input for one BGR uint8 image and crop box: ``(3, S, S)`` float32 RGB in ``[0, 1]``.
+        """The graph input for one checked BGR uint8 image (:func:`lmsdk.runtime.inputs.as_image`) and crop box:
+        ``(3, S, S)`` float32 in the manifest's colour order (RGB) and scale (``[0, 1]``).
 
-        The exact twin of training: the same crop-and-resize code, RGB order, scaling by 1/255 (the graph
-        pads the crop itself).
+        The exact twin of training: the same crop-and-resize code (:mod:`lmsdk.geometry`), the colour rule's one
+        swap, scaling by 1/255 (the graph pads the crop itself).
         """
-        if image_bgr.ndim != 3 or image_bgr.shape[2] != 3 or image_bgr.dtype != np.uint8:
-            raise ValueError(f"expected an HxWx3 uint8 BGR image, got {image_bgr.dtype} {image_bgr.shape}")
         spec = self.manifest.input
         crop = crop_resize(image_bgr, box, spec.crop_size)
-        rgb = crop[:, :, ::-1] if spec.color_order == "RGB" else crop
-        return np.ascontiguousarray(rgb.transpose(2, 0, 1), np.float32) * np.float32(spec.scale)
+        ordered = bgr_to_rgb(crop) if spec.color_order == "RGB" else crop
+        return to_model_input(ordered[None], spec.scale)[0]
 
 
 class ArtifactPart:

@@ -7,16 +7,17 @@ rather than silently running on the CPU.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
-import sys
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from lmsdk.runtime.errors import BackendUnavailableError
+from lmsdk.errors import ArtifactError, BackendUnavailableError
+from lmsdk.runtime.devices import cuda_device_count
+
+__all__ = ["BACKENDS", "DEVICES", "Backend", "OrtBackend", "cuda_device_count", "open_backend", "resolve_providers"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,22 +31,11 @@ class Backend(Protocol):
     name: str  # what actually runs it, e.g. "onnxruntime[CPUExecutionProvider]"
     input_names: list[str]
     output_names: list[str]
+    shapes: dict[str, tuple[int | None, ...]]  # every input and output; None marks a dynamic dimension
 
     def run(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]: ...
 
     def close(self) -> None: ...
-
-
-def cuda_device_count() -> int:
-    """NVIDIA GPUs the driver reports (0 without a driver); needs neither torch nor TensorRT."""
-    try:
-        lib = ctypes.CDLL("nvcuda.dll" if sys.platform == "win32" else "libcuda.so.1")
-    except OSError:
-        return 0
-    count = ctypes.c_int(0)
-    if lib.cuInit(0) != 0 or lib.cuDeviceGetCount(ctypes.byref(count)) != 0:
-        return 0
-    return count.value
 
 
 def resolve_providers(
@@ -77,8 +67,24 @@ def _import_onnxruntime():
     return onnxruntime
 
 
+def _load_errors(ort) -> tuple[type[BaseException], ...]:
+    """onnxruntime's exceptions for a model file it cannot load (they derive from Exception only)."""
+    state = ort.capi.onnxruntime_pybind11_state
+    names = ("InvalidProtobuf", "InvalidGraph", "Fail", "NoSuchFile", "InvalidArgument", "NotImplemented")
+    return tuple(getattr(state, n) for n in names if hasattr(state, n))
+
+
+def _dims(shape: list[object]) -> tuple[int | None, ...]:
+    return tuple(d if isinstance(d, int) and d >= 0 else None for d in shape)
+
+
 class OrtBackend:
-    """An onnxruntime session on the CPU, CUDA or TensorRT execution provider."""
+    """An onnxruntime session on the CPU, CUDA or TensorRT execution provider.
+
+    Raises:
+        ArtifactError: onnxruntime cannot load the file (corrupt, not ONNX, an unsupported graph).
+        BackendUnavailableError: ``tensorrt=True`` but onnxruntime has no TensorRT execution provider.
+    """
 
     def __init__(
         self, path: str | os.PathLike[str], *, device: str = "cpu", tensorrt: bool = False, threads: int | None = None
@@ -88,12 +94,25 @@ class OrtBackend:
         options.log_severity_level = 3
         if threads:
             options.intra_op_num_threads = threads
+        available = ort.get_available_providers()
+        if tensorrt and "TensorrtExecutionProvider" not in available:
+            raise BackendUnavailableError(
+                f"{Path(path).name}: TensorRT was asked for, but there is no engine in the artifact and onnxruntime "
+                f"has no TensorRT provider (it has {', '.join(available)}); install TensorRT (pip install "
+                "'lmsdk[trt]') and export with --trt, or use --backend onnxruntime"
+            )
         providers = resolve_providers(
-            device, ort.get_available_providers(), tensorrt=tensorrt, cache_dir=str(Path(path).parent / "trt_cache")
+            device, available, tensorrt=tensorrt, cache_dir=str(Path(path).parent / "trt_cache")
         )
-        self.session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+        try:
+            self.session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+        except _load_errors(ort) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ArtifactError(f"{path}: onnxruntime cannot load this model ({reason})") from None
         used = self.session.get_providers()
         self.name = f"onnxruntime[{used[0]}]"
+        if tensorrt and used[0] != "TensorrtExecutionProvider":
+            raise BackendUnavailableError(f"{Path(path).name}: onnxruntime could not start its TensorRT provider")
         if device == "cuda" and used[0] == "CPUExecutionProvider":
             logger.warning(
                 "a GPU was asked for but onnxruntime runs %s on the CPU (available providers: %s); "
@@ -103,6 +122,7 @@ class OrtBackend:
             )
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.output_names = [o.name for o in self.session.get_outputs()]
+        self.shapes = {t.name: _dims(t.shape) for t in [*self.session.get_inputs(), *self.session.get_outputs()]}
 
     def run(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         outputs = self.session.run(self.output_names, {k: np.ascontiguousarray(v, np.float32) for k, v in feed.items()})
@@ -118,13 +138,18 @@ def open_backend(
     """Open a model file with the requested backend.
 
     ``backend="auto"`` takes a native TensorRT engine when ``path`` is one, else onnxruntime (CUDA provider
-    with ``device="cuda"``). ``"tensorrt"`` with an ``.onnx`` path uses onnxruntime's TensorRT provider.
+    with ``device="cuda"``). ``"tensorrt"`` runs an engine, or an ``.onnx`` path through onnxruntime's TensorRT
+    provider; where neither is possible it raises instead of running something else.
     """
     if backend not in BACKENDS:
         raise BackendUnavailableError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    if device not in DEVICES:
+        raise BackendUnavailableError(f"unknown device {device!r}; use one of {', '.join(DEVICES)}")
+    if backend == "tensorrt" and device != "cuda":
+        raise BackendUnavailableError("TensorRT runs on NVIDIA GPUs: pass device 'cuda' (--device cuda) with it")
     path = Path(path)
     if path.suffix == ".engine":
         from lmsdk.runtime.trt import TrtBackend
 
         return TrtBackend(path, device=device)
-    return OrtBackend(path, device=device, tensorrt=backend == "tensorrt" and device == "cuda", threads=threads)
+    return OrtBackend(path, device=device, tensorrt=backend == "tensorrt", threads=threads)

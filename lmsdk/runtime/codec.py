@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lmsdk.errors import InputError
+from lmsdk.geometry import Box, crop_to_image, from_model_output, rgb_to_bgr
 from lmsdk.runtime.artifact import ArtifactPart, run_in_chunks
-from lmsdk.runtime.geometry import Box, crop_to_image
+from lmsdk.runtime.inputs import as_box, as_image, as_points
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,10 @@ class Encoder(ArtifactPart):
     component = "encoder"
 
     def __call__(self, image: np.ndarray, box: Box | None = None) -> Code:
-        """Encode one BGR uint8 image inside ``box`` (default: its largest centred square)."""
-        box = box if box is not None else Box.centered_square(image.shape[1], image.shape[0])
+        """Encode one BGR uint8 image (grey and BGRA accepted) inside ``box`` (default: its largest centred
+        square)."""
+        image = as_image(image)
+        box = as_box(box) or Box.centered_square(image.shape[1], image.shape[0])
         out = self.backend.run({"image": self.artifact.preprocess(image, box)[None]})
         lm = out["landmarks"][0].astype(np.float32)
         desc = out["descriptors"][0].astype(np.float32) if "descriptors" in out else None
@@ -49,14 +53,24 @@ class Decoder(ArtifactPart):
 
         Returns:
             ``(S, S, 3)`` or ``(N, S, S, 3)`` BGR uint8 crops.
+
+        Raises:
+            InputError: the landmarks or descriptors have another shape, hold NaN or infinity, or the model
+                needs descriptors and got none (or the reverse).
         """
-        landmarks = np.asarray(landmarks, np.float32)
-        single = landmarks.ndim == 2
-        feed = {"landmarks": landmarks[None] if single else landmarks}
+        k, c = self.manifest.num_landmarks, self.manifest.descriptor_dim
+        points, single = as_points(landmarks, (k, 2), "landmarks")
+        feed = {"landmarks": points}
         if "descriptors" in self.backend.input_names:
             if descriptors is None:
-                raise ValueError("this model decodes from landmarks and descriptors; pass the descriptors")
-            feed["descriptors"] = np.asarray(descriptors, np.float32)[None] if single else descriptors
-        rgb = run_in_chunks(self.backend, feed, self.max_batch)["image"]  # (N, 3, S, S) in (0, 1)
-        bgr = np.clip(np.rint(rgb[:, ::-1].transpose(0, 2, 3, 1) * 255.0), 0, 255).astype(np.uint8)
+                raise InputError("this model decodes from landmarks and descriptors; pass the descriptors")
+            codes, _ = as_points(descriptors, (k + 1, c), "descriptors")
+            if len(codes) != len(points):
+                raise InputError(f"{len(points)} landmark sets but {len(codes)} descriptor sets")
+            feed["descriptors"] = codes
+        elif descriptors is not None:
+            raise InputError("this model decodes from landmarks only; pass descriptors=None")
+        decoded = from_model_output(run_in_chunks(self.backend, feed, self.max_batch)["image"])  # (N, S, S, 3)
+        bgr = rgb_to_bgr(decoded) if self.manifest.input.color_order == "RGB" else decoded
+        bgr = np.ascontiguousarray(bgr)
         return bgr[0] if single else bgr

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lmsdk.errors import InputError
+from lmsdk.geometry import Box, crop_to_image
 from lmsdk.runtime.artifact import ArtifactPart, run_in_chunks
-from lmsdk.runtime.geometry import Box, crop_to_image
+from lmsdk.runtime.inputs import as_box, as_image, is_single_image
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ ImageInput = np.ndarray | Sequence[np.ndarray]
 class Detector(ArtifactPart):
     """Find the K landmarks of an exported model in BGR uint8 images of any size.
 
+    Images may also be grey (``HxW``) or BGRA; views such as ``image[:, ::-1]`` are fine. Anything else
+    (None, a path string, float arrays, empty images) raises :class:`~lmsdk.errors.ImageError`, and an
+    invalid box :class:`~lmsdk.errors.InputError`.
+
     Constructor arguments: see :class:`~lmsdk.runtime.artifact.ArtifactPart`.
 
     Example:
@@ -74,23 +80,30 @@ class Detector(ArtifactPart):
         Returns:
             :class:`Landmarks` for a single image and box, a list otherwise.
         """
-        single = isinstance(images, np.ndarray) and images.ndim == 3
-        if single and box is not None and not isinstance(box, Box):
+        single = is_single_image(images)
+        several_boxes = isinstance(box, (list, tuple))
+        if single and several_boxes:
             return self.detect_boxes(images, list(box))  # one image, several boxes
         batch = [images] if single else list(images)
-        boxes = [box] * len(batch) if box is None or isinstance(box, Box) else list(box)
+        boxes = list(box) if several_boxes else [box] * len(batch)
+        if len(boxes) != len(batch):
+            raise InputError(f"{len(boxes)} boxes for {len(batch)} images: pass one box, or one per image")
         results = self.detect_batch(batch, boxes)
         return results[0] if single else results
 
     def detect_boxes(self, image: np.ndarray, boxes: Sequence[Box]) -> list[Landmarks]:
         """Landmarks inside each of several boxes of one image (one batched model call)."""
+        image = as_image(image)
         return self.detect_batch([image] * len(boxes), boxes)
 
     def detect_batch(self, images: Sequence[np.ndarray], boxes: Sequence[Box | None]) -> list[Landmarks]:
         """Landmarks of each image inside its box (``None``: the largest centred square)."""
+        if len(images) != len(boxes):
+            raise InputError(f"{len(boxes)} boxes for {len(images)} images: pass one per image")
+        images = [as_image(im, f"images[{i}]" if len(images) > 1 else "image") for i, im in enumerate(images)]
         boxes = [
-            b if b is not None else Box.centered_square(im.shape[1], im.shape[0])
-            for im, b in zip(images, boxes, strict=True)
+            as_box(b, f"boxes[{i}]") or Box.centered_square(im.shape[1], im.shape[0])
+            for i, (im, b) in enumerate(zip(images, boxes, strict=True))
         ]
         if not boxes:
             return []

@@ -13,9 +13,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from lmsdk.errors import ConfigError, InputError
+from lmsdk.geometry import Box, crop_resize
 from lmsdk.runtime.artifact import Artifact
 from lmsdk.runtime.codec import Code, Decoder, Encoder
-from lmsdk.runtime.geometry import Box, crop_resize
+from lmsdk.runtime.inputs import as_box, as_image, as_moves
+
+APPEARANCES = ("a", "blend")
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,10 @@ class ShapeEditor:
     def size(self) -> int:
         return self.decoder.size
 
+    @property
+    def num_landmarks(self) -> int:
+        return self.artifact.manifest.num_landmarks
+
     def encode(self, image: np.ndarray, box: Box | None = None) -> Code:
         """The code of a BGR uint8 image inside ``box`` (default: its largest centred square)."""
         return self.encoder(image, box)
@@ -59,13 +67,16 @@ class ShapeEditor:
             image: HxWx3 uint8 BGR.
             moves: ``{k: (dx, dy)}``: landmark ``k`` moves by ``(dx, dy)`` pixels of ``image``.
             box: the crop to edit (default: the largest centred square).
+
+        Raises:
+            InputError: a landmark index does not exist or a shift is not two finite numbers (ImageError for
+                the image).
         """
-        code = self.encode(image, box)
-        k = len(code.normalized)
+        moves = as_moves(moves, self.num_landmarks)
+        image = as_image(image)
+        code = self.encode(image, as_box(box))
         target = code.normalized.copy()
         for index, (dx, dy) in moves.items():
-            if not 0 <= index < k:
-                raise ValueError(f"landmark {index} does not exist (the model has {k}: 0..{k - 1})")
             target[index] += np.array([dx / code.box.width, dy / code.box.height], np.float32)
         decoded = self.decoder(
             np.stack([code.normalized, target]), None if code.descriptors is None else np.stack([code.descriptors] * 2)
@@ -93,11 +104,12 @@ class ShapeEditor:
         Returns:
             ``steps`` BGR uint8 crops of side S.
         """
-        if steps < 2:
-            raise ValueError("a morph needs at least 2 frames")
-        if appearance not in ("a", "blend"):
-            raise ValueError(f"appearance must be 'a' or 'blend', got {appearance!r}")
-        a, b = self.encode(image_a, box_a), self.encode(image_b, box_b)
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
+            raise InputError(f"a morph needs at least 2 frames (both ends), got {steps!r}")
+        if appearance not in APPEARANCES:
+            raise ConfigError(f"appearance {appearance!r}: one of {', '.join(APPEARANCES)}")
+        a = self.encode(as_image(image_a, "image_a"), as_box(box_a, "box_a"))
+        b = self.encode(as_image(image_b, "image_b"), as_box(box_b, "box_b"))
         t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None, None]
         landmarks = (1 - t) * a.normalized + t * b.normalized
         descriptors = None
@@ -111,6 +123,12 @@ class ShapeEditor:
 
     def paste(self, frame: np.ndarray, crop: np.ndarray, box: Box, feather: float = 0.12) -> np.ndarray:
         """Put a decoded crop back into the frame region ``box`` with a feathered edge (for video editing)."""
+        frame, crop = as_image(frame, "frame"), as_image(crop, "crop")
+        box = as_box(box)
+        if box is None:
+            raise InputError("paste needs the box the crop came from")
+        if not 0 < feather <= 0.5:
+            raise InputError(f"feather {feather!r}: a fraction of the crop side in (0, 0.5]")
         h, w = frame.shape[:2]
         # Map crop pixels onto the frame: frame pixel (x, y) <- crop pixel ((x + 0.5 - left) * S / width - 0.5).
         s = crop.shape[0]
@@ -126,6 +144,21 @@ class ShapeEditor:
         edge = np.clip(np.minimum.outer(ramp, ramp), 0, 1).astype(np.float32)
         mask = cv2.warpAffine(edge, matrix, (w, h), flags=cv2.INTER_LINEAR)[..., None]
         return (frame * (1 - mask) + warped * mask).round().astype(np.uint8)
+
+    def edit_frame(self, frame: np.ndarray, box: Box, moves: Mapping[int, tuple[float, float]]) -> np.ndarray:
+        """``frame`` with the object in ``box`` re-decoded with its landmarks moved and pasted back (video editing).
+
+        ``moves`` are in pixels of an S x S crop, so an edit keeps its size relative to the object as the object
+        moves nearer or further.
+        """
+        box = as_box(box)
+        if box is None:
+            raise InputError("edit_frame needs the box of the object (e.g. a TrackResult's box)")
+        scale = box.width / self.size
+        result = self.edit(
+            frame, {k: (dx * scale, dy * scale) for k, (dx, dy) in as_moves(moves, self.num_landmarks).items()}, box
+        )
+        return self.paste(frame, result.image, box)
 
     def close(self) -> None:
         self.encoder.close()

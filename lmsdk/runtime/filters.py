@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lmsdk.errors import ConfigError
+from lmsdk.runtime.inputs import as_timestamp
+
 
 @dataclass(frozen=True)
 class SmoothingConfig:
@@ -26,8 +29,9 @@ class SmoothingConfig:
     d_cutoff: float = 1.0  # Hz: cutoff of the speed estimate
 
     def __post_init__(self) -> None:
-        if self.min_cutoff <= 0 or self.d_cutoff <= 0 or self.beta < 0:
-            raise ValueError("One Euro settings need min_cutoff > 0, d_cutoff > 0 and beta >= 0")
+        values = (self.min_cutoff, self.beta, self.d_cutoff)
+        if not all(math.isfinite(v) for v in values) or self.min_cutoff <= 0 or self.d_cutoff <= 0 or self.beta < 0:
+            raise ConfigError("One Euro settings need finite min_cutoff > 0, d_cutoff > 0 and beta >= 0")
 
 
 def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray | float:
@@ -59,11 +63,10 @@ class OneEuroFilter:
                 measured in object sizes per second.
 
         Raises:
-            ValueError: the timestamp does not increase.
+            InputError: the timestamp is not finite or does not increase.
         """
         value = np.asarray(value, np.float64)
-        if self._t is not None and timestamp <= self._t:
-            raise ValueError(f"timestamps must increase: got {timestamp:.6f} s after {self._t:.6f} s")
+        timestamp = as_timestamp(timestamp, self._t)
         if not self.config.enabled or self._t is None or self._raw is None or self._smooth is None:
             self._raw, self._smooth, self._t = value, value.copy(), timestamp
             self._speed = np.zeros_like(value)

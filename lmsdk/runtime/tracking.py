@@ -13,14 +13,19 @@ searches the frame again: candidate windows at several scales are scored by the 
 from __future__ import annotations
 
 import enum
+import math
 import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from lmsdk.errors import ConfigError, InputError
+from lmsdk.geometry import Box
 from lmsdk.runtime.detector import Detector, Landmarks
 from lmsdk.runtime.filters import OneEuroFilter, SmoothingConfig
-from lmsdk.runtime.geometry import Box
+from lmsdk.runtime.inputs import as_box, as_image, as_timestamp, describe
+
+SEARCHES = ("window", "full")
 
 
 class TrackState(str, enum.Enum):
@@ -42,8 +47,17 @@ class TrackerConfig:
     refine_steps: int = 2  # detect-and-reframe iterations after a search
 
     def __post_init__(self) -> None:
-        if not self.search_scales or min(self.search_scales) <= 0 or not 0 < self.search_stride <= 1:
-            raise ValueError("search needs at least one positive scale and a stride in (0, 1]")
+        for name in ("min_confidence", "relative_confidence"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 <= value <= 1):
+                raise ConfigError(f"{name} {value!r}: a confidence between 0 and 1")
+        if isinstance(self.redetect_every, bool) or not isinstance(self.redetect_every, int) or self.redetect_every < 0:
+            raise ConfigError(f"redetect_every {self.redetect_every!r}: a whole number of frames, 0 or more")
+        if isinstance(self.refine_steps, bool) or not isinstance(self.refine_steps, int) or self.refine_steps < 0:
+            raise ConfigError(f"refine_steps {self.refine_steps!r}: a whole number, 0 or more")
+        scales_ok = bool(self.search_scales) and all(math.isfinite(s) and 0 < s <= 1 for s in self.search_scales)
+        if not scales_ok or not (math.isfinite(self.search_stride) and 0 < self.search_stride <= 1):
+            raise ConfigError("search needs at least one scale in (0, 1] and a stride in (0, 1]")
 
 
 @dataclass(frozen=True)
@@ -83,11 +97,15 @@ class Tracker:
         box: Box | None = None,
         search: str = "window",
     ) -> None:
-        if search not in ("window", "full"):
-            raise ValueError(f"search must be 'window' or 'full', got {search!r}")
+        if not isinstance(detector, Detector):
+            raise InputError(f"detector is {describe(detector)}; pass a Detector, e.g. Tracker(Detector(artifact_dir))")
+        if not isinstance(config, TrackerConfig):
+            raise InputError(f"config is {describe(config)}; pass a TrackerConfig")
+        if search not in SEARCHES:
+            raise ConfigError(f"search {search!r}: one of {', '.join(SEARCHES)}")
         self.detector = detector
         self.config = config
-        self.initial_box = box
+        self.initial_box = as_box(box)
         self.search = search
         framing = detector.manifest.framing
         self._framing = np.asarray(framing.mean, np.float64) if framing is not None else None
@@ -115,16 +133,16 @@ class Tracker:
         """Track one BGR uint8 frame.
 
         Args:
-            frame: HxWx3 uint8 BGR.
+            frame: HxWx3 uint8 BGR (grey and BGRA accepted).
             timestamp: seconds (a file's own clock); None takes a monotonic clock.
 
         Raises:
-            ValueError: ``timestamp`` does not increase.
+            InputError: ``timestamp`` is not finite or does not increase (ImageError: ``frame`` is not an image).
         """
+        frame = as_image(frame, "frame")
         if timestamp is None:
             timestamp = time.monotonic() - self._clock_start
-        if self._last_time is not None and timestamp <= self._last_time:
-            raise ValueError(f"timestamps must increase: got {timestamp:.6f} s after {self._last_time:.6f} s")
+        timestamp = as_timestamp(timestamp, self._last_time)
         self._last_time = timestamp
         index = self.frames
         self.frames += 1

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from lmsdk.runtime.backends import cuda_device_count
-from lmsdk.runtime.errors import BackendUnavailableError, EngineIncompatibleError
+from lmsdk.errors import BackendUnavailableError, EngineIncompatibleError, InputError
+from lmsdk.runtime.devices import cuda_device_count
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,7 @@ class TrtBackend:
         names = [self.engine.get_tensor_name(i) for i in range(self.engine.num_io_tensors)]
         self.input_names = [n for n in names if self.engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
         self.output_names = [n for n in names if n not in self.input_names]
+        self.shapes = {n: tuple(d if d >= 0 else None for d in self.engine.get_tensor_shape(n)) for n in names}
         self.name = f"tensorrt[{trt.__version__}]"
         self._buffers: dict[str, tuple[int, int]] = {}
 
@@ -126,7 +127,7 @@ class TrtBackend:
             x = np.ascontiguousarray(feed[name], dtype=trt.nptype(self.engine.get_tensor_dtype(name)))
             keep.append(x)
             if not self.context.set_input_shape(name, x.shape):
-                raise ValueError(f"input {name} of shape {x.shape} is outside the engine's batch profile")
+                raise InputError(f"input {name} of shape {x.shape} is outside the engine's batch profile")
             _check(cudart.cudaMemcpyAsync(self._bind(name, x.nbytes), x.ctypes.data, x.nbytes, h2d, self.stream)[0])
         out = {
             n: np.empty(tuple(self.context.get_tensor_shape(n)), trt.nptype(self.engine.get_tensor_dtype(n)))

@@ -44,8 +44,38 @@ def test_engine_from_another_tensorrt_version_or_gpu_is_refused(tmp_path):
         read_sidecar(engine)
 
 
-def test_no_gpu_here_is_reported_as_zero_devices():
-    assert cuda_device_count() >= 0  # never raises, with or without a driver
+def test_gpu_count_follows_the_driver(monkeypatch):
+    from lmsdk.runtime import devices
+
+    class FakeDriver:
+        def __init__(self, init: int, count: int) -> None:
+            self.init, self.count = init, count
+
+        def cuInit(self, flags):
+            return self.init
+
+        def cuDeviceGetCount(self, out):
+            out._obj.value = self.count  # out is ctypes.byref(c_int)
+            return 0
+
+    def no_driver(name):
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(devices.ctypes, "CDLL", no_driver)
+    assert cuda_device_count() == 0 and devices.gpu_names() == []  # no driver: zero devices, no exception
+    monkeypatch.setattr(devices.ctypes, "CDLL", lambda name: FakeDriver(0, 3))
+    assert cuda_device_count() == 3
+    monkeypatch.setattr(devices.ctypes, "CDLL", lambda name: FakeDriver(100, 3))  # cuInit fails: no usable GPU
+    assert cuda_device_count() == 0
+
+
+def test_tensorrt_without_tensorrt_fails_instead_of_running_something_else(artifact):
+    from lmsdk.runtime import Detector, open_backend
+
+    with pytest.raises(BackendUnavailableError, match="--device cuda"):
+        Detector(artifact, backend="tensorrt")
+    with pytest.raises(BackendUnavailableError, match="TensorRT"):
+        open_backend(artifact / "detector.onnx", backend="tensorrt", device="cuda")
 
 
 def test_runtime_import_does_not_import_torch(tmp_path):

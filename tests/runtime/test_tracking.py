@@ -5,8 +5,9 @@ import csv
 import numpy as np
 import pytest
 
+from lmsdk.cli.track_app import track_video
 from lmsdk.data.clips import ClipSpec, clip_frames, write_clip
-from lmsdk.runtime import Detector, Tracker, TrackerConfig, TrackState, VideoSource, track_video
+from lmsdk.runtime import Detector, Tracker, TrackerConfig, TrackState, VideoSource
 from lmsdk.runtime.tracking import with_smoothing
 
 FPS = 30.0
