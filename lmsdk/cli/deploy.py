@@ -8,12 +8,20 @@ from typing import Annotated
 import typer
 
 from lmsdk.cli import app
+from lmsdk.outputs import check_output_dir, check_output_file
 
 
 @app.command()
 def export(
     run_dir: Annotated[Path, typer.Argument(help="A finished run directory (it has model/).")],
-    out: Annotated[Path, typer.Option("--out", help="Artifact directory to write (ONNX files + manifest.json).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Artifact directory to write (ONNX files + manifest.json). An existing artifact there is replaced "
+            "as a whole once the new one passes its parity gate; any other non-empty folder is refused.",
+        ),
+    ],
     trt: Annotated[
         bool,
         typer.Option(
@@ -26,17 +34,34 @@ def export(
         bool,
         typer.Option("--fp16", help="Also write fp16 graphs (fp32 inputs and outputs) and, with --trt, fp16 engines."),
     ] = False,
+    labels: Annotated[
+        str | None,
+        typer.Option(
+            "--labels",
+            help="Labelled images (a labels CSV, or a dataset path with #split): the detector also outputs these "
+            "points, regressed from the landmarks by ridge regression with its strength cross-validated on them.",
+        ),
+    ] = None,
+    labels_format: Annotated[
+        str | None, typer.Option("--labels-format", help="Format of --labels when it cannot be detected.")
+    ] = None,
 ) -> None:
     """Export a trained model to ONNX (and TensorRT) with a parity gate: fails if any graph disagrees."""
     from lmsdk.export import export_run
 
-    result = export_run(run_dir, out, fp16=fp16, trt=trt)
+    result = export_run(run_dir, out, fp16=fp16, trt=trt, labels=labels, labels_format=labels_format)
     for key, entry in result.manifest.files.items():
         size = (out / entry.file).stat().st_size / 1e6
         typer.echo(f"  {entry.file:22s} {size:7.2f} MB  {key}")
     for report in result.reports:
         typer.echo(f"  parity {report.describe()}")
     typer.echo(f"  end to end: {result.manifest.parity['end_to_end_px']['max_abs']:.4f} px")
+    named = result.manifest.named_points
+    if named:
+        typer.echo(
+            f"  named points: {', '.join(named['names'])} from {named['fit_images']} labelled images "
+            f"(ridge, relative strength {named['ridge_alpha']:.0e}, cross-validated error {named['cv_error']:.4f})"
+        )
     typer.echo(f"exported to {out} in {result.seconds:.1f} s")
 
 
@@ -63,12 +88,18 @@ def evaluate(
         ),
     ] = "zhang2018",
     out: Annotated[
-        Path | None, typer.Option("--out", help="Folder for metrics.json and the plots (default: MODEL/eval).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for metrics.json and the plots (default: MODEL/eval); files of the same names are replaced.",
+        ),
     ] = None,
     data_format: Annotated[str | None, typer.Option("--format", help="Data format when it cannot be detected.")] = None,
     fit_count: Annotated[
         int | None,
-        typer.Option("--fit-count", help="Fit on this many images (the first ones, or a random split of one dataset)."),
+        typer.Option(
+            "--fit-count", help="Fit on this many images, 1 or more (the first ones, or a random split of one dataset)."
+        ),
     ] = None,
     few_shot: Annotated[
         bool,
@@ -79,24 +110,37 @@ def evaluate(
     swap: Annotated[
         str | None, typer.Option("--swap", help="h36m: left-right point pairs as 1:4,2:5,... (0-based).")
     ] = None,
+    regressor: Annotated[
+        str,
+        typer.Option(
+            "--regressor",
+            help="lstsq (the paper's bias-free least squares) or ridge (with a bias, strength by cross-validation: "
+            "what export --labels uses; steadier with few labels).",
+        ),
+    ] = "lstsq",
 ) -> None:
     """Regress discovered landmarks to annotated ones (the paper's protocol); print the errors, write plots."""
     from rich.console import Console
     from rich.table import Table
 
+    from lmsdk.eval.evaluate import OUTPUT_FILES, parse_pairs
     from lmsdk.eval.evaluate import evaluate as run_evaluation
-    from lmsdk.eval.evaluate import parse_pairs
 
+    out_dir = check_output_dir(out or model / "eval")
+    inputs = [model, *(Path(spec.partition("#")[0]) for spec in (fit, test))]
+    for name in OUTPUT_FILES:
+        check_output_file(out_dir / name, option="--out", inputs=inputs)
     evaluation = run_evaluation(
         model,
         fit,
         test,
         protocol=protocol,
-        out_dir=out or model / "eval",
+        out_dir=out_dir,
         data_format=data_format,
         fit_count=fit_count,
         few_shot=few_shot,
         swap=parse_pairs(swap),
+        regressor=regressor,
     )
     r = evaluation.result
     table = Table(title=f"protocol {r.protocol}: fit {r.n_fit} / test {r.n_test} images")
@@ -106,8 +150,17 @@ def evaluate(
     table.add_row("mean-shape baseline", f"{100 * r.baseline_error:.2f}")
     for k, e in enumerate(r.per_landmark):
         table.add_row(f"  point {k}", f"{100 * e:.2f}")
-    for p in evaluation.few_shot:
-        table.add_row(f"  {p.labels} labels ({p.draws} draws)", f"{100 * p.mean:.2f} ± {100 * p.std:.2f}")
     Console().print(table)
+    if evaluation.few_shot:
+        curves = {regressor: evaluation.few_shot, **evaluation.few_shot_other}
+        few = Table(title="few-shot: error % against labelled images (mean ± std over random draws)")
+        few.add_column("labels")
+        few.add_column("draws", justify="right")
+        for name in curves:
+            few.add_column(name, justify="right")
+        for i, p in enumerate(evaluation.few_shot):
+            cells = [f"{100 * c[i].mean:.2f} ± {100 * c[i].std:.2f}" for c in curves.values()]
+            few.add_row(str(p.labels), str(p.draws), *cells)
+        Console().print(few)
     for path in evaluation.outputs:
         typer.echo(f"wrote {path}")

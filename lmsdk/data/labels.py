@@ -9,6 +9,7 @@ with keypoints).
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -25,8 +26,12 @@ def read_labels_csv(path: str | os.PathLike[str]) -> tuple[list[Path], np.ndarra
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: labels file not found")
-    with path.open(newline="") as f:
-        rows = list(csv.reader(f))
+    try:
+        rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a text CSV file (is it binary, or not UTF-8?)") from None
+    except csv.Error as exc:
+        raise DataError(f"{path}: not a readable CSV file ({exc})") from None
     if not rows:
         raise DataError(f"{path}: empty labels file")
     header = [h.strip() for h in rows[0]]
@@ -43,6 +48,8 @@ def read_labels_csv(path: str | os.PathLike[str]) -> tuple[list[Path], np.ndarra
             values = [float(c) if c.strip() else np.nan for c in row[1:]]
         except ValueError as exc:
             raise DataError(f"{path}:{lineno}: {exc}") from None
+        if np.isinf(values).any():
+            raise DataError(f"{path}:{lineno}: coordinates must be finite (leave a cell empty for a missing point)")
         images.append(path.parent / row[0].strip())
         points.append(np.array(values, np.float64).reshape(-1, 2))
     if not images:

@@ -44,12 +44,20 @@ def split_spec(source: str) -> tuple[str, str | None]:
     return path, split or None
 
 
+def _first_text_line(path: Path, skip_comments: bool = False) -> str:
+    """The first non-empty line of a text file ('' for a binary or unreadable file: no text format fits)."""
+    try:
+        with path.open(encoding="utf-8-sig") as f:
+            for line in f:
+                if line.strip() and not (skip_comments and line.startswith("#")):
+                    return line
+    except (UnicodeDecodeError, OSError):
+        return ""
+    return ""
+
+
 def _first_line_fields(path: Path) -> int:
-    with path.open() as f:
-        for line in f:
-            if line.strip() and not line.startswith("#"):
-                return len(line.split())
-    return 0
+    return len(_first_text_line(path, skip_comments=True).split())
 
 
 def _is_mtfl_list(path: Path) -> bool:
@@ -59,8 +67,7 @@ def _is_mtfl_list(path: Path) -> bool:
 def _is_labels_csv(path: Path) -> bool:
     if not (path.is_file() and path.suffix.lower() == ".csv"):
         return False
-    with path.open() as f:
-        return f.readline().strip().startswith("image,")
+    return _first_text_line(path).strip().startswith("image,")
 
 
 def _is_idx(path: Path) -> bool:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lmsdk.errors import DataError
+
 
 @dataclass(frozen=True)
 class AttributeResult:
@@ -34,7 +36,7 @@ def attribute_accuracy(
 
     classes = np.unique(train_labels[train_labels >= 0])
     if len(classes) != 2:
-        raise ValueError(f"attribute {name!r} needs two classes in the training labels, found {classes.tolist()}")
+        raise DataError(f"attribute {name!r} needs two classes in the training labels, found {classes.tolist()}")
     keep_train = np.isin(train_labels, classes)
     keep_test = np.isin(test_labels, classes)
     x_train = (train_points[keep_train] - 0.5).reshape(keep_train.sum(), -1)

@@ -15,11 +15,17 @@ from lmsdk.data.sources import open_labelled
 from lmsdk.errors import ConfigError, DataError
 from lmsdk.eval.fewshot import FewShotPoint, few_shot_curve
 from lmsdk.eval.h36m import evaluate_h36m
-from lmsdk.eval.regression import PROTOCOL, RegressionResult, apply_regressor, evaluate_regression, fit_regressor
+from lmsdk.eval.regression import REGRESSORS, RegressionResult, evaluate_regression, fit_and_predict
 from lmsdk.eval.regression import normalized_errors as point_errors
 from lmsdk.fileio import atomic_write_json
+from lmsdk.geometry import rgb_to_bgr
 
 PROTOCOLS = ("zhang2018", "h36m")
+OUTPUT_FILES = ("metrics.json", "figure.png", "few_shot.png")
+CURVE_LABELS = {
+    "lstsq": "bias-free least squares (the paper's protocol)",
+    "ridge": "ridge, strength by cross-validation (export --labels)",
+}
 
 
 class LandmarkModel:
@@ -53,7 +59,7 @@ class LandmarkModel:
         out = []
         for start in range(0, len(source), batch):
             crops = source.images(range(start, min(start + batch, len(source))))
-            bgr = [np.ascontiguousarray(c[:, :, ::-1]) for c in crops]
+            bgr = [rgb_to_bgr(c) for c in crops]  # the runtime's boundary: OpenCV order
             whole = Box(0.0, 0.0, float(self.crop_size), float(self.crop_size))
             out += [r.normalized for r in self.detector.detect_batch(bgr, [whole] * len(bgr))]
         return np.stack(out)
@@ -62,7 +68,8 @@ class LandmarkModel:
 @dataclass
 class Evaluation:
     result: RegressionResult
-    few_shot: list[FewShotPoint] = field(default_factory=list)
+    few_shot: list[FewShotPoint] = field(default_factory=list)  # with the evaluated regressor
+    few_shot_other: dict[str, list[FewShotPoint]] = field(default_factory=dict)  # the other regressor's curve
     outputs: list[Path] = field(default_factory=list)
 
 
@@ -88,17 +95,24 @@ def evaluate(
     few_shot: bool = False,
     swap: list[tuple[int, int]] | None = None,
     figure_images: int = 18,
+    regressor: str = "lstsq",
 ) -> Evaluation:
     """Evaluate discovered landmarks against annotations: fit on ``fit``, test on ``test`` (data specs).
 
-    Writes ``metrics.json``, ``figure.png`` (Figure 9 style) and, with ``few_shot``, ``few_shot.png`` and its
-    numbers into ``out_dir``. When ``fit`` and ``test`` name the same data, its images are split at random
-    (seed 0) into ``fit_count`` fit images (default 80 %) and the rest for testing.
+    Writes ``metrics.json``, ``figure.png`` (Figure 9 style) and, with ``few_shot``, ``few_shot.png`` (the
+    curves of both regressors, the paper's bias-free least squares and the cross-validated ridge that
+    ``lmsdk export --labels`` uses) and their numbers into ``out_dir`` (files there are replaced). When ``fit``
+    and ``test`` name the same data, its images are split at random (seed 0) into ``fit_count`` fit images
+    (default 80 %) and the rest for testing. ``regressor``: ``"lstsq"`` (the paper's, default) or ``"ridge"``.
     """
     if protocol not in PROTOCOLS:
         raise ConfigError(f"unknown protocol {protocol!r}; one of {', '.join(PROTOCOLS)}")
     if protocol == "h36m" and not swap:
         raise ConfigError("the h36m protocol needs the left-right point pairs (--swap 1:4,2:5,...)")
+    if regressor not in REGRESSORS or (protocol == "h36m" and regressor != "lstsq"):
+        raise ConfigError(f"--regressor {regressor!r}: one of {', '.join(REGRESSORS)} (h36m: lstsq only)")
+    if fit_count is not None and fit_count < 1:
+        raise ConfigError(f"--fit-count {fit_count}: the number of images to fit on, 1 or more")
     model = LandmarkModel(model_path)
     fit_source = open_labelled(fit, model.crop_size, data_format=data_format)
     normalizer = fit_source.normalizer_indices or (0, 1)
@@ -125,17 +139,20 @@ def evaluate(
             )
         test_points, test_labels = model(test_source), test_source.all_keypoints()
         test_images = test_source.images(range(min(figure_images, len(test_source))))
-        if fit_count:
+        if fit_count is not None:
+            if fit_count > len(fit_points):
+                raise ConfigError(f"--fit-count {fit_count}: {fit} has only {len(fit_points)} images")
             fit_points, fit_labels = fit_points[:fit_count], fit_labels[:fit_count]
     if protocol == "h36m":
         result = evaluate_h36m(fit_points, fit_labels, test_points, test_labels, swap or [])
     else:
-        result = evaluate_regression(fit_points, fit_labels, test_points, test_labels, normalizer)
+        result = evaluate_regression(fit_points, fit_labels, test_points, test_labels, normalizer, regressor)
     evaluation = Evaluation(result)
     if few_shot and protocol == "zhang2018":
-        evaluation.few_shot = few_shot_curve(
-            fit_points, fit_labels, test_points, test_labels, normalizer, sizes=_sizes(len(fit_points))
-        )
+        args = (fit_points, fit_labels, test_points, test_labels, normalizer, _sizes(len(fit_points)))
+        evaluation.few_shot = few_shot_curve(*args, regressor=regressor)
+        other = next(r for r in REGRESSORS if r != regressor)
+        evaluation.few_shot_other = {other: few_shot_curve(*args, regressor=other)}
     if out_dir is not None:
         _write(
             evaluation,
@@ -149,6 +166,7 @@ def evaluate(
             test_labels[: len(test_images)],
             normalizer,
             str(model_path),
+            regressor,
         )
     return evaluation
 
@@ -170,18 +188,20 @@ def _write(
     test_labels: np.ndarray,
     normalizer: tuple[int, int],
     model: str,
+    regressor: str,
 ) -> None:
     from lmsdk.eval.plots import few_shot_figure, regression_figure
 
     out.mkdir(parents=True, exist_ok=True)
     r = evaluation.result
-    report: dict[str, Any] = {"model": model, "fit": fit, "test": test, **r.as_dict()}
+    report: dict[str, Any] = {"model": model, "fit": fit, "test": test, "regressor": regressor, **r.as_dict()}
     if evaluation.few_shot:
         report["few_shot"] = [vars(p) for p in evaluation.few_shot]
+        for name, curve in evaluation.few_shot_other.items():
+            report[f"few_shot_{name}"] = [vars(p) for p in curve]
     atomic_write_json(out / "metrics.json", report)
     evaluation.outputs.append(out / "metrics.json")
-    w = fit_regressor(fit_points, fit_labels)
-    predicted = apply_regressor(w, test_points)
+    predicted = fit_and_predict(fit_points, fit_labels, test_points, regressor)
     errors = point_errors(predicted, test_labels, normalizer)
     title = (
         f"{r.protocol}: {100 * r.mean_error:.2f} % (mean shape {100 * r.baseline_error:.2f} %), test {Path(test).name}"
@@ -189,11 +209,12 @@ def _write(
     regression_figure(out / "figure.png", images, test_points, test_labels, predicted, errors, title)
     evaluation.outputs.append(out / "figure.png")
     if evaluation.few_shot:
+        curves = {regressor: evaluation.few_shot, **evaluation.few_shot_other}
         few_shot_figure(
             out / "few_shot.png",
-            evaluation.few_shot,
+            {CURVE_LABELS[name]: curves[name] for name in REGRESSORS if name in curves},
             r.baseline_error,
-            f"few-shot, {PROTOCOL}",
+            f"few-shot, {Path(test).name}",
             unknowns=2 * test_points.shape[1],
         )
         evaluation.outputs.append(out / "few_shot.png")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from lmsdk.eval.fewshot import FewShotPoint
+from lmsdk.outputs import replacing
 from lmsdk.viz import palette
 
 
@@ -67,28 +68,33 @@ def regression_figure(
     mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, vmax))
     fig.colorbar(mappable, ax=list(axes.flat), fraction=0.02, pad=0.01, label="error, % of normalising distance")
     fig.suptitle(title)
-    fig.savefig(path, dpi=100)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
 
 
 def few_shot_figure(
     path: str | os.PathLike[str],
-    points: Sequence[FewShotPoint],
+    curves: Sequence[FewShotPoint] | Mapping[str, Sequence[FewShotPoint]],
     baseline: float,
     title: str,
     unknowns: int | None = None,
 ) -> None:
     """Error (mean and spread over random draws) against the number of labelled images, log scale.
 
-    ``unknowns`` (2K, the regressor's inputs per output coordinate) is marked: at and below it the
-    bias-free least-squares fit is exactly or under-determined and interpolates the annotation noise.
+    ``curves``: one curve, or several by label (e.g. the paper's bias-free fit and the ridge fit). ``unknowns``
+    (2K, the regressor's inputs per output coordinate) is marked: at and below it the bias-free least-squares
+    fit is exactly or under-determined and interpolates the annotation noise.
     """
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    x = [p.labels for p in points]
-    y = np.array([p.mean for p in points]) * 100
-    e = np.array([p.std for p in points]) * 100
-    ax.errorbar(x, y, yerr=e, marker="o", capsize=3, label="discovered landmarks -> annotated")
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    if not isinstance(curves, Mapping):
+        curves = {"discovered landmarks -> annotated": curves}
+    for label, points in curves.items():
+        x = [p.labels for p in points]
+        y = np.array([p.mean for p in points]) * 100
+        e = np.array([p.std for p in points]) * 100
+        ax.errorbar(x, y, yerr=e, marker="o", capsize=3, label=label)
     ax.axhline(baseline * 100, color="gray", linestyle="--", label="mean-shape baseline")
     if unknowns:
         ax.axvline(unknowns, color="tab:red", linestyle=":", label=f"2K = {unknowns} unknowns per coordinate")
@@ -100,5 +106,6 @@ def few_shot_figure(
     ax.legend()
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)

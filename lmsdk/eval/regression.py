@@ -11,7 +11,8 @@ Protocol "zhang2018":
       distance between two reference points (the eye centres for faces); the reported number is the
       mean over images, in percent.
 Later papers use other protocols (ridge, bias, forward/backward errors), so every table lmsdk prints
-names its protocol.
+names its protocol. ``regressor="ridge"`` swaps the fit for the cross-validated ridge of
+:mod:`lmsdk.eval.ridge` (the one ``lmsdk export --labels`` uses) and names the result ``zhang2018-ridge``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lmsdk.errors import ConfigError, DataError
+
 PROTOCOL = "zhang2018"
+REGRESSORS = ("lstsq", "ridge")  # the paper's bias-free least squares; ridge with a bias, strength by CV
 
 
 def _design(points: np.ndarray) -> np.ndarray:
@@ -54,7 +58,7 @@ def fit_regressor(discovered: np.ndarray, annotated: np.ndarray) -> np.ndarray:
     """
     keep = _valid_rows(annotated)
     if keep.sum() == 0:
-        raise ValueError("no annotated images to fit the regressor on")
+        raise DataError("no labelled image has all its points annotated: nothing to fit the regressor on")
     x = _design(discovered[keep])
     y = _design(annotated[keep])
     w, *_ = np.linalg.lstsq(x, y, rcond=None)
@@ -97,17 +101,37 @@ class RegressionResult:
         }
 
 
+def fit_and_predict(
+    fit_discovered: np.ndarray, fit_annotated: np.ndarray, discovered: np.ndarray, regressor: str = "lstsq"
+) -> np.ndarray:
+    """Fit ``regressor`` (:data:`REGRESSORS`) on one split and predict ``(N, P, 2)`` points for ``discovered``."""
+    if regressor == "lstsq":
+        return apply_regressor(fit_regressor(fit_discovered, fit_annotated), discovered)
+    if regressor == "ridge":
+        from lmsdk.eval.ridge import fit_ridge_cv
+
+        return fit_ridge_cv(fit_discovered, fit_annotated).apply(discovered)
+    raise ConfigError(f"unknown regressor {regressor!r}; one of {', '.join(REGRESSORS)}")
+
+
 def evaluate_regression(
     fit_discovered: np.ndarray,
     fit_annotated: np.ndarray,
     test_discovered: np.ndarray,
     test_annotated: np.ndarray,
     normalizer: tuple[int, int],
+    regressor: str = "lstsq",
 ) -> RegressionResult:
-    """Fit on one split, test on another; also report the mean-shape baseline of the same split."""
-    w = fit_regressor(fit_discovered, fit_annotated)
+    """Fit on one split, test on another; also report the mean-shape baseline of the same split.
+
+    ``regressor``: ``"lstsq"`` (the paper's, default) or ``"ridge"`` (:mod:`lmsdk.eval.ridge`).
+    """
+    if not _valid_rows(fit_annotated).any():
+        raise DataError("no labelled image has all its points annotated: nothing to fit the regressor on")
     keep = _testable_rows(test_annotated, normalizer)
-    predicted = apply_regressor(w, test_discovered[keep])
+    if not keep.any():
+        raise DataError("no test image has its two normalising points annotated: nothing to score")
+    predicted = fit_and_predict(fit_discovered, fit_annotated, test_discovered[keep], regressor)
     errors = normalized_errors(predicted, test_annotated[keep], normalizer)  # NaN where a point is missing
     mean_shape = np.nanmean(np.where(_valid_rows(fit_annotated)[:, None, None], fit_annotated, np.nan), axis=0)
     baseline = normalized_errors(
@@ -115,7 +139,7 @@ def evaluate_regression(
     )
     per_image = np.nanmean(errors, axis=1)
     return RegressionResult(
-        PROTOCOL,
+        PROTOCOL if regressor == "lstsq" else f"{PROTOCOL}-ridge",
         float(per_image.mean()),
         np.nanmean(errors, axis=0),
         per_image,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,16 +17,16 @@ import torch
 
 from lmsdk import __version__
 from lmsdk.data.synthetic import SyntheticFaces
-from lmsdk.errors import CheckpointError
+from lmsdk.errors import BackendUnavailableError, CheckpointError, OutputError, ParityError
 from lmsdk.export.onnx_export import EXPORTER, OPSET, export_component, to_fp16
-from lmsdk.export.parity import ParityError, ParityReport, check_parity
+from lmsdk.export.parity import ParityReport, check_parity
 from lmsdk.export.wrappers import DetectorGraph, io_names
-from lmsdk.fileio import atomic_write_bytes, read_json
+from lmsdk.fileio import atomic_directory, atomic_write_bytes, read_json
+from lmsdk.geometry import Box, crop_resize, crop_to_image, rgb_to_bgr
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.checkpoint import WEIGHTS_FILE, load_model
 from lmsdk.ops.images import images_to_tensor
-from lmsdk.runtime.errors import BackendUnavailableError
-from lmsdk.runtime.geometry import Box, crop_resize, crop_to_image
+from lmsdk.outputs import check_output_dir
 from lmsdk.spec import (
     COMPONENTS,
     COORDINATES,
@@ -75,20 +76,46 @@ def _entry(path: Path, model: LandmarkAutoencoder, component: str, precision: st
     return ModelFile(path.name, sha256_file(path), precision, inputs, outputs)
 
 
-def _named_points(
-    model: LandmarkAutoencoder, labels: str, data_format: str | None
-) -> tuple[torch.Tensor, dict[str, object]]:
-    """Fit the paper's bias-free regressor from the landmarks to a labels file's points."""
+def _named_points(model: LandmarkAutoencoder, labels: str, data_format: str | None) -> tuple[DetectorGraph, dict]:
+    """The detector graph with a regressor from the landmarks to a labels file's points folded in.
+
+    The regressor is ridge with a bias, its strength cross-validated on the labels (:mod:`lmsdk.eval.ridge`):
+    the paper's bias-free least squares interpolates annotation noise with about 2K labelled images.
+    """
     from lmsdk.data.sources import open_labelled
     from lmsdk.eval.predict import predict_landmarks
-    from lmsdk.eval.regression import PROTOCOL, fit_regressor
+    from lmsdk.eval.ridge import fit_ridge_cv
 
     source = open_labelled(labels, model.config.crop_size, data_format=data_format)
     discovered, annotated = predict_landmarks(model, source), source.all_keypoints()
-    w = fit_regressor(discovered, annotated)
+    fit = fit_ridge_cv(discovered, annotated)
     names = list(source.keypoint_names or [str(i) for i in range(annotated.shape[1])])
-    info = {"names": names, "labels": labels, "fit_images": len(source), "protocol": PROTOCOL}
-    return torch.from_numpy(w), info
+    info = {
+        "names": names,
+        "labels": labels,
+        "fit_images": len(source),
+        "protocol": "ridge-cv",
+        "ridge_alpha": fit.alpha,
+        "cv_error": fit.cv_error,
+    }
+    return DetectorGraph(model, torch.from_numpy(fit.weights), torch.from_numpy(fit.bias)), info
+
+
+ARTIFACT_FILE = re.compile(r"^(manifest\.json|(detector|encoder|decoder)(\.fp16)?\.(onnx|engine|engine\.json))$")
+
+
+def _check_out_dir(out_dir: Path, run_dir: Path, labels: str | None) -> None:
+    """Refuse an --out that is or holds an input, is a file, or is a folder of something other than an artifact
+    (export replaces its --out as a whole)."""
+    inputs = [run_dir] + ([Path(labels.partition("#")[0])] if labels else [])
+    check_output_dir(out_dir, inputs=inputs)
+    if out_dir.is_dir():
+        foreign = [p.name for p in out_dir.iterdir() if not (ARTIFACT_FILE.match(p.name) or p.name == "trt_cache")]
+        if foreign:
+            raise OutputError(
+                f"--out {out_dir}: not an lmsdk artifact folder (it holds {', '.join(sorted(foreign)[:3])}...); "
+                "export replaces its --out as a whole: give a new folder or an existing artifact"
+            )
 
 
 def _framing(run_model_dir: Path) -> Framing | None:
@@ -118,27 +145,53 @@ def export_run(
     ``manifest.json`` only if every graph passes the parity gate (:mod:`lmsdk.export.parity`) and the
     runtime, run on a picture of another size, lands on the eager model's pixels. With ``labels`` (a labels
     CSV or labelled dataset) the detector also outputs those annotated points, regressed from the landmarks
-    (the regressor is folded into the graph). With ``trt`` it then builds TensorRT engines (needs an NVIDIA
-    GPU; without one it raises after the ONNX files are written).
+    (a ridge regressor, :mod:`lmsdk.eval.ridge`, folded into the graph). With ``trt`` it then builds TensorRT
+    engines (needs an NVIDIA GPU; without one it raises after the ONNX files are written).
+
+    Everything is written into a temporary sibling folder that replaces ``out_dir`` as a whole only when the
+    parity gate passed: a failed export leaves an existing artifact as it was.
 
     Raises:
-        ParityError: a graph disagrees with the model beyond tolerance (no manifest is written).
+        ParityError: a graph disagrees with the model beyond tolerance (nothing is written).
+        OutputError: ``out_dir`` is or holds an input, is a file, or a folder that is not an artifact.
     """
     start = time.perf_counter()
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     model_dir = run_dir / MODEL_DIR
     if not (model_dir / WEIGHTS_FILE).is_file():
         raise CheckpointError(f"{model_dir}: no finished model (train to the end, or resume, first)")
+    _check_out_dir(out_dir, run_dir, labels)
     model = load_model(model_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / MANIFEST_FILE).unlink(missing_ok=True)  # a half-updated directory must not look valid
-    files: dict[str, ModelFile] = {}
-    reports: list[ParityReport] = []
     named_info, graphs = None, {}
     if labels is not None:
-        regressor, named_info = _named_points(model, labels, labels_format)
-        graphs["detector"] = DetectorGraph(model, regressor)
+        graphs["detector"], named_info = _named_points(model, labels, labels_format)
     count = len(named_info["names"]) if named_info else 0
+    with atomic_directory(out_dir) as staging:
+        manifest, reports = _write_onnx(model, model_dir, run_dir, staging, graphs, named_info, count, fp16)
+    if trt:
+        try:
+            manifest = _add_engines(model, out_dir, manifest, fp16, graphs.get("detector"), count)
+        except BackendUnavailableError as exc:
+            raise BackendUnavailableError(
+                f"{exc}; the ONNX files and manifest are written to {out_dir} and work "
+                "without TensorRT; build engines with --trt on the GPU machine"
+            ) from None
+    return ExportResult(out_dir, manifest, reports, time.perf_counter() - start)
+
+
+def _write_onnx(
+    model: LandmarkAutoencoder,
+    model_dir: Path,
+    run_dir: Path,
+    out_dir: Path,
+    graphs: dict[str, torch.nn.Module],
+    named_info: dict | None,
+    count: int,
+    fp16: bool,
+) -> tuple[Manifest, list[ParityReport]]:
+    """Export every graph into ``out_dir``, gate on parity, write the manifest, check end to end."""
+    files: dict[str, ModelFile] = {}
+    reports: list[ParityReport] = []
     for component in COMPONENTS:
         graph = graphs.get(component)
         path = export_component(model, component, out_dir / f"{component}.onnx", graph)
@@ -185,15 +238,7 @@ def export_run(
         )
     manifest.parity["end_to_end_px"] = {"max_abs": error_px, "tolerance": END_TO_END_TOLERANCE_PX}
     atomic_write_bytes(out_dir / MANIFEST_FILE, manifest.to_json().encode())
-    if trt:
-        try:
-            manifest = _add_engines(model, out_dir, manifest, fp16, graphs.get("detector"), count)
-        except BackendUnavailableError as exc:
-            raise BackendUnavailableError(
-                f"{exc}; the ONNX files and manifest are written to {out_dir} and work "
-                "without TensorRT; build engines with --trt on the GPU machine"
-            ) from None
-    return ExportResult(out_dir, manifest, reports, time.perf_counter() - start)
+    return manifest, reports
 
 
 def _end_to_end_error(model: LandmarkAutoencoder, out_dir: Path) -> float:
@@ -201,16 +246,17 @@ def _end_to_end_error(model: LandmarkAutoencoder, out_dir: Path) -> float:
     from lmsdk.runtime.detector import Detector
 
     faces = SyntheticFaces(160, 3, seed=int.from_bytes(os.urandom(4), "little") % (2**31))
-    pictures = [np.ascontiguousarray(cv_image[:131, 20:117, ::-1]) for cv_image in faces.images(range(3))]
+    pictures = [face[:131, 20:117] for face in faces.images(range(3))]  # RGB, odd sizes
     worst = 0.0
     with Detector(out_dir) as detector:
         for picture in pictures:
             box = Box.centered_square(picture.shape[1], picture.shape[0])
-            crop = crop_resize(picture[:, :, ::-1], box, model.config.crop_size)  # training-side RGB crop
+            crop = crop_resize(picture, box, model.config.crop_size)  # the training side crops RGB
             with torch.no_grad():
                 points = model.detect(images_to_tensor(crop[None])).points[0].numpy()
             expected = crop_to_image(points, box)
-            worst = max(worst, float(np.abs(detector(picture).points - expected).max()))
+            found = detector(rgb_to_bgr(picture)).points  # the runtime's boundary takes OpenCV order
+            worst = max(worst, float(np.abs(found - expected).max()))
     return worst
 
 

@@ -19,21 +19,25 @@ class DetectorGraph(nn.Module):
 
     Confidence of landmark k: the largest probability its detection map gives any pixel (how sure the
     detector is that *some* pixel is landmark k); near 1 on a well-framed object, low on clutter.
-    With a ``regressor`` (``(2K, 2P)``, fitted by the paper's bias-free protocol on a few labelled images) the
-    graph also outputs the user's named points, so the artifact detects the points they care about.
+    With a ``regressor`` (``(2K, 2P)``) and its ``bias`` (``(2P,)``; fitted on a few labelled images by
+    :mod:`lmsdk.eval.ridge`) the graph also outputs the user's named points,
+    ``named = (landmarks - 0.5) @ regressor + bias + 0.5``, so the artifact detects the points they care about.
     """
 
-    def __init__(self, model: LandmarkAutoencoder, regressor: Tensor | None = None) -> None:
+    def __init__(self, model: LandmarkAutoencoder, regressor: Tensor | None = None, bias: Tensor | None = None) -> None:
         super().__init__()
         self.model = model
         self.regressor = None if regressor is None else nn.Parameter(regressor.float(), requires_grad=False)
+        if regressor is not None and bias is None:
+            bias = torch.zeros(regressor.shape[1])
+        self.bias = None if bias is None else nn.Parameter(bias.float(), requires_grad=False)
 
     def forward(self, image: Tensor) -> tuple[Tensor, ...]:
         det = self.model.detect(image)
         confidence = det.confidence
         if self.regressor is None:
             return det.points, confidence
-        named = ((det.points - 0.5).flatten(1) @ self.regressor).view(image.shape[0], -1, 2) + 0.5
+        named = ((det.points - 0.5).flatten(1) @ self.regressor + self.bias).view(image.shape[0], -1, 2) + 0.5
         return det.points, confidence, named
 
 

@@ -14,7 +14,7 @@ from lmsdk.data import SyntheticFaces, write_labels_csv
 @pytest.fixture(scope="module")
 def labels_csv(tmp_path_factory):
     """240 synthetic faces saved as files of 72 x 60 px, with the five points in pixels of those files."""
-    from lmsdk.runtime.geometry import Box, crop_to_image
+    from lmsdk.geometry import Box, crop_to_image
 
     root = tmp_path_factory.mktemp("labelled")
     faces = SyntheticFaces(60, 240, seed=4242)
@@ -100,8 +100,8 @@ def test_eval_refuses_unlabelled_data_and_unknown_protocols(learned_run, labels_
 
 def test_export_with_labels_detects_the_named_points(learned_run, labels_csv, tmp_path):
     from lmsdk.export import export_run
+    from lmsdk.geometry import Box, crop_to_image
     from lmsdk.runtime import Detector
-    from lmsdk.runtime.geometry import Box, crop_to_image
 
     export_run(learned_run, tmp_path / "named", labels=str(labels_csv))
     det = Detector(tmp_path / "named")
@@ -117,3 +117,13 @@ def test_export_with_labels_detects_the_named_points(learned_run, labels_csv, tm
         baseline.append(np.linalg.norm(crop_to_image(mean_shape, Box(0, 0, 60, 60)) - truth, axis=1).mean() / iod)
     assert res.named.shape == (5, 2)
     assert np.mean(errors) < 0.8 * np.mean(baseline), (np.mean(errors), np.mean(baseline))
+
+
+def test_export_cli_takes_labels_and_fits_them_by_cross_validated_ridge(tiny_run, labels_csv, tmp_path, capsys):
+    from lmsdk.cli import run
+
+    out = tmp_path / "named"
+    assert run(["export", str(tiny_run), "--out", str(out), "--labels", str(labels_csv)]) == 0
+    assert "named points: leye, reye, nose, lmouth, rmouth from 240 labelled images (ridge" in capsys.readouterr().out
+    named = json.loads((out / "manifest.json").read_text())["named_points"]
+    assert named["protocol"] == "ridge-cv" and named["ridge_alpha"] > 0 and named["cv_error"] > 0

@@ -67,8 +67,8 @@ def test_manifest_records_contract_parity_and_hashes(artifact, model):
 def test_detector_on_another_image_size_matches_torch_in_pixels(artifact, model):
     """train -> export -> Detector on a 97 x 131 BGR picture: the points are torch's, mapped to that picture."""
     from lmsdk.data import SyntheticFaces
+    from lmsdk.geometry import Box, crop_resize, crop_to_image
     from lmsdk.ops.images import images_to_tensor
-    from lmsdk.runtime.geometry import Box, crop_resize, crop_to_image
 
     rgb = SyntheticFaces(160, 1, seed=7).image(0)[10:141, 30:127]
     bgr = np.ascontiguousarray(rgb[:, :, ::-1])
