@@ -1,12 +1,12 @@
 """Training step time and images/s for each preset on this machine, against its matmul FLOP floor.
 
-    python benchmarks/train_step.py [--presets cpu tiny ...] [--steps N] [--device cpu|cuda] [--precision fp32|bf16]
-                                    [--out benchmarks/results/train_step.json]
+    python benchmarks/train_step.py [--presets cpu tiny ...] [--steps N] [--device cpu|cuda]
+                                    [--precision fp32 [bf16 ...]] [--compile] [--out benchmarks/results/train_step.json]
 
-For every preset it times full training steps (jitter, warps, forward of the doubled batch, losses,
-backward, Adam; channels_last as the trainer runs them) after warm-up, counts the step's floating-point
-operations with torch's FlopCounterMode, and reports the achieved GFLOP/s as a fraction of a matmul probe
-run in the same process in the step's precision (the practical ceiling of the device for dense math).
+For every preset and precision it times full training steps (jitter, warps, forward of the doubled batch,
+losses, backward, Adam; channels_last as the trainer runs them) after warm-up, counts the step's floating-point
+operations with torch's FlopCounterMode, and reports the achieved GFLOP/s as a fraction of an fp32 and a bf16
+matmul probe run in the same process (the practical ceilings of the device for dense math).
 """
 
 from __future__ import annotations
@@ -89,14 +89,15 @@ def build_step(
     return step, info
 
 
-def bench_preset(name: str, steps: int, device: torch.device, precision: str) -> dict:
-    step, info = build_step(name, device, precision)
+def bench_preset(name: str, steps: int, device: torch.device, precision: str, compile: bool = False) -> dict:
+    step, info = build_step(name, device, precision, compile=compile)
     config = TRAIN_PRESETS[name]
     counter = FlopCounterMode(display=False)
     with counter:
         step(0)
     flops = counter.get_total_flops()
     warmup = 5 if device.type == "cuda" else 1 if config.model.crop_size >= 80 else 2
+    warmup += 2 if compile else 0  # compiling the backward happens on the first backward
     for i in range(warmup):
         step(i + 1)
     times = []
@@ -121,50 +122,49 @@ def main() -> None:
     parser.add_argument("--presets", nargs="*", default=DEFAULT_PRESETS)
     parser.add_argument("--steps", type=int, default=3, help="timed steps per preset (after warm-up)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"], help="autocast of the step")
+    parser.add_argument(
+        "--precision", nargs="+", default=["fp32"], choices=["fp32", "bf16", "fp16"], help="autocast(s) of the step"
+    )
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model as the trainer can")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/train_step.json"))
     args = parser.parse_args()
     device = torch.device(args.device)
     threads = torch.get_num_threads()
-    probe_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[args.precision]
-    floor = matmul_gflops(device, probe_dtype)
+    floors = {name: matmul_gflops(device, dtype) for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16))}
     rows = []
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{threads} threads"
-    print(f"torch {torch.__version__}, {where}, {args.precision} matmul probe: {floor:.0f} GFLOP/s")
     print(
-        f"{'preset':12} {'model':22} {'params':>7} {'batch':>5} {'s/step':>8} {'img/s':>7} "
-        f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'of floor':>8}"
+        f"torch {torch.__version__}, {where}; matmul probes: fp32 {floors['fp32']:.0f} GFLOP/s, "
+        f"bf16 {floors['bf16']:.0f} GFLOP/s" + (", compiled" if args.compile else "")
+    )
+    print(
+        f"{'preset':12} {'model':22} {'params':>7} {'batch':>5} {'prec':>5} {'s/step':>8} {'img/s':>7} "
+        f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'of fp32':>8} {'of bf16':>8}"
     )
     for name in args.presets:
-        row = bench_preset(name, args.steps, device, args.precision)
-        row["fraction_of_matmul_floor"] = row["achieved_gflops"] / floor
-        rows.append(row)
-        print(
-            f"{name:12} {row['model']:22} {row['parameters_M']:6.2f}M {row['batch']:5d} "
-            f"{row['seconds_per_step']:8.3f} {row['images_per_s']:7.1f} {row['gflop_per_step']:10.1f} "
-            f"{row['achieved_gflops']:8.1f} {row['fraction_of_matmul_floor']:8.0%}",
-            flush=True,
-        )
+        for precision in args.precision:
+            row = bench_preset(name, args.steps, device, precision, args.compile)
+            for probe, floor in floors.items():
+                row[f"fraction_of_{probe}_floor"] = row["achieved_gflops"] / floor
+            rows.append(row)
+            print(
+                f"{name:12} {row['model']:22} {row['parameters_M']:6.2f}M {row['batch']:5d} {precision:>5} "
+                f"{row['seconds_per_step']:8.3f} {row['images_per_s']:7.1f} {row['gflop_per_step']:10.1f} "
+                f"{row['achieved_gflops']:8.1f} {row['fraction_of_fp32_floor']:8.0%} "
+                f"{row['fraction_of_bf16_floor']:8.0%}",
+                flush=True,
+            )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
-            {
-                "machine": {
-                    "platform": platform.platform(),
-                    "processor": platform.processor(),
-                    "cpus": os.cpu_count(),
-                    "torch_threads": threads,
-                    "torch": torch.__version__,
-                    "device": where,
-                },
-                "precision": args.precision,
-                "matmul_gflops": floor,
-                "presets": rows,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
+    machine = {
+        "platform": platform.platform(),
+        "processor": platform.processor(),
+        "cpus": os.cpu_count(),
+        "torch_threads": threads,
+        "torch": torch.__version__,
+        "device": where,
+    }
+    record = {"machine": machine, "compile": args.compile, "matmul_gflops": floors, "presets": rows}
+    args.out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {args.out}")
 
 

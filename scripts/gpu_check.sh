@@ -21,6 +21,9 @@ stage tests 180 python3 -m pytest -q -p no:cacheprovider -m "gpu or trt" -rs tes
 stage train_step 240 python3 benchmarks/train_step.py --device cuda --steps 5 --out "$out/train_step_cuda.json"
 stage train_step_bf16 120 python3 benchmarks/train_step.py --device cuda --precision bf16 --steps 5 \
     --presets cpu celeba-k10 human-k16 --out "$out/train_step_cuda_bf16.json"
+# the launch-bound step compiled (torch.compile): what it saves per step on the GPU, after its compile time
+stage train_step_compiled 420 python3 benchmarks/train_step.py --device cuda --compile --steps 10 \
+    --presets cpu celeba-k10 --out "$out/train_step_cuda_compiled.json"
 if [[ -f "$mtfl" ]]; then
     stage train "$(awk "BEGIN{print int($minutes * 60 + 150)}")" python3 -m lmsdk train --out "$run" --data "$mtfl" --preset "$preset" \
         --device cuda --max-minutes "$minutes" --quiet
