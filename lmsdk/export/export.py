@@ -104,13 +104,16 @@ def _named_points(model: LandmarkAutoencoder, labels: str, data_format: str | No
 ARTIFACT_FILE = re.compile(r"^(manifest\.json|(detector|encoder|decoder)(\.fp16)?\.(onnx|engine|engine\.json))$")
 
 
+OWN_FOLDERS = ("trt_cache", "eval")  # onnxruntime's TensorRT cache, lmsdk eval's default output: replaced too
+
+
 def _check_out_dir(out_dir: Path, run_dir: Path, labels: str | None) -> None:
     """Refuse an --out that is or holds an input, is a file, or is a folder of something other than an artifact
     (export replaces its --out as a whole)."""
     inputs = [run_dir] + ([Path(labels.partition("#")[0])] if labels else [])
     check_output_dir(out_dir, inputs=inputs)
     if out_dir.is_dir():
-        foreign = [p.name for p in out_dir.iterdir() if not (ARTIFACT_FILE.match(p.name) or p.name == "trt_cache")]
+        foreign = [p.name for p in out_dir.iterdir() if not (ARTIFACT_FILE.match(p.name) or p.name in OWN_FOLDERS)]
         if foreign:
             raise OutputError(
                 f"--out {out_dir}: not an lmsdk artifact folder (it holds {', '.join(sorted(foreign)[:3])}...); "
