@@ -8,7 +8,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TORCH_FREE = ["lmsdk", "lmsdk.errors", "lmsdk.fileio", "lmsdk.configio", "lmsdk.viz", "lmsdk.cli"]
+TORCH_FREE = [
+    "lmsdk",
+    "lmsdk.errors",
+    "lmsdk.fileio",
+    "lmsdk.configio",
+    "lmsdk.viz",
+    "lmsdk.cli",
+    "lmsdk.geometry",
+    "lmsdk.images",
+    "lmsdk.video",
+    "lmsdk.outputs",
+    "lmsdk.doctor",
+    "lmsdk.data.clips",
+]
 
 
 def _blocked_torch_env(tmp_path: Path) -> dict[str, str]:
@@ -43,6 +56,23 @@ def test_cli_help_does_not_import_torch(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "train" in proc.stdout
+
+
+def test_doctor_runs_without_torch_and_says_what_to_install(tmp_path):
+    code = "import sys\nsys.argv = ['lmsdk', 'doctor']\nfrom lmsdk.cli import main\nmain()\n"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=_blocked_torch_env(tmp_path), capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    for row in ("lmsdk", "onnxruntime", "torch", "TensorRT", "cuda-python", "NVIDIA GPU", "CPU bf16", "display"):
+        assert row in proc.stdout
+    assert "lmsdk[train,cpu]" in proc.stdout  # torch cannot be imported here: the row says what to install
+
+
+def test_data_never_loads_the_runtime(tmp_path):
+    code = "import sys, lmsdk.data\nassert not any(m.startswith('lmsdk.runtime') for m in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_import_linter_contracts_hold():
