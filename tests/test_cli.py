@@ -14,14 +14,16 @@ def _run(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "lmsdk", *args], capture_output=True, text=True, timeout=timeout)
 
 
-def test_every_train_option_has_help():
-    import click
+def test_every_option_of_every_command_has_help():
     import typer.main
 
-    command = typer.main.get_command(app).commands["train"]
-    for param in command.params:
-        if isinstance(param, click.Option):
-            assert param.help, f"{param.name} has no help text"
+    commands = typer.main.get_command(app).commands
+    assert {"train", "export", "eval", "track", "edit", "morph", "demo-video", "doctor"} <= set(commands)
+    for name, command in commands.items():
+        options = [p for p in command.params if p.param_type_name == "option"]
+        assert options or name == "demo-video", name
+        for param in options:
+            assert param.help, f"lmsdk {name} {param.opts[0]} has no help text"
 
 
 def test_help_lists_commands():
