@@ -86,11 +86,11 @@ def planned_steps(config: TrainConfig) -> tuple[int, dict[float, float]]:
 
     from lmsdk.trainer.budget import BudgetPlanner
     from lmsdk.trainer.distributed import DistInfo
-    from lmsdk.trainer.run import Run
+    from lmsdk.trainer.run import make_run
 
     with tempfile.TemporaryDirectory() as folder:
         start = time.monotonic()
-        run = Run(config, Path(folder), DistInfo(), torch.device("cpu"))
+        run = make_run(config, Path(folder), DistInfo(), torch.device("cpu"))
         planner = BudgetPlanner(run.config)
         planner.calibrate(run.dry_step)
         return planner.plan(time.monotonic() - start, 0), planner.seconds

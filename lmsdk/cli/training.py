@@ -140,3 +140,45 @@ def train(
         typer.echo(f"interrupted at step {result.steps}; continue with: lmsdk train --out {out} --resume", err=True)
         raise typer.Exit(130)
     typer.echo(f"model written to {out / 'model'}")
+
+
+@app.command()
+def distill(
+    run: Annotated[Path, typer.Argument(help="A finished training run (RUN_DIR with model/): the teacher.")],
+    out: Annotated[Path, typer.Option("--out", help="Run directory of the lite detector to create (or --resume).")],
+    arch: Annotated[
+        str, typer.Option("--arch", help="Lite architecture: 'lite' (about 8 MMAC) or 'lite-wide' (about 20).")
+    ] = "lite",
+    steps: Annotated[int | None, typer.Option("--steps", help="Maximum distillation steps (default 3000).")] = None,
+    max_minutes: Annotated[
+        float | None, typer.Option("--max-minutes", help="Wall-clock budget: the run plans its steps to fit.")
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Images per step (default 32).")] = None,
+    device: Annotated[str | None, typer.Option("--device", help="cpu or cuda.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the newest checkpoint in --out.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Distil a trained run's detector into a lite one that runs many times faster; export LITE_RUN like any run
+    (the teacher's encoder and decoder travel with it for editing)."""
+    from lmsdk.trainer import TrainConfig
+    from lmsdk.trainer import train as run_training
+    from lmsdk.trainer.distill import distill_config
+
+    if resume:
+        from lmsdk.fileio import read_json
+        from lmsdk.trainer.rundir import CONFIG_FILE
+
+        config = TrainConfig.from_dict(read_json(out / CONFIG_FILE, "run config"))
+        changes = (("max_minutes", max_minutes), ("device", device))
+        config = config.replace(**{k: v for k, v in changes if v is not None}, progress=not quiet)
+    else:
+        sizes = {k: v for k, v in (("steps", steps), ("batch_size", batch_size)) if v is not None}
+        config = distill_config(run, arch, max_minutes=max_minutes, **sizes)
+        config = config.replace(progress=not quiet, **({"device": device} if device else {}))
+    result = run_training(config, out, resume=resume)
+    if result.interrupted:
+        typer.echo(
+            f"interrupted at step {result.steps}; continue with: lmsdk distill {run} --out {out} --resume", err=True
+        )
+        raise typer.Exit(130)
+    typer.echo(f"lite model written to {out / 'model'}; export it with: lmsdk export {out} --out ARTIFACT")

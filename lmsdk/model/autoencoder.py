@@ -10,6 +10,7 @@ from lmsdk.model.config import ModelConfig
 from lmsdk.model.decoder import LandmarkDecoder
 from lmsdk.model.detector import Detection, LandmarkDetector
 from lmsdk.model.encoder import DescriptorEncoder
+from lmsdk.model.lite import LiteDetector
 from lmsdk.ops.padding import mean_edge_pad
 
 
@@ -43,6 +44,11 @@ class LandmarkAutoencoder(nn.Module):
         self.encoder = DescriptorEncoder(config) if config.has_descriptors else None
         self.decoder = LandmarkDecoder(config)
         self.apply(_glorot_init)
+        self.lite = (
+            None
+            if config.lite is None
+            else LiteDetector(config.num_landmarks, config.crop_size, config.padded_size, config.lite)
+        )
 
     def pad(self, crops: Tensor, padded_size: int | None = None) -> Tensor:
         """``(B, 3, S, S)`` crops -> ``(B, 3, P, P)`` mean-edge padded model inputs (P: the configured size)."""
@@ -59,8 +65,10 @@ class LandmarkAutoencoder(nn.Module):
         return self.encode_padded(self.pad(crops))
 
     def detect(self, crops: Tensor) -> Detection:
-        """Landmarks of ``(B, 3, S, S)`` crops without the descriptor pathway (a fraction of ``encode``'s cost)."""
-        return self.detector(self.pad(crops))
+        """Landmarks of ``(B, 3, S, S)`` crops without the descriptor pathway (a fraction of ``encode``'s cost);
+        by the lite detector when the model has one (see :class:`~lmsdk.model.config.LiteSpec`)."""
+        padded = self.pad(crops)
+        return self.detector(padded) if self.lite is None else self.lite(padded)
 
     def decode(self, points: Tensor, descriptors: Tensor | None) -> Tensor:
         """Images ``(B, 3, S, S)`` from landmarks ``(B, K, 2)`` and descriptors ``(B, K + 1, C)``."""

@@ -59,6 +59,23 @@ class HourglassSpec:
 
 
 @dataclass(frozen=True)
+class LiteSpec:
+    """A lite detector (:class:`~lmsdk.model.lite.LiteDetector`) as values: a stride-2 stem of ``stem``
+    channels, then one stage per ``(expand, out_channels, repeats)`` entry of inverted residuals, each stage
+    halving the side, and a top-down path of ``head`` channels back to a quarter of the padded input."""
+
+    stem: int = 16
+    stages: tuple[tuple[int, int, int], ...] = ((2, 24, 2), (4, 32, 2), (4, 48, 2))
+    head: int = 32
+
+    def __post_init__(self) -> None:
+        if not self.stages or any(len(s) != 3 or min(s) < 1 for s in self.stages):
+            raise ConfigError(f"lite stages must be (expand, out_channels, repeats) >= 1, got {self.stages}")
+        if min(self.stem, self.head) < 1:
+            raise ConfigError("lite stem and head widths must be at least 1")
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """Everything needed to rebuild a :class:`~lmsdk.model.LandmarkAutoencoder`.
 
@@ -85,6 +102,9 @@ class ModelConfig:
     heatmap_normalization: HeatmapNormalization = "original"
     bn_eps: float = 1e-3
     leaky_slope: float = 0.2
+    # A distilled lite detector (``lmsdk distill``): when set, detection (the exported detector) runs it, while
+    # the descriptors and the decoder keep the landmark maps of the detector they were trained with.
+    lite: LiteSpec | None = None
 
     def __post_init__(self) -> None:
         if self.num_landmarks < 1:
@@ -103,6 +123,8 @@ class ModelConfig:
                 raise ConfigError(f"{name} input of {size} px is not divisible by 2**{spec.levels - 1}")
         if self.feature is not None and self.feature.out_level != self.detector.out_level:
             raise ConfigError("the feature network must output at the detector's resolution")
+        if self.lite is not None and self.padded_size % 4:
+            raise ConfigError(f"a lite detector's maps are a quarter of the padded side; {self.padded_size} px is not")
         if self.heatmap_normalization not in ("original", "paper"):
             raise ConfigError(f"unknown heatmap_normalization {self.heatmap_normalization!r}")
 

@@ -6,7 +6,7 @@ A new resolution or dataset is a new entry here, never a copied network file.
 
 from __future__ import annotations
 
-from lmsdk.model.config import HourglassSpec, ModelConfig
+from lmsdk.model.config import HourglassSpec, LiteSpec, ModelConfig
 
 # Fig. 40c: detector for 64 or 80 px crops padded to 96 (and 64 -> 80, Fig. 40a, at the same widths).
 PAPER_DETECTOR = HourglassSpec(
@@ -101,4 +101,12 @@ MODEL_PRESETS: dict[str, ModelConfig] = {
         decoder_feature_dim=16,
         heatmap_scales=3,
     ),
+}
+
+# Lite detectors for ``lmsdk distill`` (students of a trained detector; docs/lite.md). MMAC at 64 -> 80 px.
+LITE_PRESETS: dict[str, LiteSpec] = {
+    # about 7.6 MMAC, 62 k parameters: maps at 20 x 20
+    "lite": LiteSpec(),
+    # about 20 MMAC, twice the widths: for when the smallest one loses too much
+    "lite-wide": LiteSpec(stem=24, stages=((2, 32, 2), (4, 48, 3), (4, 80, 2)), head=48),
 }

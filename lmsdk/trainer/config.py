@@ -88,6 +88,21 @@ class AugmentConfig:
 
 
 @dataclass(frozen=True)
+class DistillConfig:
+    """Distillation of a trained detector into the model's lite detector (``lmsdk distill``).
+
+    The teacher (the detector of the run ``teacher``, frozen, with its exact BatchNorm statistics) labels the
+    same jittered and warped training crops the student sees; the student learns its landmarks (squared
+    distance in crop pixels) and its landmark maps (KL divergence per pixel from the teacher's maps pooled to
+    the student's resolution, which carries the confidences too).
+    """
+
+    teacher: str  # the trained run whose detector is distilled (its encoder and decoder travel along)
+    points: float = 1.0
+    maps: float = 1.0
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Everything a training run needs; ``lmsdk train`` builds it from a preset and flags."""
 
@@ -117,6 +132,7 @@ class TrainConfig:
     eval_images: int = 1000
     keep_checkpoints: int = 2
     threads: int | None = None  # torch intra-op threads (None: all cores, split across processes)
+    distill: DistillConfig | None = None  # set: train the model's lite detector from a trained teacher
     progress: bool = True
 
     def __post_init__(self) -> None:

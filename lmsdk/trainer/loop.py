@@ -25,7 +25,7 @@ from lmsdk.trainer.checkpoints import load_latest_checkpoint
 from lmsdk.trainer.config import TrainConfig
 from lmsdk.trainer.control import StepTimer, StopRequest
 from lmsdk.trainer.monitor import Monitor
-from lmsdk.trainer.run import Run
+from lmsdk.trainer.run import Run, make_run
 from lmsdk.trainer.rundir import CONFIG_FILE, log_to_file, resolve_config
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, hoo
     info, device = distributed.setup(config.device)
     torch.set_num_threads(config.threads or max(1, (os.cpu_count() or 1) // info.world_size))
     try:
-        run = Run(config, run_dir, info, device)  # opens the data: bad input fails before anything is written
+        run = make_run(config, run_dir, info, device)  # opens the data: bad input fails before anything is written
         if info.is_main and not resume:
             atomic_write_json(run_dir / CONFIG_FILE, config.to_dict())
         log_handler = log_to_file(run_dir, info)
@@ -148,8 +148,7 @@ def _replan(run: Run, planner: BudgetPlanner, timer: StepTimer) -> None:
 
 
 def _status(metrics: dict[str, Any]) -> str:
-    return (
-        f"loss {metrics['loss']:.3g}  sep {metrics['loss/separation']:.3g}  "
-        f"eqv {metrics['loss/equivariance']:.3g}  rec {metrics['loss/reconstruction']:.3g}  "
-        f"{metrics['images_per_s']:.1f} img/s"
-    )
+    """One line for the progress bar: the loss, its main terms, the speed."""
+    short = {"separation": "sep", "equivariance": "eqv", "reconstruction": "rec", "points": "pts", "maps": "maps"}
+    terms = "  ".join(f"{v} {metrics[f'loss/{k}']:.3g}" for k, v in short.items() if f"loss/{k}" in metrics)
+    return f"loss {metrics['loss']:.3g}  {terms}  {metrics['images_per_s']:.1f} img/s"

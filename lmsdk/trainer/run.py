@@ -35,7 +35,7 @@ from lmsdk.trainer.sampler import batch_indices, step_generator
 from lmsdk.trainer.samples import sample_sheet
 from lmsdk.trainer.schedules import crop_scale, learning_rate
 from lmsdk.trainer.speed import compiled, resolve_precision
-from lmsdk.trainer.step import FramePair, augment, training_step
+from lmsdk.trainer.step import AugmentedBatch, FramePair, StepResult, augment, training_step
 from lmsdk.viz import write_image
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,11 @@ AUGMENT_STREAM, BN_STREAM, DRY_STREAM = 0, 1, 2
 
 
 class Run:
-    """State shared by the loop: the model, its optimizer, the data and where to write."""
+    """State shared by the loop: the model, its optimizer, the data and where to write.
+
+    What a run trains is :attr:`trainable` (the whole autoencoder here; the lite detector when distilling,
+    :class:`~lmsdk.trainer.distill.DistillRun`), through :meth:`forward_step` and :meth:`statistics_forward`.
+    """
 
     def __init__(self, config: TrainConfig, run_dir: Path, info: distributed.DistInfo, device: torch.device) -> None:
         self.precision = resolve_precision(config.precision, device)
@@ -52,19 +56,17 @@ class Run:
         self.run_dir, self.info, self.device = run_dir, info, device
         torch.manual_seed(config.seed)  # identical initial weights in every process
         self.core = LandmarkAutoencoder(config.model).to(device)
-        if config.init:
-            initialise(self.core, Path(config.init))
+        self.prepare_core()
         if config.channels_last:
             self.core = self.core.to(memory_format=torch.channels_last)
-        model: nn.Module = self.core
+        self.trainable: nn.Module = self.trained_module()
+        model = self.trainable
         if info.enabled:
-            model = DistributedDataParallel(self.core, device_ids=[device.index] if device.type == "cuda" else None)
+            model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
         self.model = compiled(model) if config.compile else model  # what runs the training forward
-        self.optimizer = torch.optim.Adam(
-            param_groups(self.core, config.head_lr_scale), lr=config.schedule.learning_rates[0]
-        )
+        self.optimizer = torch.optim.Adam(self.parameter_groups(), lr=config.schedule.learning_rates[0])
         self.scaler = torch.amp.GradScaler(device.type, enabled=config.precision == "fp16")
-        self.ema = WeightAverage(self.core, config.ema_horizon) if config.ema_horizon > 0 else None
+        self.ema = WeightAverage(self.trainable, config.ema_horizon) if config.ema_horizon > 0 else None
         self.source: ImageSource = open_source(config.data, config.model.crop_size)
         if config.batch_size % info.world_size:
             raise ConfigError(f"batch size {config.batch_size} does not split across {info.world_size} processes")
@@ -74,6 +76,28 @@ class Run:
         )
         self.sample_crops = images_to_tensor(self.source.images(range(min(8, len(self.source)))), device)
         self.state = TrainState()
+
+    # -- what a kind of run trains, and how -------------------------------------------------------------------
+    def prepare_core(self) -> None:
+        """Load starting weights (``config.init``) into :attr:`core`."""
+        if self.config.init:
+            initialise(self.core, Path(self.config.init))
+
+    def trained_module(self) -> nn.Module:
+        return self.core
+
+    def parameter_groups(self) -> list[dict[str, Any]]:
+        return param_groups(self.core, self.config.head_lr_scale)
+
+    def forward_step(
+        self, crops: torch.Tensor, pair: FramePair | None, step: int, generator: torch.Generator
+    ) -> StepResult:
+        """The loss of one step (no backward)."""
+        return training_step(self.model, self.core, crops, self.config, step, self.total, generator, pair)
+
+    def statistics_forward(self, batch: AugmentedBatch) -> None:
+        """One training-graph forward for the exact BatchNorm statistics of :attr:`trainable`."""
+        self.core(batch.inputs, batch.targets.shape[0])
 
     @property
     def total(self) -> int:
@@ -108,7 +132,7 @@ class Run:
             group["lr"] = lr * group["lr_scale"]
         crops, pair = self.batch(step, cfg.seed)
         generator = step_generator(cfg.seed, step, AUGMENT_STREAM, self.info.rank)
-        result = training_step(self.model, self.core, crops, cfg, step, total, generator, pair)
+        result = self.forward_step(crops, pair, step, generator)
         loss = float(result.loss.detach())
         finite_or_raise(loss, step, cfg.precision, self.info)
         self.optimizer.zero_grad(set_to_none=True)
@@ -116,11 +140,12 @@ class Run:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         if self.ema is not None:
-            self.ema.update(self.core, step, total)
+            self.ema.update(self.trainable, step, total)
         state.step += 1
         metrics: dict[str, Any] = {"lr": lr, "loss": loss, "crop": result.batch.crop_size}
         metrics.update({f"loss/{k}": float(term.detach()) for k, term in result.terms.items()})
-        metrics["weight/reconstruction"] = result.weights["reconstruction"]
+        if "reconstruction" in result.weights:  # the one scheduled weight
+            metrics["weight/reconstruction"] = result.weights["reconstruction"]
         return metrics
 
     def dry_step(self, scale: float) -> float:
@@ -134,8 +159,7 @@ class Run:
         assert crop_scale(cfg.schedule, step, self.total) == scale
         start = time.monotonic()
         generator = step_generator(cfg.seed, 0, DRY_STREAM, self.info.rank)
-        result = training_step(self.model, self.core, crops, cfg, step, self.total, generator, pair)
-        result.loss.backward()
+        self.forward_step(crops, pair, step, generator).loss.backward()
         self.optimizer.zero_grad(set_to_none=True)
         return time.monotonic() - start
 
@@ -148,11 +172,10 @@ class Run:
             gen = step_generator(cfg.seed, step * 100_003 + i, BN_STREAM, self.info.rank)
             crops, pair = self.batch(step * 100_003 + i, cfg.seed + 1)
             second = None if pair is None else pair.crops
-            batch = augment(self.core, crops, cfg, step, self.total, gen, second, scale=1.0)
-            self.core(batch.inputs, batch.targets.shape[0])
+            self.statistics_forward(augment(self.core, crops, cfg, step, self.total, gen, second, scale=1.0))
 
-        recompute_batchnorm_statistics(self.core, forward, cfg.bn_batches)
-        distributed.average_buffers(self.core, self.info)
+        recompute_batchnorm_statistics(self.trainable, forward, cfg.bn_batches)
+        distributed.average_buffers(self.trainable, self.info)
 
     def periodic_events(self, monitor: Monitor) -> None:
         """Samples, probes and checkpoints that fall on this step (the end of the run does all of them once)."""
@@ -180,7 +203,7 @@ class Run:
 
     def averaged(self) -> AbstractContextManager[None]:
         """A context in which the model holds the weights it would export (the average, when there is one)."""
-        return self.ema.applied(self.core) if self.ema is not None else nullcontext()
+        return self.ema.applied(self.trainable) if self.ema is not None else nullcontext()
 
     def save_checkpoint(self) -> Path | None:
         """Write a checkpoint of this step (main process; every process checks they are in sync first)."""
@@ -205,7 +228,7 @@ class Run:
         state.planned_steps = state.step  # what was trained is the schedule that was run
         self.save_checkpoint()
         if self.ema is not None:
-            self.ema.copy_to(self.core)
+            self.ema.copy_to(self.trainable)
         self.refresh_batchnorm()
         digest = distributed.check_in_sync(self.core, info)
         final: dict[str, Any] = {
@@ -261,12 +284,21 @@ def checkpoint_model(run_dir: str | Path, checkpoint: str | Path, *, threads: in
     config = TrainConfig.from_dict(read_json(run_dir / CONFIG_FILE, "run config")).replace(
         device="cpu", compile=False, progress=False, **({"threads": threads} if threads else {})
     )
-    run = Run(config, run_dir, distributed.DistInfo(), torch.device("cpu"))
+    run = make_run(config, run_dir, distributed.DistInfo(), torch.device("cpu"))
     run.state = load_checkpoint(Path(checkpoint), run.core, run.optimizer, run.scaler, run.ema)
     if run.ema is not None:
-        run.ema.copy_to(run.core)
+        run.ema.copy_to(run.trainable)
     run.refresh_batchnorm()
     return run.core.eval()
+
+
+def make_run(config: TrainConfig, run_dir: Path, info: distributed.DistInfo, device: torch.device) -> Run:
+    """The kind of run ``config`` asks for: discovery (:class:`Run`) or distillation (``config.distill``)."""
+    if config.distill is not None:
+        from lmsdk.trainer.distill import DistillRun
+
+        return DistillRun(config, run_dir, info, device)
+    return Run(config, run_dir, info, device)
 
 
 def param_groups(core: LandmarkAutoencoder, head_lr_scale: float) -> list[dict[str, Any]]:
