@@ -311,11 +311,24 @@ def test_export_of_a_run_without_a_model(capsys, tmp_path):
 
 # -- train (the trainer's own checks, and the system's answers mapped to one line) ------------------------------
 def test_train_out_on_an_existing_file(capsys, files):
-    refused(capsys, ["train", "--preset", "tiny", "--steps", "1", "--out", files / "afile", "--quiet"], "afile")
+    refused(capsys, ["train", "--preset", "tiny", "--steps", "1", "--out", files / "afile", "--quiet"], "is a file")
 
 
 def test_train_out_under_a_file(capsys, files):
-    refused(capsys, ["train", "--preset", "tiny", "--steps", "1", "--out", files / "afile" / "r", "--quiet"], "afile")
+    args = ["train", "--preset", "tiny", "--steps", "1", "--out", files / "afile" / "r", "--quiet"]
+    refused(capsys, args, "is a file, not a folder")
+
+
+def test_train_out_inside_its_data_folder(capsys, tmp_path):
+    (tmp_path / "photos").mkdir()
+    args = ["train", "--data", tmp_path / "photos", "--out", tmp_path / "photos" / "run", "--quiet"]
+    refused(capsys, args, "inside the input folder")
+    assert not (tmp_path / "photos" / "run").exists()
+
+
+def test_distill_out_is_its_teacher(capsys, tiny_run):
+    refused(capsys, ["distill", tiny_run, "--out", tiny_run, "--quiet"], "holds an input")
+    refused(capsys, ["distill", tiny_run, "--out", tiny_run / "lite", "--arch", "nosuch", "--quiet"], "unknown lite")
 
 
 # -- the command line itself ----------------------------------------------------------------------------------

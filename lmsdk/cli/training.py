@@ -135,6 +135,7 @@ def train(
             checkpoint_every=checkpoint_every,
             progress=not quiet,
         )
+    _check_out(out, config.data.source.partition("#")[0], config.init)
     result = run_training(config, out, resume=resume)
     if result.interrupted:
         typer.echo(f"interrupted at step {result.steps}; continue with: lmsdk train --out {out} --resume", err=True)
@@ -175,6 +176,7 @@ def distill(
         sizes = {k: v for k, v in (("steps", steps), ("batch_size", batch_size)) if v is not None}
         config = distill_config(run, arch, max_minutes=max_minutes, **sizes)
         config = config.replace(progress=not quiet, **({"device": device} if device else {}))
+    _check_out(out, str(run))
     result = run_training(config, out, resume=resume)
     if result.interrupted:
         typer.echo(
@@ -182,3 +184,16 @@ def distill(
         )
         raise typer.Exit(130)
     typer.echo(f"lite model written to {out / 'model'}; export it with: lmsdk export {out} --out ARTIFACT")
+
+
+def _check_out(out: Path, *inputs: str | None) -> None:
+    """A run directory must be a folder that can be written, that holds none of the run's inputs and that is not
+    inside an input folder (its sample images would become training data of the next run)."""
+    from lmsdk.errors import OutputError
+    from lmsdk.outputs import check_output_dir
+
+    sources = [Path(p) for p in inputs if p and p != "synthetic"]
+    check_output_dir(out, inputs=sources)
+    for source in sources:
+        if source.is_dir() and source.resolve() in out.resolve().parents:
+            raise OutputError(f"--out {out}: is inside the input folder {source}; choose a folder outside it")
