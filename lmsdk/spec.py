@@ -1,7 +1,7 @@
 """The artifact contract between ``lmsdk export`` (writer) and ``lmsdk.runtime`` (reader). Stdlib only.
 
-An artifact directory holds ``detector.onnx``, ``encoder.onnx``, ``decoder.onnx`` (and their fp16 twins,
-and TensorRT engines with a sidecar JSON each when built) plus ``manifest.json``, described here. The
+An artifact directory holds ``detector.onnx``, ``encoder.onnx``, ``decoder.onnx`` (their fp16 twins, an int8
+detector and TensorRT engines with a sidecar JSON each when exported with them) plus ``manifest.json``. The
 runtime reads everything it needs from the manifest and never guesses: an unknown schema, a missing file
 or a file whose hash differs is refused.
 
@@ -44,7 +44,7 @@ class ModelFile:
 
     file: str
     sha256: str
-    precision: str  # "fp32" or "fp16" (fp16 graphs keep fp32 inputs and outputs)
+    precision: str  # "fp32", "fp16" or "int8" (fp16 and int8 graphs keep fp32 inputs and outputs)
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...]
 
@@ -98,7 +98,7 @@ class Manifest:
     input: InputSpec
     coordinates: str
     framing: Framing | None
-    files: dict[str, ModelFile]  # "detector", "encoder", "decoder", "detector.fp16", ..., "detector.trt"
+    files: dict[str, ModelFile]  # "detector", "encoder", "decoder", "detector.fp16", "detector.int8", "detector.trt"
     parity: dict[str, Any]  # measured at export: max errors and tolerances per component and precision
     versions: dict[str, str]  # torch, onnx, onnxruntime, opset, exporter
     source: dict[str, Any] = field(default_factory=dict)  # run directory, weights hash, training preset

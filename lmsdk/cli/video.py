@@ -64,6 +64,14 @@ def track(
     ] = None,
     backend: RuntimeBackend = "auto",
     device: RuntimeDevice = "cpu",
+    precision: Annotated[
+        str,
+        typer.Option(
+            "--precision",
+            help="Detector graph to run: fp32, fp16 or int8 (int8: exported with lmsdk export --int8; the "
+            "fastest on CPUs).",
+        ),
+    ] = "fp32",
 ) -> None:
     """Track landmarks through a video or a camera; reports pipeline FPS and inference time separately."""
     from dataclasses import replace
@@ -85,7 +93,7 @@ def track(
     if csv_path is not None:
         check_output_file(csv_path, option="--csv", inputs=inputs)
     distinct(out=out, csv=csv_path)
-    detector = Detector(artifact, backend=backend, device=device)
+    detector = Detector(artifact, backend=backend, device=device, precision=precision)
     tracker = Tracker(detector, config, box=first_box)
     edit = None
     if moves:

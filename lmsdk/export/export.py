@@ -17,9 +17,10 @@ import torch
 
 from lmsdk import __version__
 from lmsdk.data.synthetic import SyntheticFaces
-from lmsdk.errors import BackendUnavailableError, CheckpointError, OutputError, ParityError
+from lmsdk.errors import BackendUnavailableError, CheckpointError, DataError, LmsdkError, OutputError, ParityError
 from lmsdk.export.onnx_export import EXPORTER, OPSET, export_component, to_fp16
 from lmsdk.export.parity import ParityReport, check_parity
+from lmsdk.export.quantize import CALIBRATION_CROPS, INT8_TOLERANCE_PX, int8_detector
 from lmsdk.export.wrappers import DetectorGraph, io_names
 from lmsdk.fileio import atomic_directory, atomic_write_bytes, read_json
 from lmsdk.geometry import Box, crop_resize, crop_to_image, rgb_to_bgr
@@ -101,7 +102,7 @@ def _named_points(model: LandmarkAutoencoder, labels: str, data_format: str | No
     return DetectorGraph(model, torch.from_numpy(fit.weights), torch.from_numpy(fit.bias)), info
 
 
-ARTIFACT_FILE = re.compile(r"^(manifest\.json|(detector|encoder|decoder)(\.fp16)?\.(onnx|engine|engine\.json))$")
+ARTIFACT_FILE = re.compile(r"^(manifest\.json|(detector|encoder|decoder)(\.fp16|\.int8)?\.(onnx|engine|engine\.json))$")
 
 
 OWN_FOLDERS = ("trt_cache", "eval")  # onnxruntime's TensorRT cache, lmsdk eval's default output: replaced too
@@ -141,6 +142,7 @@ def export_run(
     trt: bool = False,
     labels: str | None = None,
     labels_format: str | None = None,
+    int8: bool = False,
 ) -> ExportResult:
     """Export the finished model of ``run_dir`` to ``out_dir`` and prove parity.
 
@@ -148,8 +150,10 @@ def export_run(
     ``manifest.json`` only if every graph passes the parity gate (:mod:`lmsdk.export.parity`) and the
     runtime, run on a picture of another size, lands on the eager model's pixels. With ``labels`` (a labels
     CSV or labelled dataset) the detector also outputs those annotated points, regressed from the landmarks
-    (a ridge regressor, :mod:`lmsdk.eval.ridge`, folded into the graph). With ``trt`` it then builds TensorRT
-    engines (needs an NVIDIA GPU; without one it raises after the ONNX files are written).
+    (a ridge regressor, :mod:`lmsdk.eval.ridge`, folded into the graph). With ``int8`` it also writes
+    ``detector.int8.onnx``, quantized with calibration on the run's own training crops and gated in pixels
+    (:mod:`lmsdk.export.quantize`). With ``trt`` it then builds TensorRT engines (needs an NVIDIA GPU; without
+    one it raises after the ONNX files are written).
 
     Everything is written into a temporary sibling folder that replaces ``out_dir`` as a whole only when the
     parity gate passed: a failed export leaves an existing artifact as it was.
@@ -169,8 +173,9 @@ def export_run(
     if labels is not None:
         graphs["detector"], named_info = _named_points(model, labels, labels_format)
     count = len(named_info["names"]) if named_info else 0
+    crops = _training_crops(run_dir, model.config.crop_size) if int8 else None
     with atomic_directory(out_dir) as staging:
-        manifest, reports = _write_onnx(model, model_dir, run_dir, staging, graphs, named_info, count, fp16)
+        manifest, reports = _write_onnx(model, model_dir, run_dir, staging, graphs, named_info, count, fp16, crops)
     if trt:
         try:
             manifest = _add_engines(model, out_dir, manifest, fp16, graphs.get("detector"), count)
@@ -191,6 +196,7 @@ def _write_onnx(
     named_info: dict | None,
     count: int,
     fp16: bool,
+    int8_crops: np.ndarray | None = None,
 ) -> tuple[Manifest, list[ParityReport]]:
     """Export every graph into ``out_dir``, gate on parity, write the manifest, check end to end."""
     files: dict[str, ModelFile] = {}
@@ -210,6 +216,15 @@ def _write_onnx(
         raise ParityError("parity gate failed: " + "; ".join(r.describe() for r in failed))
 
     parity = {f"{r.component}.{r.precision}": {"max_abs": r.max_abs, "tolerance": r.tolerance} for r in reports}
+    if int8_crops is not None:
+        path = out_dir / "detector.int8.onnx"
+        report = int8_detector(out_dir / "detector.onnx", path, int8_crops)
+        files["detector.int8"] = _entry(path, model, "detector", "int8", count)
+        parity["detector.int8"] = {
+            "crop_px": {"mean": report.mean_px, "p99": report.p99_px, "max": report.max_px},
+            "tolerance_px": dict(INT8_TOLERANCE_PX),
+            "crops": report.crops,
+        }
     manifest = Manifest(
         schema_version=SCHEMA_VERSION,
         lmsdk_version=__version__,
@@ -242,6 +257,21 @@ def _write_onnx(
     manifest.parity["end_to_end_px"] = {"max_abs": error_px, "tolerance": END_TO_END_TOLERANCE_PX}
     atomic_write_bytes(out_dir / MANIFEST_FILE, manifest.to_json().encode())
     return manifest, reports
+
+
+def _training_crops(run_dir: Path, crop_size: int, count: int = 2 * CALIBRATION_CROPS) -> np.ndarray:
+    """``(n, S, S, 3)`` uint8 RGB crops of the run's training data, evenly spread (int8 calibration and check)."""
+    from lmsdk.configio import from_dict
+    from lmsdk.data.sources import DataConfig, open_source
+
+    config = read_json(run_dir / "config.json", "run config")
+    data = from_dict(DataConfig, config.get("data", {}), f"{run_dir / 'config.json'}: data")
+    try:
+        source = open_source(data, crop_size)
+    except LmsdkError as exc:
+        raise DataError(f"int8 calibration reads the run's training data, which is not readable here: {exc}") from None
+    indices = np.linspace(0, len(source) - 1, min(count, len(source))).round().astype(int)
+    return source.images(indices)
 
 
 def _end_to_end_error(model: LandmarkAutoencoder, out_dir: Path) -> float:

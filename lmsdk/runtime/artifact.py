@@ -13,7 +13,7 @@ from lmsdk.geometry import Box, bgr_to_rgb, crop_resize, to_model_input
 from lmsdk.runtime.backends import Backend, open_backend
 from lmsdk.spec import COMPONENTS, Manifest, ModelFile, read_manifest, verify_file
 
-PRECISIONS = ("fp32", "fp16")
+PRECISIONS = ("fp32", "fp16", "int8")  # int8: the detector only (lmsdk export --int8)
 MAX_BATCH = 64  # largest batch sent in one call (the TensorRT engines' profile maximum)
 
 logger = logging.getLogger(__name__)
