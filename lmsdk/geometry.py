@@ -119,27 +119,84 @@ class Box:
         )
 
 
-def crop_resize(image: np.ndarray, box: Box, size: int) -> np.ndarray:
+@dataclass(frozen=True)
+class CropPlan:
+    """How :func:`crop_resize` cuts a box out of an image: the source region ``(x0, y0, x1, y1)`` (pixels), the
+    size ``(w, h)`` it is area-averaged to first (None: used as it is), and the 2x3 matrix mapping crop pixels
+    into that (averaged) region."""
+
+    region: tuple[int, int, int, int]
+    shrunk: tuple[int, int] | None
+    matrix: np.ndarray
+
+
+def crop_plan(height: int, width: int, box: Box, size: int) -> CropPlan:
+    """The plan of :func:`crop_resize` for ``box`` of an ``height x width`` image and a ``size`` px crop.
+
+    Shrinking by ``f = 2 k`` or more (k a whole number), only the region the crop samples (the box grown by one
+    block of ``f`` pixels, aligned to the blocks, inside the image) is area-averaged by ``f``: the work follows
+    the box, not the frame.
+    """
+    sx, sy = box.width / size, box.height / size
+    factor = 2 * int(min(sx, sy) // 2)
+    if factor < 2:
+        matrix = np.array([[sx, 0, box.left + 0.5 * sx - 0.5], [0, sy, box.top + 0.5 * sy - 0.5]], np.float64)
+        return CropPlan((0, 0, width, height), None, matrix)
+    right, bottom = box.left + box.width, box.top + box.height
+    x0 = min(max(0, (math.floor(box.left / factor) - 1) * factor), width - 1)
+    y0 = min(max(0, (math.floor(box.top / factor) - 1) * factor), height - 1)
+    x1 = max(min(width, (math.ceil(right / factor) + 1) * factor), x0 + 1)
+    y1 = max(min(height, (math.ceil(bottom / factor) + 1) * factor), y0 + 1)
+    shrunk = (max(1, round((x1 - x0) / factor)), max(1, round((y1 - y0) / factor)))
+    fx, fy = shrunk[0] / (x1 - x0), shrunk[1] / (y1 - y0)
+    left, top, sx, sy = (box.left - x0) * fx, (box.top - y0) * fy, box.width * fx / size, box.height * fy / size
+    # Output pixel centre (i + 0.5) sits at edge coordinate left + (i + 0.5) * sx of the source, i.e. at OpenCV
+    # pixel left + (i + 0.5) * sx - 0.5.
+    matrix = np.array([[sx, 0, left + 0.5 * sx - 0.5], [0, sy, top + 0.5 * sy - 0.5]], np.float64)
+    return CropPlan((x0, y0, x1, y1), shrunk, matrix)
+
+
+class CropScratch:
+    """A buffer kept between :func:`crop_resize` calls for the area-averaged region (grown when a bigger one
+    comes), so that a tracker's per-frame crops allocate nothing."""
+
+    def __init__(self) -> None:
+        self._buffer = np.empty((0, 0, 0), np.uint8)
+
+    def view(self, width: int, height: int, like: np.ndarray) -> np.ndarray:
+        shape = (height, width, *like.shape[2:])
+        buffer = self._buffer
+        if buffer.dtype != like.dtype or buffer.shape[2:] != like.shape[2:] or any(
+            have < want for have, want in zip(buffer.shape[:2], shape[:2], strict=True)
+        ):
+            grown = (max(height, buffer.shape[0]), max(width, buffer.shape[1]) if buffer.size else width)
+            self._buffer = buffer = np.empty((*grown, *like.shape[2:]), like.dtype)
+        return buffer[:height, :width]
+
+
+def crop_resize(
+    image: np.ndarray, box: Box, size: int, *, out: np.ndarray | None = None, scratch: CropScratch | None = None
+) -> np.ndarray:
     """Cut ``box`` out of an HxWxC image and resize it to ``size x size``; outside pixels replicate the edge.
 
-    Bilinear; when shrinking by 2x or more the image is first area-averaged so small crops of large
-    photos do not alias.
+    Bilinear; when shrinking by 2x or more the region is first area-averaged (see :func:`crop_plan`) so small
+    crops of large photos do not alias. ``out`` (``size x size x C``, the image's dtype) receives the crop and
+    ``scratch`` holds the averaged region between calls: a tracker's per-frame crops then allocate nothing.
     """
-    h, w = image.shape[:2]
-    sx, sy = box.width / size, box.height / size
+    plan = crop_plan(image.shape[0], image.shape[1], box, size)
     src = image
-    pre = int(min(sx, sy) // 2)
-    if pre >= 1:
-        f = 1.0 / (2 * pre)
-        src = cv2.resize(image, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
-        fx, fy = src.shape[1] / w, src.shape[0] / h
-        box = Box(box.left * fx, box.top * fy, box.width * fx, box.height * fy)
-        sx, sy = box.width / size, box.height / size
-    # Output pixel centre (i + 0.5) sits at edge coordinate box.left + (i + 0.5) * sx of the source, i.e.
-    # at OpenCV pixel box.left + (i + 0.5) * sx - 0.5.
-    matrix = np.array([[sx, 0, box.left + 0.5 * sx - 0.5], [0, sy, box.top + 0.5 * sy - 0.5]], np.float64)
+    if plan.shrunk is not None:
+        x0, y0, x1, y1 = plan.region
+        region = image[y0:y1, x0:x1]
+        dst = None if scratch is None else scratch.view(*plan.shrunk, region)
+        src = cv2.resize(region, plan.shrunk, dst=dst, interpolation=cv2.INTER_AREA)
     return cv2.warpAffine(
-        src, matrix, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
+        src,
+        plan.matrix,
+        (size, size),
+        dst=out,
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
     )
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from lmsdk.errors import ConfigError, InputError
 from lmsdk.geometry import Box
+from lmsdk.runtime.crop_detector import CropDetector
 from lmsdk.runtime.detector import Detector, Landmarks
 from lmsdk.runtime.filters import OneEuroFilter, SmoothingConfig
 from lmsdk.runtime.inputs import as_box, as_image, as_timestamp, describe
@@ -104,11 +105,13 @@ class Tracker:
         if search not in SEARCHES:
             raise ConfigError(f"search {search!r}: one of {', '.join(SEARCHES)}")
         self.detector = detector
+        self._crop_detector = CropDetector(detector)  # the per-frame path, allocation-free
         self.config = config
         self.initial_box = as_box(box)
         self.search = search
         framing = detector.manifest.framing
         self._framing = np.asarray(framing.mean, np.float64) if framing is not None else None
+        self._reframe = None if self._framing is None else _reframing_solver(self._framing)
         self.min_confidence = config.min_confidence
         if framing is not None and framing.confidence is not None:
             self.min_confidence = min(config.min_confidence, config.relative_confidence * framing.confidence)
@@ -151,7 +154,7 @@ class Tracker:
         periodic = cfg.redetect_every > 0 and index > 0 and index % cfg.redetect_every == 0
         found: Landmarks | None = None
         if self.box is not None and self.state != TrackState.LOST:
-            found = self.detector(frame, self.box)
+            found = self._crop_detector(frame, self.box)
         if found is None or found.score < self.min_confidence or periodic:
             candidate = self._search(frame)
             if candidate is not None and (found is None or candidate.score > found.score):
@@ -179,14 +182,7 @@ class Tracker:
             x1, y1 = points.max(0)
             side = max(x1 - x0, y1 - y0) / 0.6
             return Box.around((x0 + x1) / 2 + 0.5, (y0 + y1) / 2 + 0.5, max(side, 8.0))
-        # Solve p_k + 0.5 = (left, top) + side * m_k in the least-squares sense (3 unknowns, 2K equations).
-        m = self._framing
-        k = len(m)
-        a = np.zeros((2 * k, 3))
-        a[0::2, 0], a[1::2, 1] = 1.0, 1.0
-        a[0::2, 2], a[1::2, 2] = m[:, 0], m[:, 1]
-        b = (np.asarray(points, np.float64) + 0.5).reshape(-1)
-        (left, top, side), *_ = np.linalg.lstsq(a, b, rcond=None)
+        left, top, side = self._reframe @ (np.asarray(points, np.float64) + 0.5).reshape(-1)
         frame_side = float(max(shape[0], shape[1]))
         if not (np.isfinite(side) and 0.05 * frame_side < side < 3.0 * frame_side):
             return current
@@ -207,6 +203,16 @@ class Tracker:
                 break
             best = refined
         return best
+
+
+def _reframing_solver(framing: np.ndarray) -> np.ndarray:
+    """``(3, 2K)``: the least-squares solution of ``p_k + 0.5 = (left, top) + side * m_k`` for the box
+    ``(left, top, side)`` in which landmarks ``p`` (pixels) sit where the training crops had them (``m``)."""
+    k = len(framing)
+    a = np.zeros((2 * k, 3))
+    a[0::2, 0], a[1::2, 1] = 1.0, 1.0
+    a[0::2, 2], a[1::2, 2] = framing[:, 0], framing[:, 1]
+    return np.linalg.pinv(a)
 
 
 def _windows(width: int, height: int, scales: tuple[float, ...], stride: float) -> list[Box]:
