@@ -101,7 +101,7 @@ TRAIN_PRESETS["cpu"] = TrainConfig(
         reconstruction_milestones=(0.5,),
     ),
     batch_size=16,
-    steps=4000,
+    steps=20_000,  # a cap: the 60-minute budget decides (about 5,600 steps on a 2-core AVX-512 bf16 CPU)
     max_minutes=60.0,
     bn_batches=50,
     sample_every=500,
