@@ -1,7 +1,8 @@
 """The artifact contract between ``lmsdk export`` (writer) and ``lmsdk.runtime`` (reader). Stdlib only.
 
 An artifact directory holds ``detector.onnx``, ``encoder.onnx``, ``decoder.onnx`` (their fp16 twins, an int8
-detector and TensorRT engines with a sidecar JSON each when exported with them) plus ``manifest.json``. The
+detector and TensorRT engines with a sidecar JSON each when exported with them; ``generator.onnx`` when exported
+from a generator run) plus ``manifest.json``. The
 runtime reads everything it needs from the manifest and never guesses: an unknown schema, a missing file
 or a file whose hash differs is refused.
 
@@ -9,8 +10,13 @@ Tensors (all float32 at the boundary; N is the only dynamic dimension):
     detector  image (N, 3, S, S) -> landmarks (N, K, 2), confidence (N, K) [, named (N, P, 2)]
     encoder   image (N, 3, S, S) -> landmarks (N, K, 2), descriptors (N, K + 1, C)   [C = 0: no descriptors]
     decoder   landmarks (N, K, 2), descriptors (N, K + 1, C) -> image (N, 3, S, S)
+    generator landmarks (N, K, 2), latent (N, Z) -> image (N, 3, S, S)   [optional: a generator run's export]
 Images are RGB in [0, 1], NCHW, the square crop of side S; the graphs pad it themselves. Landmarks are
-normalised (x, y) in the crop: the centre of pixel column i is x = (i + 0.5) / S.
+normalised (x, y) in the crop: the centre of pixel column i is x = (i + 0.5) / S. The generator's latent is
+drawn from an isotropic Gaussian N(0, I) of Z dimensions (the manifest's ``generator.latent_dim``).
+
+The generator is an optional part (schema 1 still): a manifest without it is what every earlier lmsdk wrote,
+and an earlier lmsdk reading a manifest with it ignores the ``generator`` entry and file.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from lmsdk.errors import ArtifactError
 SCHEMA_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 COMPONENTS = ("detector", "encoder", "decoder")
+GENERATOR = "generator"
+OPTIONAL_COMPONENTS = (GENERATOR,)  # present only in some artifacts (a generator run's)
 COLOR_ORDERS = ("RGB", "BGR")
 COORDINATES = "xy; normalised [0, 1] over the S x S crop; pixel column i has its centre at (i + 0.5) / S"
 
@@ -98,13 +106,16 @@ class Manifest:
     input: InputSpec
     coordinates: str
     framing: Framing | None
-    files: dict[str, ModelFile]  # "detector", "encoder", "decoder", "detector.fp16", "detector.int8", "detector.trt"
+    # "detector", "encoder", "decoder", "detector.fp16", "detector.int8", "detector.trt" [, "generator"]
+    files: dict[str, ModelFile]
     parity: dict[str, Any]  # measured at export: max errors and tolerances per component and precision
     versions: dict[str, str]  # torch, onnx, onnxruntime, opset, exporter
     source: dict[str, Any] = field(default_factory=dict)  # run directory, weights hash, training preset
     # With named points the detector also outputs `named` (N, P, 2): the user's annotated points, regressed
     # from the landmarks. {"names": [...], "labels": source, "fit_images": n, "protocol": "zhang2018"}
     named_points: dict[str, Any] | None = None
+    # With a generator (a generator run's export): {"latent_dim": Z, "latent": "isotropic Gaussian N(0, I)", ...}
+    generator: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
@@ -136,6 +147,7 @@ class Manifest:
                 versions=dict(data["versions"]),
                 source=dict(data.get("source", {})),
                 named_points=data.get("named_points"),
+                generator=data.get("generator"),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ArtifactError(f"{where}: malformed manifest ({type(exc).__name__}: {exc})") from None
@@ -154,6 +166,12 @@ class Manifest:
             raise ArtifactError(f"{where}: impossible input settings {asdict(spec)}")
         if self.num_landmarks < 1 or self.descriptor_dim < 0:
             raise ArtifactError(f"{where}: num_landmarks {self.num_landmarks}, descriptor_dim {self.descriptor_dim}")
+        if (GENERATOR in self.files) != (self.generator is not None):
+            raise ArtifactError(f"{where}: a generator file needs the manifest's generator entry, and the reverse")
+        if self.generator is not None and not (
+            isinstance(self.generator.get("latent_dim"), int) and self.generator["latent_dim"] >= 1
+        ):
+            raise ArtifactError(f"{where}: the generator entry needs a positive integer latent_dim")
         expected = expected_shapes(self)
         for key, entry in self.files.items():
             for tensor in (*entry.inputs, *entry.outputs):
@@ -176,6 +194,8 @@ def expected_shapes(manifest: Manifest) -> dict[str, tuple[int | str, ...]]:
         "confidence": ("N", k),
         "descriptors": ("N", k + 1, c),
     }
+    if manifest.generator:
+        shapes["latent"] = ("N", manifest.generator["latent_dim"])
     if manifest.named_points:
         shapes["named"] = ("N", len(manifest.named_points.get("names", [])), 2)
     return shapes

@@ -14,7 +14,7 @@ import numpy as np
 
 from lmsdk.images import write_image_rgb as write_image
 
-__all__ = ["draw_landmarks", "edit_sheet", "palette", "tile", "write_image"]
+__all__ = ["draw_landmarks", "edit_sheet", "generation_row", "palette", "tile", "write_image"]
 
 
 def palette(n: int) -> list[tuple[int, int, int]]:
@@ -97,3 +97,18 @@ def edit_sheet(
         a, b = tuple(int(v) for v in p0[k]), tuple(int(v) for v in p1[k])
         cv2.arrowedLine(tiles[2], a, b, (255, 255, 255), 2, cv2.LINE_AA, tipLength=0.25)
     return tile(tiles, columns=3)
+
+
+def generation_row(
+    reference: np.ndarray, landmarks: np.ndarray, images: np.ndarray, scale: int = 2
+) -> list[np.ndarray]:
+    """Tiles for one reference: its crop with its landmarks drawn, then the images generated with them, all
+    enlarged ``scale`` times (BGR in, out). ``landmarks`` are ``(K, 2)`` normalised crop coordinates; lay several
+    rows out with :func:`tile` (``columns = len(images) + 1``)."""
+    size = reference.shape[0] * scale
+
+    def up(image: np.ndarray) -> np.ndarray:
+        return cv2.resize(image, (size, size), interpolation=cv2.INTER_CUBIC)
+
+    points = landmarks * np.array([size, size]) - 0.5
+    return [draw_landmarks(up(reference), points, bgr=True), *(up(im) for im in images)]

@@ -18,6 +18,7 @@ import torch
 from lmsdk import __version__
 from lmsdk.data.synthetic import SyntheticFaces
 from lmsdk.errors import BackendUnavailableError, CheckpointError, DataError, LmsdkError, OutputError, ParityError
+from lmsdk.export.generator import export_generator
 from lmsdk.export.onnx_export import EXPORTER, OPSET, export_component, to_fp16
 from lmsdk.export.parity import ParityReport, check_parity
 from lmsdk.export.quantize import CALIBRATION_CROPS, INT8_TOLERANCE_PX, int8_detector
@@ -26,6 +27,8 @@ from lmsdk.fileio import atomic_directory, atomic_write_bytes, read_json
 from lmsdk.geometry import Box, crop_resize, crop_to_image, rgb_to_bgr
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.checkpoint import WEIGHTS_FILE, load_model
+from lmsdk.model.generator import LandmarkGenerator
+from lmsdk.model.generator_io import has_generator, load_generator
 from lmsdk.ops.images import images_to_tensor
 from lmsdk.outputs import check_output_dir
 from lmsdk.spec import (
@@ -102,7 +105,9 @@ def _named_points(model: LandmarkAutoencoder, labels: str, data_format: str | No
     return DetectorGraph(model, torch.from_numpy(fit.weights), torch.from_numpy(fit.bias)), info
 
 
-ARTIFACT_FILE = re.compile(r"^(manifest\.json|(detector|encoder|decoder)(\.fp16|\.int8)?\.(onnx|engine|engine\.json))$")
+ARTIFACT_FILE = re.compile(
+    r"^(manifest\.json|(detector|encoder|decoder|generator)(\.fp16|\.int8)?\.(onnx|engine|engine\.json))$"
+)
 
 
 OWN_FOLDERS = ("trt_cache", "eval")  # onnxruntime's TensorRT cache, lmsdk eval's default output: replaced too
@@ -146,7 +151,8 @@ def export_run(
 ) -> ExportResult:
     """Export the finished model of ``run_dir`` to ``out_dir`` and prove parity.
 
-    Writes ``detector.onnx``, ``encoder.onnx``, ``decoder.onnx`` (with ``--fp16`` also ``*.fp16.onnx``), then
+    Writes ``detector.onnx``, ``encoder.onnx``, ``decoder.onnx`` (with ``--fp16`` also ``*.fp16.onnx``) and, for a
+    generator run (``lmsdk train-generator``), ``generator.onnx`` (:mod:`lmsdk.export.generator`), then
     ``manifest.json`` only if every graph passes the parity gate (:mod:`lmsdk.export.parity`) and the
     runtime, run on a picture of another size, lands on the eager model's pixels. With ``labels`` (a labels
     CSV or labelled dataset) the detector also outputs those annotated points, regressed from the landmarks
@@ -174,8 +180,11 @@ def export_run(
         graphs["detector"], named_info = _named_points(model, labels, labels_format)
     count = len(named_info["names"]) if named_info else 0
     crops = _training_crops(run_dir, model.config.crop_size) if int8 else None
+    generator = load_generator(model_dir) if has_generator(model_dir) else None
     with atomic_directory(out_dir) as staging:
-        manifest, reports = _write_onnx(model, model_dir, run_dir, staging, graphs, named_info, count, fp16, crops)
+        manifest, reports = _write_onnx(
+            model, model_dir, run_dir, staging, graphs, named_info, count, fp16, crops, generator
+        )
     if trt:
         try:
             manifest = _add_engines(model, out_dir, manifest, fp16, graphs.get("detector"), count)
@@ -197,8 +206,10 @@ def _write_onnx(
     count: int,
     fp16: bool,
     int8_crops: np.ndarray | None = None,
+    generator: LandmarkGenerator | None = None,
 ) -> tuple[Manifest, list[ParityReport]]:
-    """Export every graph into ``out_dir``, gate on parity, write the manifest, check end to end."""
+    """Export every graph (and a generator run's generator) into ``out_dir``, gate on parity, write the manifest,
+    check end to end."""
     files: dict[str, ModelFile] = {}
     reports: list[ParityReport] = []
     for component in COMPONENTS:
@@ -211,6 +222,11 @@ def _write_onnx(
             reports.append(check_parity(model, component, half, "fp16", graph=graph))
             files[f"{component}.fp16"] = _entry(half, model, component, "fp16", count)
         logger.info("exported %s", ", ".join(r.describe() for r in reports if r.component == component))
+    if generator is not None:
+        generator_files, generator_reports = export_generator(model, generator, out_dir, fp16)
+        files.update(generator_files)
+        reports.extend(generator_reports)
+        logger.info("exported %s", ", ".join(r.describe() for r in generator_reports))
     failed = [r for r in reports if not r.ok]
     if failed:
         raise ParityError("parity gate failed: " + "; ".join(r.describe() for r in failed))
@@ -245,6 +261,13 @@ def _write_onnx(
         },
         source={"run_dir": str(run_dir.resolve()), "weights_sha256": sha256_file(model_dir / WEIGHTS_FILE)},
         named_points=named_info,
+        generator=None
+        if generator is None
+        else {
+            "latent_dim": generator.spec.latent_dim,
+            "latent": "isotropic Gaussian N(0, I)",
+            "spec": generator.spec.to_dict(),
+        },
     )
     atomic_write_bytes(out_dir / MANIFEST_FILE, manifest.to_json().encode())
     error_px = _end_to_end_error(model, out_dir)

@@ -27,7 +27,15 @@ def export_component(model: LandmarkAutoencoder, component: str, path: Path, gra
     graph = (graph or GRAPHS[component](model)).eval()
     inputs = example_inputs(model, component, batch=2, generator=torch.Generator().manual_seed(0))
     named = getattr(graph, "regressor", None) is not None
-    input_names, output_names = io_names(model, component, named)
+    return export_graph(graph, inputs, *io_names(model, component, named), path)
+
+
+def export_graph(
+    graph: nn.Module, inputs: tuple[torch.Tensor, ...], input_names: list[str], output_names: list[str], path: Path
+) -> Path:
+    """Export ``graph`` (eval mode) traced on example ``inputs`` to ``path``, every tensor's first dimension ``N``
+    dynamic, and validate it with ``onnx.checker``."""
+    graph = graph.eval()
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice; the choice is deliberate

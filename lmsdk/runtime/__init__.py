@@ -28,6 +28,7 @@ from lmsdk.runtime.detector import Detector, Landmarks
 from lmsdk.runtime.devices import cuda_device_count, gpu_names
 from lmsdk.runtime.editor import Edit, ShapeEditor
 from lmsdk.runtime.filters import OneEuroFilter, SmoothingConfig
+from lmsdk.runtime.generator import Generation, Generator
 from lmsdk.runtime.overlay import draw_track
 from lmsdk.runtime.tracking import Tracker, TrackerConfig, TrackResult, TrackState
 from lmsdk.video import Frame, VideoSink, VideoSource, has_display
@@ -45,6 +46,8 @@ __all__ = [
     "Encoder",
     "EngineIncompatibleError",
     "Frame",
+    "Generation",
+    "Generator",
     "ImageError",
     "InputError",
     "Landmarks",

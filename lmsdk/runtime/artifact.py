@@ -11,7 +11,7 @@ import numpy as np
 from lmsdk.errors import ArtifactError, BackendUnavailableError, ConfigError, EngineIncompatibleError
 from lmsdk.geometry import Box, bgr_to_rgb, crop_resize, to_model_input
 from lmsdk.runtime.backends import Backend, open_backend
-from lmsdk.spec import COMPONENTS, Manifest, ModelFile, read_manifest, verify_file
+from lmsdk.spec import COMPONENTS, GENERATOR, OPTIONAL_COMPONENTS, Manifest, ModelFile, read_manifest, verify_file
 
 PRECISIONS = ("fp32", "fp16", "int8")  # int8: the detector only (lmsdk export --int8)
 MAX_BATCH = 64  # largest batch sent in one call (the TensorRT engines' profile maximum)
@@ -72,8 +72,15 @@ class Artifact:
         self, component: str, *, precision: str = "fp32", backend: str = "auto", device: str = "cpu"
     ) -> ModelFile:
         """The manifest entry :meth:`model_path` runs."""
-        if component not in COMPONENTS:
-            raise ArtifactError(f"unknown component {component!r}; one of {', '.join(COMPONENTS)}")
+        if component not in (*COMPONENTS, *OPTIONAL_COMPONENTS):
+            raise ArtifactError(
+                f"unknown component {component!r}; one of {', '.join(COMPONENTS + OPTIONAL_COMPONENTS)}"
+            )
+        if component == GENERATOR and GENERATOR not in self.manifest.files:
+            raise ArtifactError(
+                f"{self.directory}: the artifact has no generator (export a generator run: lmsdk train-generator "
+                "RUN --out GEN_RUN, then lmsdk export GEN_RUN --out ARTIFACT)"
+            )
         if precision not in PRECISIONS:
             raise ArtifactError(f"unknown precision {precision!r}; one of {', '.join(PRECISIONS)}")
         files = self.manifest.files
@@ -132,7 +139,7 @@ class Artifact:
 
 
 class ArtifactPart:
-    """One exported graph of an artifact (detector, encoder or decoder), opened on a backend.
+    """One exported graph of an artifact (detector, encoder, decoder or generator), opened on a backend.
 
     Args:
         artifact: an artifact directory written by ``lmsdk export`` (or an opened :class:`Artifact`).
