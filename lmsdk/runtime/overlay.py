@@ -22,6 +22,9 @@ def draw_track(frame: np.ndarray, result: TrackResult, fps: float | None = None)
     text = f"{result.state.value}  conf {float(np.nanmean(result.confidence)):.2f}"
     if fps is not None and fps == fps:
         text += f"  {fps:.0f} fps  {1000 * result.inference_seconds:.1f} ms"
-    cv2.putText(out, text, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
+    # White on a filled dark box: OpenCV 5 lays out thick outline text wider than thin text, so an outline
+    # drawn with a thicker stroke no longer lines up with the letters.
+    (width, height), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
+    cv2.rectangle(out, (4, 20 - height - 4), (12 + width, 20 + base + 2), (0, 0, 0), cv2.FILLED)
     cv2.putText(out, text, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
     return out
