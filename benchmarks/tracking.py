@@ -1,147 +1,301 @@
-"""Tracking speed, jitter and lag: real talking-face clips and synthetic clips with known motion.
+"""Trackers side by side on the talking-face clips: speed, steadiness, smoothing lag, accuracy and memory.
 
-    python benchmarks/tracking.py FACE_ARTIFACT [...] [--synthetic SYNTHETIC_ARTIFACT ...] [--steady ARTIFACT ...]
-                                  [--videos ../shared/data/videos] [--out FILE.json]
+    python benchmarks/tracking.py NAME=ARTIFACT[:PRECISION] ... [--videos ../shared/data/videos]
+                                  [--mtfl ../shared/data/mtfl/train.txt] [--memory-frames 10000] [--sweep]
+                                  [--out benchmarks/results/tracking.json]
 
-Face models (trained on real faces) run on the real clips, models trained on the built-in synthetic faces
-on a synthetic clip with known motion. For every artifact and clip it reports end-to-end FPS (read, track,
-draw) and inference ms per frame, and jitter with and without smoothing: the mean frame-to-frame landmark
-motion over the still stretches of the clip (frames whose image changes least inside the tracked box, the
-quietest 25 %), as a fraction of the inter-landmark scale (RMS distance of the landmarks from their
-centroid). On the synthetic clip it also reports the lag of the smoothed track behind the known motion (the
-delay that best aligns the landmark centroid's velocity with the true face centroid's). Real clips are
-skipped when absent.
+e.g. ``teacher=artifacts/mtfl lite=artifacts/mtfl-lite lite-int8=artifacts/mtfl-lite:int8``. For every model
+and clip, in one process:
+
+- **tracking ms/frame**: the clip's frames decoded into memory first, then ``Tracker.update`` timed per frame
+  (crop, model, reframing, smoothing; mean and 99th percentile);
+- **lmsdk track FPS**: the command's own loop (``track_video``) reading the file, without an overlay;
+- **jitter**: mean frame-to-frame landmark motion on the clip's still frames (the quietest 25 % by image
+  change inside the tracked box), over the landmarks' RMS spread around their centroid, raw and smoothed;
+- **lag**: the delay (frames) that best aligns the smoothed track's velocity with the raw track's;
+- **MTFL error**: the paper's protocol on ``--mtfl`` (fit 8,000 / test 2,000, as ``lmsdk eval``);
+- **memory**: resident memory over ``--memory-frames`` frames of a synthetic clip, growth after warm-up.
+
+MediaPipe FaceMesh runs on the same clips when ``mediapipe`` (with its legacy ``solutions`` API) is installed
+(``pip install 'lmsdk[bench]'``); it is never a dependency of lmsdk. ``--sweep`` retunes the One Euro
+smoothing offline on the recorded raw tracks (jitter against lag). Real clips and MTFL are skipped when absent.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
+import resource
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from lmsdk.cli.track_app import track_video
 from lmsdk.data.clips import ClipSpec, write_clip
-from lmsdk.runtime import Detector, Tracker, TrackerConfig, VideoSource, draw_track
-from lmsdk.runtime.tracking import with_smoothing
+from lmsdk.geometry import Box
+from lmsdk.runtime import Detector, Tracker, TrackerConfig, VideoSource
+from lmsdk.runtime.filters import OneEuroFilter, SmoothingConfig
 
-DEFAULT_VIDEOS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "videos"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+logger = logging.getLogger("tracking")
 
 
-def run_clip(detector: Detector, path: Path, smoothing: bool, steady: bool = False) -> dict:
-    config = with_smoothing(TrackerConfig(), smoothing)
-    if steady:  # never "lost": one detection per frame, the cost of tracking once the object is found
-        config = replace(config, min_confidence=0.0)
-    tracker = Tracker(detector, config)
-    points, raw, motion, infer = [], [], [], []
-    previous = None
-    start = time.perf_counter()
+@dataclass(frozen=True)
+class Model:
+    name: str
+    path: Path
+    precision: str = "fp32"
+
+    @classmethod
+    def parse(cls, spec: str) -> Model:
+        """``NAME=PATH[:PRECISION]`` (or a bare path, named after its folder)."""
+        name, _, rest = spec.rpartition("=")
+        path, _, precision = rest.partition(":")
+        return cls(name or Path(path).name, Path(path), precision or "fp32")
+
+
+@dataclass
+class Track:
+    """One pass of a tracker over frames in memory."""
+
+    ms: np.ndarray  # (T,) wall time of each update
+    model_ms: np.ndarray  # (T,) the detector graph's share of it
+    raw: np.ndarray  # (T, K, 2) unsmoothed points, NaN where lost
+    smooth: np.ndarray  # (T, K, 2)
+    boxes: list  # (T,) Box | None
+    stamps: np.ndarray  # (T,) seconds
+
+
+def load_frames(path: Path, limit: int | None = None) -> tuple[list[np.ndarray], np.ndarray]:
+    frames, stamps = [], []
     with VideoSource(path) as video:
         for frame in video:
-            result = tracker.update(frame.image, frame.timestamp)
-            draw_track(frame.image, result)
-            points.append(result.points)
-            raw.append(result.raw_points)
-            infer.append(result.inference_seconds)
-            gray = cv2.cvtColor(frame.image, cv2.COLOR_BGR2GRAY).astype(np.float32)
-            if previous is not None and result.box is not None:
-                x0, y0, x1, y1 = (int(max(v, 0)) for v in result.box.to_xyxy())
-                motion.append(float(np.abs(gray[y0:y1, x0:x1] - previous[y0:y1, x0:x1]).mean()))
-            else:
-                motion.append(np.nan)
-            previous = gray
-    seconds = time.perf_counter() - start
-    points = np.array(points)
-    scale = np.sqrt(np.nanmean(np.sum((points - np.nanmean(points, 1, keepdims=True)) ** 2, -1), 1))
-    step = np.linalg.norm(np.diff(points, axis=0), axis=-1).mean(-1) / scale[1:]
-    motion = np.array(motion[1:])
-    valid = np.isfinite(step) & np.isfinite(motion)
-    still = valid & (motion <= np.nanpercentile(motion[valid], 25)) if valid.any() else valid
-    return {
-        "frames": len(points),
-        "found": int(np.isfinite(points[:, 0, 0]).sum()),
-        "fps": len(points) / seconds,
-        "inference_ms": 1000 * float(np.mean(infer)),
-        "jitter": float(np.mean(step[still])) if still.any() else float("nan"),
-        "points": points,
-    }
+            frames.append(frame.image)
+            stamps.append(frame.timestamp)
+            if limit and len(frames) >= limit:
+                break
+    return frames, np.asarray(stamps)
 
 
-def lag_frames(tracked: np.ndarray, truth: np.ndarray, max_lag: int = 12) -> int:
-    """Delay (frames) that best aligns the tracked centroid's velocity with the true centroid's."""
-    a = np.diff(np.nanmean(tracked, 1), axis=0)
-    b = np.diff(np.nanmean(truth, 1), axis=0)
+def track_frames(detector: Detector, frames: list[np.ndarray], stamps: np.ndarray) -> Track:
+    tracker = Tracker(detector, TrackerConfig())
+    ms, model_ms, raw, smooth, boxes = [], [], [], [], []
+    for image, stamp in zip(frames, stamps, strict=True):
+        t = time.perf_counter()
+        result = tracker.update(image, float(stamp))
+        ms.append(1000 * (time.perf_counter() - t))
+        model_ms.append(1000 * result.inference_seconds)
+        raw.append(result.raw_points)
+        smooth.append(result.points)
+        boxes.append(result.box)
+    return Track(np.asarray(ms), np.asarray(model_ms), np.asarray(raw), np.asarray(smooth), boxes, stamps)
+
+
+def still_frames(frames: list[np.ndarray], boxes: list) -> np.ndarray:
+    """(T-1,) True for the steps between frames whose image changes least inside the tracked box (lowest 25 %)."""
+    change = np.full(len(frames) - 1, np.nan)
+    previous = cv2.cvtColor(frames[0], cv2.COLOR_BGR2GRAY).astype(np.float32)
+    for i in range(1, len(frames)):
+        gray = cv2.cvtColor(frames[i], cv2.COLOR_BGR2GRAY).astype(np.float32)
+        if boxes[i] is not None:
+            x0, y0, x1, y1 = (int(max(v, 0)) for v in boxes[i].to_xyxy())
+            change[i - 1] = float(np.abs(gray[y0:y1, x0:x1] - previous[y0:y1, x0:x1]).mean())
+        previous = gray
+    valid = np.isfinite(change)
+    return valid & (change <= np.nanpercentile(change[valid], 25)) if valid.any() else valid
+
+
+def jitter(points: np.ndarray, still: np.ndarray) -> float:
+    """Mean per-frame landmark motion over the still steps, in units of the landmarks' RMS spread."""
+    spread = np.sqrt(np.nanmean(np.sum((points - np.nanmean(points, 1, keepdims=True)) ** 2, -1), 1))
+    step = np.linalg.norm(np.diff(points, axis=0), axis=-1).mean(-1) / spread[1:]
+    ok = still & np.isfinite(step)
+    return float(step[ok].mean()) if ok.any() else float("nan")
+
+
+def lag_frames(follower: np.ndarray, leader: np.ndarray, max_lag: int = 12) -> int:
+    """The delay (frames) that best aligns ``follower``'s centroid velocity with ``leader``'s."""
+    a = np.diff(np.nanmean(follower, 1), axis=0)
+    b = np.diff(np.nanmean(leader, 1), axis=0)
     ok = np.isfinite(a).all(1) & np.isfinite(b).all(1)
     a, b = a[ok], b[ok]
     scores = [np.sum(a[lag:] * b[: len(b) - lag]) / max(len(b) - lag, 1) for lag in range(max_lag + 1)]
     return int(np.argmax(scores))
 
 
+def resmooth(track: Track, config: SmoothingConfig) -> np.ndarray:
+    """The raw track smoothed again with ``config`` (as the tracker would: timestamps, box-width scale)."""
+    one_euro = OneEuroFilter(config)
+    out = np.full_like(track.raw, np.nan)
+    for i, (points, box) in enumerate(zip(track.raw, track.boxes, strict=True)):
+        if box is None or not np.isfinite(points).all():
+            one_euro.reset()
+            continue
+        out[i] = one_euro(points, float(track.stamps[i]), scale=box.width)
+    return out
+
+
+def end_to_end_fps(detector: Detector, clip: Path, prefetch: bool) -> float:
+    """Frames per second of ``lmsdk track``'s loop on ``clip`` without an overlay (decoding included)."""
+    with VideoSource(clip) as video:
+        return track_video(Tracker(detector, TrackerConfig()), video, prefetch=prefetch).pipeline_fps
+
+
+def mtfl_error(model: Model, data: Path) -> float:
+    from lmsdk.eval.evaluate import evaluate
+
+    return evaluate(model.path, str(data), str(data), fit_count=8000, precision=model.precision).result.mean_error
+
+
+def resident_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def memory_over(detector: Detector, frames: list[np.ndarray], n: int) -> dict:
+    """Resident memory while tracking ``n`` frames (the synthetic clip looped), sampled every n/10 frames."""
+    tracker = Tracker(detector, TrackerConfig())
+    samples = []
+    for i in range(n):
+        tracker.update(frames[i % len(frames)], i / 30)
+        if (i + 1) % max(n // 10, 1) == 0:
+            samples.append(round(resident_mb(), 2))
+    return {"frames": n, "resident_mb": samples, "growth_mb": round(samples[-1] - samples[0], 2)}
+
+
+def mediapipe_row(frames: list[np.ndarray], stamps: np.ndarray) -> dict | None:
+    """MediaPipe FaceMesh (video mode) on frames in memory: ms/frame and jitter of its 468 points."""
+    try:
+        from mediapipe.solutions import face_mesh  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    points, ms, boxes = [], [], []
+    with face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1) as mesh:
+        for image in frames:
+            rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+            t = time.perf_counter()
+            found = mesh.process(rgb).multi_face_landmarks
+            ms.append(1000 * (time.perf_counter() - t))
+            h, w = image.shape[:2]
+            if found:
+                p = np.array([(q.x * w, q.y * h) for q in found[0].landmark], np.float32)
+                (x0, y0), (x1, y1) = p.min(0), p.max(0)
+                boxes.append(Box(float(x0), float(y0), float(x1 - x0), float(y1 - y0)))
+            else:
+                p = np.full((468, 2), np.nan, np.float32)
+                boxes.append(None)
+            points.append(p)
+    still = still_frames(frames, boxes)
+    return {
+        "tracking_ms": float(np.mean(ms)),
+        "tracking_p99_ms": float(np.percentile(ms, 99)),
+        "jitter_smoothed": jitter(np.asarray(points), still),
+    }
+
+
+def sweep(tracks: list[Track], stills: list[np.ndarray]) -> list[dict]:
+    """Jitter and lag of One Euro settings re-applied to the recorded raw tracks (means over the tracks)."""
+    rows = []
+    for min_cutoff in (0.3, 0.5, 1.0, 2.0):
+        for beta in (0.0, 3.0, 10.0, 30.0):
+            config = SmoothingConfig(min_cutoff=min_cutoff, beta=beta)
+            smoothed = [resmooth(t, config) for t in tracks]
+            rows.append(
+                {
+                    "min_cutoff": min_cutoff,
+                    "beta": beta,
+                    "jitter": float(np.nanmean([jitter(s, still) for s, still in zip(smoothed, stills, strict=True)])),
+                    "lag_frames": float(np.mean([lag_frames(s, t.raw) for s, t in zip(smoothed, tracks, strict=True)])),
+                }
+            )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("artifacts", nargs="*", type=Path, help="face models: run on the real clips")
-    parser.add_argument(
-        "--synthetic",
-        nargs="*",
-        type=Path,
-        default=[],
-        help="models trained on the built-in synthetic faces: run on a synthetic clip with known motion (lag)",
-    )
-    parser.add_argument(
-        "--steady",
-        nargs="*",
-        type=Path,
-        default=[],
-        help="artifacts timed in steady state only (e.g. an untrained paper-size model: "
-        "its landmarks mean nothing, its speed does)",
-    )
-    parser.add_argument("--videos", type=Path, default=DEFAULT_VIDEOS)
+    parser.add_argument("models", nargs="+", type=Model.parse, help="NAME=ARTIFACT[:fp32|fp16|int8]")
+    parser.add_argument("--videos", type=Path, default=SHARED / "videos", help="folder of .mp4 clips")
+    parser.add_argument("--mtfl", type=Path, default=SHARED / "mtfl" / "train.txt", help="MTFL list (error column)")
+    parser.add_argument("--memory-frames", type=int, default=10_000, help="frames of the memory check (0: off)")
+    parser.add_argument("--sweep", action="store_true", help="retune the smoothing on the recorded raw tracks")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/tracking.json"))
     args = parser.parse_args()
-    report = []
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    clips = sorted(args.videos.glob("*.mp4")) if args.videos.is_dir() else []
+    if not clips:
+        print(f"real clips skipped: {args.videos} not found", file=sys.stderr)
+    loaded = {clip.name: load_frames(clip) for clip in clips}
     with tempfile.TemporaryDirectory() as tmp:
-        synthetic = Path(tmp) / "drift.avi"
-        truth = write_clip(str(synthetic), ClipSpec(width=512, height=512, frames=150, motion="drift"))
-        clips = sorted(args.videos.glob("*.mp4")) if args.videos.is_dir() else []
-        if not clips:
-            print(f"real clips skipped: {args.videos} not found", file=sys.stderr)
-        print(
-            f"{'artifact':28} {'clip':22} {'fps':>6} {'infer ms':>9} {'jitter raw':>10} {'smoothed':>9} "
-            f"{'found':>6} {'lag':>8}"
+        synthetic = Path(tmp) / "synthetic.avi"
+        write_clip(str(synthetic), ClipSpec(width=640, height=480, frames=100, motion="drift"))
+        synthetic_frames, _ = load_frames(synthetic)
+        report: dict = {"threads": os.cpu_count(), "models": [], "mediapipe": {}, "sweep": {}}
+        header = (
+            f"{'model':12} {'clip':20} {'track ms':>8} {'p99':>6} {'model ms':>8} {'e2e fps':>8} {'+thread':>8} "
+            f"{'jit raw':>8} {'smooth':>7} {'lag':>4} {'found':>8}"
         )
-        for artifact in [*args.artifacts, *args.steady, *args.synthetic]:
-            detector = Detector(artifact)
-            steady = artifact in args.steady
-            for clip in [synthetic] if artifact in args.synthetic else clips:
-                raw = run_clip(detector, clip, smoothing=False, steady=steady)
-                smooth = run_clip(detector, clip, smoothing=True, steady=steady)
-                row = {
-                    "artifact": str(artifact),
-                    "clip": clip.name,
-                    "fps": smooth["fps"],
-                    "inference_ms": smooth["inference_ms"],
-                    "jitter_raw": raw["jitter"],
-                    "jitter_smoothed": smooth["jitter"],
-                    "found": smooth["found"],
-                    "frames": smooth["frames"],
-                    "backend": detector.backend_name,
+        print(header)
+        for model in args.models:
+            detector = Detector(model.path, precision=model.precision)
+            row: dict = {"name": model.name, "artifact": str(model.path), "precision": model.precision, "clips": {}}
+            tracks, stills = [], []
+            for name, (frames, stamps) in loaded.items():
+                track_frames(detector, frames[:30], stamps[:30])  # warm-up
+                track = track_frames(detector, frames, stamps)
+                still = still_frames(frames, track.boxes)
+                tracks.append(track)
+                stills.append(still)
+                clip = {
+                    "tracking_ms": float(track.ms.mean()),
+                    "tracking_p99_ms": float(np.percentile(track.ms, 99)),
+                    "model_ms": float(track.model_ms.mean()),
+                    "fps_in_memory": float(1000 / track.ms.mean()),
+                    "e2e_fps": end_to_end_fps(detector, args.videos / name, prefetch=False),
+                    "e2e_fps_decode_thread": end_to_end_fps(detector, args.videos / name, prefetch=True),
+                    "jitter_raw": jitter(track.raw, still),
+                    "jitter_smoothed": jitter(track.smooth, still),
+                    "lag_frames": lag_frames(track.smooth, track.raw),
+                    "found": int(np.isfinite(track.raw[:, 0, 0]).sum()),
+                    "frames": len(frames),
                 }
-                if clip == synthetic:
-                    row["lag_frames_smoothed"] = lag_frames(smooth["points"], truth)
-                    row["lag_frames_raw"] = lag_frames(raw["points"], truth)
-                lag = f"{row.get('lag_frames_raw', '-')}/{row.get('lag_frames_smoothed', '-')}"
+                row["clips"][name] = clip
                 print(
-                    f"{artifact.name:28} {clip.name:22} {row['fps']:6.1f} {row['inference_ms']:9.2f} "
-                    f"{row['jitter_raw']:10.4f} {row['jitter_smoothed']:9.4f} {row['found']:3d}/{row['frames']:<3d}"
-                    f"{lag:>8}",
+                    f"{model.name:12} {name[:20]:20} {clip['tracking_ms']:8.3f} {clip['tracking_p99_ms']:6.2f} "
+                    f"{clip['model_ms']:8.3f} {clip['e2e_fps']:8.0f} {clip['e2e_fps_decode_thread']:8.0f} "
+                    f"{clip['jitter_raw']:8.4f} {clip['jitter_smoothed']:7.4f} {clip['lag_frames']:4d} "
+                    f"{clip['found']:4d}/{clip['frames']:<4d}",
                     flush=True,
                 )
-                report.append(row)
+            if args.sweep and tracks:
+                report["sweep"][model.name] = sweep(tracks, stills)
+            if args.mtfl.is_file():
+                row["mtfl_error"] = mtfl_error(model, args.mtfl)
+                print(f"{model.name:12} MTFL error {100 * row['mtfl_error']:.2f} % (fit 8000 / test 2000)", flush=True)
+            if args.memory_frames:
+                row["memory"] = memory_over(detector, synthetic_frames, args.memory_frames)
+                print(f"{model.name:12} memory over {args.memory_frames} frames: {row['memory']['resident_mb']} MB")
+            report["models"].append(row)
+        for name, (frames, stamps) in loaded.items():
+            mp = mediapipe_row(frames, stamps)
+            if mp is None:
+                skipped = (
+                    "MediaPipe FaceMesh skipped: mediapipe.solutions is not installed (pip install 'lmsdk[bench]')"
+                )
+                print(skipped, file=sys.stderr)
+                break
+            report["mediapipe"][name] = mp
+            print(
+                f"{'mediapipe':12} {name[:20]:20} {mp['tracking_ms']:8.3f} {mp['tracking_p99_ms']:6.2f} "
+                f"{'':8} {'':8} {'':8} {'':8} {mp['jitter_smoothed']:7.4f}"
+            )
+    report["peak_resident_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.out}")

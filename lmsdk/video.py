@@ -9,9 +9,11 @@ from __future__ import annotations
 import collections
 import math
 import os
+import queue
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,16 @@ import numpy as np
 from lmsdk.errors import ConfigError, ImageError, OutputError, VideoError
 from lmsdk.outputs import PendingFile
 
-__all__ = ["VIDEO_WRITERS", "Frame", "RateMeter", "VideoError", "VideoSink", "VideoSource", "has_display"]
+__all__ = [
+    "VIDEO_WRITERS",
+    "Frame",
+    "RateMeter",
+    "VideoError",
+    "VideoSink",
+    "VideoSource",
+    "has_display",
+    "prefetched",
+]
 
 #: Container suffix -> codec of the video files lmsdk writes.
 VIDEO_WRITERS = {".avi": "MJPG", ".mp4": "mp4v"}
@@ -91,6 +102,49 @@ class VideoSource:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def prefetched(frames: Iterable[Frame], depth: int = 4) -> Iterator[Frame]:
+    """The frames of ``frames``, decoded on a background thread up to ``depth`` frames ahead.
+
+    OpenCV releases the GIL while it decodes, so the next frames are decoded while the caller tracks, draws
+    and writes the current one. An error in the decoding thread is raised in the caller at the frame where
+    it happened; leaving the loop early (``break``, an exception, closing the generator) stops the thread.
+    """
+    if depth < 1:
+        raise ConfigError(f"prefetch depth must be at least 1, got {depth}")
+    ready: queue.Queue[Frame | BaseException | None] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Frame | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def decode() -> None:
+        try:
+            for frame in frames:
+                if not put(frame):
+                    return
+        except BaseException as error:  # handed to the consumer, raised there
+            put(error)
+            return
+        put(None)
+
+    thread = threading.Thread(target=decode, name="lmsdk-decode", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 class VideoSink:

@@ -134,6 +134,13 @@ def evaluate(
             "what export --labels uses; steadier with few labels).",
         ),
     ] = "lstsq",
+    precision: Annotated[
+        str,
+        typer.Option(
+            "--precision",
+            help="Artifacts: the detector graph to evaluate, fp32, fp16 or int8 (int8: written by export --int8).",
+        ),
+    ] = "fp32",
 ) -> None:
     """Regress discovered landmarks to annotated ones (the paper's protocol); print the errors, write plots."""
     from rich.console import Console
@@ -157,6 +164,7 @@ def evaluate(
         few_shot=few_shot,
         swap=parse_pairs(swap),
         regressor=regressor,
+        precision=precision,
     )
     r = evaluation.result
     table = Table(title=f"protocol {r.protocol}: fit {r.n_fit} / test {r.n_test} images")

@@ -8,10 +8,11 @@ when the whole video went through.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -22,7 +23,7 @@ import numpy as np
 from lmsdk.errors import VideoError
 from lmsdk.outputs import PendingFile
 from lmsdk.runtime import ShapeEditor, Tracker, TrackResult, draw_track
-from lmsdk.video import RateMeter, VideoSink, VideoSource, has_display
+from lmsdk.video import Frame, RateMeter, VideoSink, VideoSource, has_display, prefetched
 
 logger = logging.getLogger(__name__)
 WINDOW = "lmsdk"
@@ -31,10 +32,15 @@ QUIT_KEYS = (ord("q"), 27)  # q, Esc
 
 @dataclass(frozen=True)
 class TrackSummary:
+    """What one pass over a video cost, per frame (means over all frames, milliseconds)."""
+
     frames: int
     found: int  # frames with the object tracked
-    pipeline_fps: float  # frames per second through the whole loop (read, track, draw, write)
-    inference_ms: float  # mean model time per frame
+    pipeline_fps: float  # frames per second through the whole loop (read, track, draw, write, show), all frames
+    tracking_ms: float  # Tracker.update: crop, model, reframing, smoothing (frames in memory cost only this)
+    inference_ms: float  # the model's share of tracking_ms
+    decode_ms: float  # waiting for the next decoded frame (less than decoding itself when it runs ahead)
+    draw_ms: float  # editing, drawing, writing and showing
     outputs: tuple[Path, ...]
 
 
@@ -72,12 +78,15 @@ def track_video(
     show: bool = False,
     on_frame: Callable[[TrackResult], None] | None = None,
     edit: tuple[ShapeEditor, Mapping[int, tuple[float, float]]] | None = None,
+    prefetch: bool | None = None,
 ) -> TrackSummary:
     """Track every frame of ``source``; write an overlay video and/or a CSV, show a window if asked and possible.
 
     With ``edit = (editor, moves)`` every frame where the object is found is re-decoded with the landmarks
     moved by ``moves`` (pixels of an S x S crop) and pasted back before drawing. Without a display ``show`` is
     ignored with a warning (``cv2.imshow`` would abort the process); q or Esc in the window stops early.
+    ``prefetch`` decodes frames on their own thread (default: when writing or showing, where decoding would
+    otherwise wait for drawing and encoding; docs/lite.md measures both ways).
 
     Raises:
         VideoError: not one frame could be read; nothing is written.
@@ -85,33 +94,41 @@ def track_video(
     if show and not has_display():
         logger.warning("no display found: not showing a window (write the overlay with --out instead)")
         show = False
+    drawing = out is not None or show  # an edit is only drawn: without an overlay there is nothing to edit
+    if prefetch is None:
+        prefetch = out is not None or show
     sink = VideoSink(out, source.fps) if out else None
     log = CsvLog(csv_path, tracker.detector.num_landmarks) if csv_path else None
-    loop, inference = RateMeter(), RateMeter(window=10_000, warmup=0)
+    loop = RateMeter()
     frames = found = 0
-    last = time.perf_counter()
+    spent = dict.fromkeys(("decode", "track", "infer", "draw"), 0.0)
+    frame_iter: Iterator[Frame] = prefetched(source) if prefetch else iter(source)
+    start = last = time.perf_counter()
     try:
-        for frame in source:
-            result = tracker.update(frame.image, None if source.is_camera else frame.timestamp)
-            frames += 1
-            found += result.found
-            inference.add(result.inference_seconds)
-            image = frame.image
-            if edit is not None and result.found and result.box is not None:
-                image = edit[0].edit_frame(image, result.box, edit[1])
-            if sink is not None or show:
-                overlay = draw_track(image, result, loop.per_second)
-                if sink is not None:
-                    sink.write(overlay)
-                if show and _show(overlay):
+        with contextlib.closing(frame_iter):  # stops the decoding thread before the source is closed
+            while True:
+                t0 = time.perf_counter()
+                frame = next(frame_iter, None)
+                if frame is None:
                     break
-            if log is not None:
-                log.write(result)
-            if on_frame is not None:
-                on_frame(result)
-            now = time.perf_counter()
-            loop.add(now - last)
-            last = now
+                t1 = time.perf_counter()
+                result = tracker.update(frame.image, None if source.is_camera else frame.timestamp)
+                t2 = time.perf_counter()
+                frames += 1
+                found += result.found
+                if drawing and _draw(frame.image, result, loop.per_second, sink, show, edit):
+                    break
+                if log is not None:
+                    log.write(result)
+                if on_frame is not None:
+                    on_frame(result)
+                now = time.perf_counter()
+                spent["decode"] += t1 - t0
+                spent["track"] += t2 - t1
+                spent["infer"] += result.inference_seconds
+                spent["draw"] += now - t2
+                loop.add(now - last)
+                last = now
         if frames == 0:
             raise VideoError(f"{source.name}: no frame could be read (an empty or unreadable video); nothing written")
     except BaseException:
@@ -126,7 +143,26 @@ def track_video(
         if output is not None:
             output.close()
     outputs = tuple(p for p in (out, csv_path) if p)
-    return TrackSummary(frames, found, loop.per_second, 1000 * inference.mean_seconds, outputs)
+    ms = {k: 1000 * v / frames for k, v in spent.items()}
+    fps = frames / (time.perf_counter() - start)
+    return TrackSummary(frames, found, fps, ms["track"], ms["infer"], ms["decode"], ms["draw"], outputs)
+
+
+def _draw(
+    image: np.ndarray,
+    result: TrackResult,
+    fps: float,
+    sink: VideoSink | None,
+    show: bool,
+    edit: tuple[ShapeEditor, Mapping[int, tuple[float, float]]] | None,
+) -> bool:
+    """Edit, draw, write and show one frame; True when the user asked to quit."""
+    if edit is not None and result.found and result.box is not None:
+        image = edit[0].edit_frame(image, result.box, edit[1])
+    overlay = draw_track(image, result, fps)
+    if sink is not None:
+        sink.write(overlay)
+    return show and _show(overlay)
 
 
 def _show(overlay: np.ndarray) -> bool:

@@ -73,7 +73,8 @@ def track(
         ),
     ] = "fp32",
 ) -> None:
-    """Track landmarks through a video or a camera; reports pipeline FPS and inference time separately."""
+    """Track landmarks through a video or a camera; reports pipeline FPS and, per frame, the tracking time apart
+    from decoding and drawing."""
     from dataclasses import replace
 
     from rich.progress import Progress
@@ -106,8 +107,9 @@ def track(
             tracker, video, out=out, csv_path=csv_path, show=show, on_frame=lambda r: progress.advance(task), edit=edit
         )
     typer.echo(
-        f"{summary.frames} frames, object found in {summary.found}; pipeline {summary.pipeline_fps:.1f} fps, "
-        f"inference {summary.inference_ms:.2f} ms/frame ({detector.backend_name})"
+        f"{summary.frames} frames, object found in {summary.found}; pipeline {summary.pipeline_fps:.1f} fps; "
+        f"per frame: tracking {summary.tracking_ms:.2f} ms (model {summary.inference_ms:.2f} ms, "
+        f"{detector.backend_name}), decoding {summary.decode_ms:.2f} ms, drawing and writing {summary.draw_ms:.2f} ms"
     )
     for path in summary.outputs:
         typer.echo(f"wrote {path}")

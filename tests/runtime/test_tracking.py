@@ -114,7 +114,22 @@ def test_track_video_writes_one_csv_row_per_frame_and_an_overlay(learned_artifac
     assert abs(float(rows[2][1]) - 1 / 30) < 1e-3  # the file's own clock
     with VideoSource(tmp_path / "o.avi") as overlay:
         assert overlay.frame_count == 20 and overlay.size == (160, 120)
-    assert summary.pipeline_fps > 0 and summary.inference_ms > 0
+    assert summary.pipeline_fps > 0 and summary.tracking_ms >= summary.inference_ms > 0
+    assert summary.decode_ms > 0 and summary.draw_ms > 0  # measured apart from tracking
+
+
+def test_decoding_on_its_own_thread_tracks_the_same_frames(learned_artifact, tmp_path):
+    clip = tmp_path / "clip.avi"
+    write_clip(str(clip), ClipSpec(width=160, height=120, frames=30, motion="drift"))
+    tables = {}
+    for prefetch in (False, True):
+        with VideoSource(clip) as video:
+            summary = track_video(
+                Tracker(Detector(learned_artifact)), video, csv_path=tmp_path / f"{prefetch}.csv", prefetch=prefetch
+            )
+        assert summary.frames == 30 and summary.draw_ms < summary.tracking_ms  # nothing drawn without an overlay
+        tables[prefetch] = (tmp_path / f"{prefetch}.csv").read_text()
+    assert tables[True] == tables[False]
 
 
 def test_lost_threshold_follows_the_models_own_confidence(learned_artifact):
