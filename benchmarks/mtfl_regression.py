@@ -38,8 +38,11 @@ def main() -> None:
     print(f"  mean-shape baseline:              {100 * r.baseline_error:.2f} %")
     names = ("left eye", "right eye", "nose", "left mouth", "right mouth")
     print("  per point: " + ", ".join(f"{n} {100 * e:.2f}" for n, e in zip(names, r.per_landmark, strict=True)))
-    for p in evaluation.few_shot:
-        print(f"  {p.labels:5d} labels: {100 * p.mean:.2f} +- {100 * p.std:.2f} % ({p.draws} draws)")
+    ridge = evaluation.few_shot_other.get("ridge", [])
+    print(f"  few-shot (mean +- std over draws): {'labels':>6} {'lstsq (paper)':>16} {'ridge (export --labels)':>24}")
+    for i, p in enumerate(evaluation.few_shot):
+        other = f"{100 * ridge[i].mean:.2f} +- {100 * ridge[i].std:.2f} %" if i < len(ridge) else ""
+        print(f"{'':37}{p.labels:6d} {100 * p.mean:9.2f} +- {100 * p.std:.2f} % {other:>20} ({p.draws} draws)")
     final = args.model / "final_metrics.json"
     if final.is_file():
         train = json.loads(final.read_text())
