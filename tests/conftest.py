@@ -71,3 +71,31 @@ def learned_artifact(tmp_path_factory, learned_run):
     out = tmp_path_factory.mktemp("artifacts") / "learned"
     export_run(learned_run, out)
     return out
+
+
+GENERATOR_STEPS = 4
+
+
+@pytest.fixture(scope="session")
+def generator_run(tmp_path_factory, tiny_run):
+    """A tiny generator trained for a few steps on the tiny run's landmarks (the shape of a generator run)."""
+    from lmsdk.trainer import train
+    from lmsdk.trainer.generation import generation_config
+
+    run_dir = tmp_path_factory.mktemp("runs") / "generator"
+    config = generation_config(
+        tiny_run, "tiny", steps=GENERATOR_STEPS, batch_size=4, progress=False, sample_every=2, checkpoint_every=2
+    )
+    result = train(config.replace(log_every=1), run_dir)
+    assert not result.interrupted
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def generator_artifact(tmp_path_factory, generator_run):
+    """The tiny generator run exported (detector, encoder, decoder and generator)."""
+    from lmsdk.export import export_run
+
+    out = tmp_path_factory.mktemp("artifacts") / "generator"
+    export_run(generator_run, out)
+    return out

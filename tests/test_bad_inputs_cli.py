@@ -309,6 +309,50 @@ def test_export_of_a_run_without_a_model(capsys, tmp_path):
     refused(capsys, ["export", tmp_path, "--out", tmp_path / "art"], "no finished model")
 
 
+# -- generate and train-generator --------------------------------------------------------------------------------
+GENERATE = [
+    ("like-missing", ["--like", "{f}/none.png", "--out", "{t}/g"], "image file not found"),
+    ("like-not-an-image", ["--like", "{f}/notes.png", "--out", "{t}/g"], "not a readable image"),
+    ("out-is-a-file", ["--like", "{f}/0.png", "--out", "{f}/afile"], "is a file; give a folder"),
+    ("out-is-the-artifact", ["--like", "{f}/0.png", "--out", "{a}"], "holds an input"),
+    ("out-holds-the-reference", ["--like", "{f}/0.png", "--out", "{f}"], "holds an input"),
+    ("n-zero", ["--like", "{f}/0.png", "--out", "{t}/g", "--n", "0"], "--n 0"),
+    ("n-huge", ["--like", "{f}/0.png", "--out", "{t}/g", "--n", "100000"], "--n 100000"),
+    ("seed-negative", ["--like", "{f}/0.png", "--out", "{t}/g", "--seed", "-1"], "seed -1"),
+    ("box-inverted", ["--like", "{f}/0.png", "--out", "{t}/g", "--box", "40,10,20,30"], "x1 must exceed x0"),
+    ("no-like", ["--out", "{t}/g"], "Missing option '--like'"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), [c[1:] for c in GENERATE], ids=[c[0] for c in GENERATE])
+def test_generate_refuses(capsys, generator_artifact, files, tmp_path, args, message):
+    args = [a.format(f=files, a=generator_artifact, t=tmp_path) for a in args]
+    refused(capsys, ["generate", generator_artifact, *args], message)
+    assert not (tmp_path / "g").exists()
+
+
+def test_generate_with_an_artifact_without_a_generator(capsys, artifact, files, tmp_path):
+    refused(capsys, ["generate", artifact, "--like", files / "0.png", "--out", tmp_path / "g"], "no generator")
+
+
+TRAIN_GENERATOR = [
+    ("run-without-a-model", ["{t}", "--out", "{t}/gen"], "not a finished training run"),
+    ("unknown-preset", ["{run}", "--out", "{t}/gen", "--preset", "huge"], "unknown generator preset"),
+    ("out-is-the-run", ["{run}", "--out", "{run}"], "holds an input"),
+    ("source-is-a-generator-run", ["{gen}", "--out", "{t}/gen"], "itself a generator run"),
+    ("negative-cyclic", ["{run}", "--out", "{t}/gen", "--cyclic", "-1"], "cyclic loss weight"),
+    ("resume-changes-steps", ["{gen}", "--out", "{gen}", "--resume", "--steps", "9"], "cannot change when resuming"),
+    ("resume-nothing", ["{run}", "--out", "{t}/gen", "--resume"], "config.json"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), [c[1:] for c in TRAIN_GENERATOR], ids=[c[0] for c in TRAIN_GENERATOR])
+def test_train_generator_refuses(capsys, tiny_run, generator_run, tmp_path, args, message):
+    args = [a.format(t=tmp_path, run=tiny_run, gen=generator_run) for a in args]
+    refused(capsys, ["train-generator", *args, "--quiet"], message)
+    assert not (tmp_path / "gen").exists()
+
+
 # -- train (the trainer's own checks, and the system's answers mapped to one line) ------------------------------
 def test_train_out_on_an_existing_file(capsys, files):
     refused(capsys, ["train", "--preset", "tiny", "--steps", "1", "--out", files / "afile", "--quiet"], "is a file")

@@ -5,7 +5,8 @@ Exit status: 0 done; 2 a mistake the user can fix (an :class:`~lmsdk.errors.Lmsd
 argument, a file the system refuses): one line ``error: ...`` on stderr, no traceback; 130 interrupted; 1 an
 internal error (a bug): one line that says so, and with ``-v`` the traceback. Commands live in
 :mod:`lmsdk.cli.training` (train), :mod:`lmsdk.cli.deploy` (export, eval), :mod:`lmsdk.cli.video` (track,
-edit, morph, demo-video) and :mod:`lmsdk.cli.doctor` (doctor).
+edit, morph, demo-video), :mod:`lmsdk.cli.generation` (train-generator, generate) and :mod:`lmsdk.cli.doctor`
+(doctor).
 """
 
 from __future__ import annotations
@@ -112,4 +113,4 @@ def main() -> NoReturn:
 
 
 # Register the commands (each module decorates functions with ``@app.command``).
-from lmsdk.cli import deploy, doctor, training, video  # noqa: E402, F401
+from lmsdk.cli import deploy, doctor, generation, training, video  # noqa: E402, F401

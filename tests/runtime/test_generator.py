@@ -1,0 +1,60 @@
+"""The torch-free Generator: images with the landmarks of a reference, repeatable by seed, checked inputs."""
+
+import numpy as np
+import pytest
+
+from lmsdk.data import SyntheticFaces
+from lmsdk.errors import ArtifactError, ImageError, InputError
+from lmsdk.runtime import Detector, Generator
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return np.ascontiguousarray(SyntheticFaces(96, 1, seed=3).image(0)[:, :, ::-1])  # BGR
+
+
+def test_like_generates_with_the_references_landmarks(generator_artifact, reference):
+    with Generator(generator_artifact) as generator, Detector(generator_artifact) as detector:
+        result = generator.like(reference, n=3, seed=1)
+        found = detector(reference)
+    assert result.images.shape == (3, 48, 48, 3) and result.images.dtype == np.uint8
+    assert result.latent.shape == (3, 8) and result.reference.shape == (48, 48, 3)
+    np.testing.assert_allclose(result.landmarks, found.normalized)
+    assert result.box == found.box
+
+
+def test_the_same_seed_gives_the_same_images(generator_artifact, reference):
+    with Generator(generator_artifact) as generator:
+        a, b = (generator.like(reference, n=2, seed=7).images for _ in range(2))
+        c = generator.like(reference, n=2, seed=8).images
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_generate_takes_one_or_several_landmark_sets(generator_artifact):
+    points = np.full((8, 2), 0.5, np.float32)
+    with Generator(generator_artifact) as generator:
+        assert generator.generate(points, n=2, seed=0).shape == (2, 48, 48, 3)
+        assert generator.generate(np.stack([points, points]), n=3).shape == (2, 3, 48, 48, 3)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda g: g.generate(np.zeros((3, 2))), InputError, "landmarks has shape"),
+        (lambda g: g.generate(np.full((8, 2), np.nan)), InputError, "NaN"),
+        (lambda g: g.generate(np.zeros((8, 2)), n=0), InputError, "number of images"),
+        (lambda g: g.generate(np.zeros((8, 2)), n=2.5), InputError, "number of images"),
+        (lambda g: g.generate(np.zeros((8, 2)), seed=-1), InputError, "seed"),
+        (lambda g: g.generate(np.zeros((8, 2)), latent=np.zeros((2, 3))), InputError, "latent has shape"),
+        (lambda g: g.like(None), ImageError, "None"),
+        (lambda g: g.like("face.jpg"), ImageError, "not an image array"),
+    ],
+)
+def test_bad_inputs_are_one_line_errors(generator_artifact, call, error, message):
+    with Generator(generator_artifact) as generator, pytest.raises(error, match=message):
+        call(generator)
+
+
+def test_an_artifact_without_a_generator_says_how_to_get_one(artifact):
+    with pytest.raises(ArtifactError, match=r"no generator.*train-generator"):
+        Generator(artifact)
