@@ -1,7 +1,8 @@
 """Training checkpoints: model + optimizer as safetensors, the rest as JSON; atomic; never pickled.
 
 Layout: ``RUN_DIR/checkpoints/step_000500/{model.safetensors, model_config.json, optimizer.safetensors,
-state.json}`` (and ``ema.safetensors`` when the run averages its weights). A checkpoint folder appears only
+state.json}`` (and ``ema.safetensors`` when the run averages its weights, ``extra.safetensors`` when the kind of
+run keeps more state, e.g. the discriminator of ``lmsdk sharpen``). A checkpoint folder appears only
 once complete (it is written under a temporary name, fsync'd and renamed); should the newest one still be
 damaged (a disk error, a copy cut short), resuming falls back to the one before it.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,9 @@ logger = logging.getLogger(__name__)
 
 STATE_FORMAT = "lmsdk.train-state/1"
 EMA_FILE = "ema.safetensors"
+EXTRA_FILE = "extra.safetensors"
+# Restores the extra tensors of a kind of run (see save_checkpoint's ``extra``).
+ExtraLoader = Callable[[dict[str, torch.Tensor]], None]
 _STEP_DIR = re.compile(r"^step_(\d{6,})$")
 
 
@@ -64,8 +69,10 @@ def save_checkpoint(
     state: TrainState,
     keep: int,
     ema: WeightAverage | None = None,
+    extra: dict[str, torch.Tensor] | None = None,
 ) -> Path:
-    """Write a checkpoint for ``state.step`` and delete all but the ``keep`` newest."""
+    """Write a checkpoint for ``state.step`` and delete all but the ``keep`` newest (``extra``: more tensors the
+    kind of run keeps, written beside the model in the same atomic folder)."""
     target = run_dir / "checkpoints" / f"step_{state.step:06d}"
     remove_stale_temporaries(target.parent)  # from a save that a crash interrupted
     opt = optimizer.state_dict()
@@ -84,6 +91,8 @@ def save_checkpoint(
         atomic_write_bytes(tmp / "optimizer.safetensors", save(tensors))
         if ema is not None:
             atomic_write_bytes(tmp / EMA_FILE, save(ema.state_dict()))
+        if extra:
+            atomic_write_bytes(tmp / EXTRA_FILE, save({k: v.detach().cpu().contiguous() for k, v in extra.items()}))
         atomic_write_json(tmp / "state.json", meta)
     for old in checkpoint_dirs(run_dir)[:-keep] if keep > 0 else []:
         remove_directory(old)
@@ -96,6 +105,7 @@ def load_latest_checkpoint(
     optimizer: torch.optim.Optimizer,
     scaler: torch.amp.GradScaler | None,
     ema: WeightAverage | None = None,
+    extra: ExtraLoader | None = None,
 ) -> TrainState:
     """Restore the newest checkpoint of ``run_dir`` that loads, warning about each damaged newer one."""
     candidates = checkpoint_dirs(run_dir)[::-1]
@@ -103,7 +113,7 @@ def load_latest_checkpoint(
         raise CheckpointError(f"{run_dir}: no checkpoint to resume from")
     for path in candidates:
         try:
-            return load_checkpoint(path, model, optimizer, scaler, ema)
+            return load_checkpoint(path, model, optimizer, scaler, ema, extra)
         except CheckpointError as exc:
             logger.warning("%s; falling back to an older checkpoint", exc)
     raise CheckpointError(f"{run_dir}: every checkpoint is damaged ({', '.join(p.name for p in candidates)})")
@@ -115,10 +125,12 @@ def load_checkpoint(
     optimizer: torch.optim.Optimizer,
     scaler: torch.amp.GradScaler | None,
     ema: WeightAverage | None = None,
+    extra: ExtraLoader | None = None,
 ) -> TrainState:
     """Restore model, optimizer (grad scaler, weight average) from a checkpoint folder; returns its
     :class:`TrainState`. Anything missing, truncated or mismatched raises :class:`CheckpointError` (a later
-    successful load overwrites whatever a failed one had restored)."""
+    successful load overwrites whatever a failed one had restored). ``extra`` receives the checkpoint's extra
+    tensors (empty when it has none) and raises :class:`CheckpointError` when they do not fit."""
     meta = read_json(path / "state.json", "training state")
     if not isinstance(meta, dict) or meta.get("format") != STATE_FORMAT:
         raise CheckpointError(f"{path / 'state.json'}: not an lmsdk training state ({STATE_FORMAT})")
@@ -142,6 +154,8 @@ def load_checkpoint(
             ema.load_state_dict(averaged)
         except (KeyError, RuntimeError):
             raise CheckpointError(f"{path / EMA_FILE}: the weight average does not match this run's model") from None
+    if extra is not None:
+        extra(load_state(path / EXTRA_FILE, "extra state") if (path / EXTRA_FILE).exists() else {})
     if scaler is not None and meta.get("scaler"):
         scaler.load_state_dict(meta["scaler"])
     return TrainState(**meta["state"])

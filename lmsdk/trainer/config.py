@@ -9,7 +9,9 @@ from typing import Any, Literal
 from lmsdk.configio import from_dict, to_dict
 from lmsdk.data.sources import DataConfig
 from lmsdk.errors import ConfigError
+from lmsdk.model.began import BeganConfig
 from lmsdk.model.config import ModelConfig
+from lmsdk.model.generator import GeneratorSpec
 from lmsdk.ops.color import JitterConfig
 from lmsdk.ops.warps import WarpConfig
 
@@ -103,6 +105,62 @@ class DistillConfig:
 
 
 @dataclass(frozen=True)
+class SharpenConfig:
+    """Fine-tuning of a trained run's decoder for sharper, landmark-faithful images (``lmsdk sharpen``).
+
+    The run's detector stays frozen (eval mode); the decoder (and the descriptor encoder when
+    ``train_descriptors``) learns from three terms, weighted here. Half of each batch is decoded from its own
+    landmarks (reconstructions), the other half from moved ones (edits):
+
+    - ``reconstruction``: mean L1 between each crop and its reconstruction (per channel and pixel);
+    - ``adversarial``: BEGAN's generator loss ``L(G)`` on reconstructions and edits, against a BEGAN
+      discriminator (``began``; 16 channels wide by default, for CPU budgets) trained on real crops
+      alongside, with its equilibrium controller;
+    - ``cycle``: edit consistency: the landmarks are moved at random (each with chance ``move_chance``, at
+      least one per image, by up to ``move_px`` crop pixels), decoded, re-detected by the frozen detector, and
+      the mean L1 distance (crop pixels, ``|dx| + |dy|``) of every re-detected landmark to where it was sent
+      is the loss.
+    """
+
+    source: str  # the trained run whose decoder is sharpened
+    reconstruction: float = 1.0
+    adversarial: float = 1.0
+    cycle: float = 0.02
+    move_px: float = 8.0
+    move_chance: float = 0.3
+    train_descriptors: bool = False
+    began: BeganConfig = field(default_factory=lambda: BeganConfig(width=16))
+
+    def __post_init__(self) -> None:
+        weights = {"reconstruction": self.reconstruction, "adversarial": self.adversarial, "cycle": self.cycle}
+        if any(not w >= 0 for w in weights.values()) or not any(weights.values()):
+            raise ConfigError(f"sharpen weights must be >= 0 and not all 0, got {weights}")
+        if not self.move_px > 0 or not 0 < self.move_chance <= 1:
+            raise ConfigError(
+                f"sharpen moves need move_px > 0 and move_chance in (0, 1], got {self.move_px} and {self.move_chance}"
+            )
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """Landmark-conditioned generation from a trained run (``lmsdk train-generator``, paper App. G.5).
+
+    The run's landmark model is frozen; a generator (``generator``) maps its landmarks on the training crops and a
+    Gaussian latent to images, against a BEGAN discriminator (``began``), with the L1 cyclic loss between the
+    landmarks detected on the generations and the condition (normalised crop units) weighted by ``cyclic``.
+    """
+
+    source: str  # the trained run whose landmarks condition the generator
+    generator: GeneratorSpec = field(default_factory=GeneratorSpec)
+    began: BeganConfig = field(default_factory=BeganConfig)
+    cyclic: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not self.cyclic >= 0:
+            raise ConfigError(f"the cyclic loss weight must be >= 0, got {self.cyclic}")
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Everything a training run needs; ``lmsdk train`` builds it from a preset and flags."""
 
@@ -133,6 +191,8 @@ class TrainConfig:
     keep_checkpoints: int = 2
     threads: int | None = None  # torch intra-op threads (None: all cores, split across processes)
     distill: DistillConfig | None = None  # set: train the model's lite detector from a trained teacher
+    sharpen: SharpenConfig | None = None  # set: fine-tune a trained run's decoder (lmsdk sharpen)
+    generation: GenerationConfig | None = None  # set: train a landmark-conditioned generator (lmsdk train-generator)
     progress: bool = True
 
     def __post_init__(self) -> None:

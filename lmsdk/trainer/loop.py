@@ -86,7 +86,9 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, hoo
 def _train(run: Run, resume: bool, hooks: tuple[Hook, ...]) -> RunResult:
     config, info, state = run.config, run.info, run.state
     if resume:
-        run.state = state = load_latest_checkpoint(run.run_dir, run.core, run.optimizer, run.scaler, run.ema)
+        run.state = state = load_latest_checkpoint(
+            run.run_dir, run.core, run.optimizer, run.scaler, run.ema, run.load_extra_state
+        )
         logger.info("resuming %s at step %d of %d", run.run_dir, state.step, run.total)
     logger.info("training %s", run.describe())
     timer = StepTimer(state.elapsed_seconds)

@@ -99,6 +99,13 @@ class Run:
         """One training-graph forward for the exact BatchNorm statistics of :attr:`trainable`."""
         self.core(batch.inputs, batch.targets.shape[0])
 
+    def extra_state(self) -> dict[str, torch.Tensor]:
+        """Tensors besides the model and its optimizer that a checkpoint must keep (none here)."""
+        return {}
+
+    def load_extra_state(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Restore :meth:`extra_state` from a checkpoint (raise :class:`CheckpointError` if it does not fit)."""
+
     @property
     def total(self) -> int:
         """Steps the schedule is planned for (the step cap until a time budget is planned)."""
@@ -211,7 +218,14 @@ class Run:
         if not self.info.is_main:
             return None
         path = save_checkpoint(
-            self.run_dir, self.core, self.optimizer, self.scaler, self.state, self.config.keep_checkpoints, self.ema
+            self.run_dir,
+            self.core,
+            self.optimizer,
+            self.scaler,
+            self.state,
+            self.config.keep_checkpoints,
+            self.ema,
+            self.extra_state(),
         )
         logger.info("checkpoint at step %d (parameters %s)", self.state.step, digest[:12])
         return path
@@ -240,8 +254,7 @@ class Run:
             if info.enabled:
                 logger.info("%d processes in sync: parameters %s", info.world_size, digest[:12])
             with atomic_directory(self.run_dir / MODEL_DIR) as folder:  # the model appears whole or not at all
-                save_model(self.core, folder)
-                atomic_write_json(folder / STATS_FILE, self._landmark_statistics())
+                self.write_model(folder)
             if self.probe.active:
                 final.update(self.probe(self.core))
             self._write_sample(monitor)
@@ -254,6 +267,12 @@ class Run:
                 self.run_dir / MODEL_DIR,
             )
         return final
+
+    def write_model(self, folder: Path) -> None:
+        """Write what the run exports into ``folder`` (``RUN_DIR/model`` being written): the weights and config,
+        and the landmark statistics."""
+        save_model(self.core, folder)
+        atomic_write_json(folder / STATS_FILE, self._landmark_statistics())
 
     def _landmark_statistics(self, images: int = 500) -> dict[str, Any]:
         """Where the landmarks sit within the crop on the training data, and how confident the detector is there.
@@ -293,7 +312,16 @@ def checkpoint_model(run_dir: str | Path, checkpoint: str | Path, *, threads: in
 
 
 def make_run(config: TrainConfig, run_dir: Path, info: distributed.DistInfo, device: torch.device) -> Run:
-    """The kind of run ``config`` asks for: discovery (:class:`Run`) or distillation (``config.distill``)."""
+    """The kind of run ``config`` asks for: discovery (:class:`Run`), distillation (``config.distill``),
+    sharpening (``config.sharpen``) or generation (``config.generation``)."""
+    if config.generation is not None:
+        from lmsdk.trainer.generation import GeneratorRun
+
+        return GeneratorRun(config, run_dir, info, device)
+    if config.sharpen is not None:
+        from lmsdk.trainer.sharpen import SharpenRun
+
+        return SharpenRun(config, run_dir, info, device)
     if config.distill is not None:
         from lmsdk.trainer.distill import DistillRun
 

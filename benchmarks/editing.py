@@ -1,0 +1,107 @@
+"""Editing you can measure: edit accuracy, other-landmark motion and sharpness of exported models.
+
+    python benchmarks/editing.py ARTIFACT [ARTIFACT ...] [--data ../shared/data/mtfl/train.txt] [--images 40]
+        [--moves 4,8] [--out DIR] [--sheet edit.jpg]
+
+For each artifact (torch-free: onnxruntime), on ``--images`` crops spread evenly over the last fifth of
+``--data`` (the crops a model of the default protocol does not fit its regressor on; editing needs no
+labels), every landmark is moved by each length in ``--moves`` (crop pixels) in the four axis directions, and
+all landmarks together (a translation); the landmarks are re-detected on the edited images and on the plain
+reconstruction (see :mod:`lmsdk.eval.editing`). Prints one table and writes ``DIR/editing.json``.
+``--sheet`` draws input | reconstruction | edit of three faces for every artifact side by side (landmarks 3
+and 0 moved by ``--sheet-px`` crop pixels, as the edit figure of docs/results.md). Skips (exit 0, a
+message) when the data is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mtfl" / "train.txt"
+logger = logging.getLogger("benchmarks.editing")
+
+
+def crops_of(data: str, size: int, count: int) -> list[np.ndarray]:
+    """``count`` BGR uint8 crops of side ``size``, spread evenly over the last fifth of ``data``."""
+    from lmsdk.data.sources import DataConfig, open_source
+    from lmsdk.geometry import rgb_to_bgr
+
+    source = open_source(DataConfig(source=data, cache=False), size)
+    n = len(source)
+    start = n - n // 5 if n >= 5 else 0
+    picked = np.linspace(start, n - 1, min(count, n - start)).round().astype(int)
+    return [np.ascontiguousarray(rgb_to_bgr(source.image(int(i)))) for i in picked]
+
+
+def sheet_rows(artifact: Path, crops: list[np.ndarray], move_px: float) -> list[np.ndarray]:
+    """Input | reconstruction | edit (landmark 3 down-left, landmark 0 up) of each crop, enlarged (BGR)."""
+    from lmsdk.runtime import ShapeEditor
+    from lmsdk.viz import edit_sheet
+
+    editor = ShapeEditor(artifact)
+    moves = {3 % editor.num_landmarks: (-0.5 * move_px, move_px), 0: (0.0, -move_px)}
+    rows = []
+    for crop in crops:
+        r = editor.edit(crop, moves)
+        rows.append(edit_sheet(r.original, r.reconstruction, r.image, r.code.normalized, r.landmarks, list(moves)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("artifacts", type=Path, nargs="+")
+    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser.add_argument("--images", type=int, default=40)
+    parser.add_argument("--moves", default="4,8", help="move lengths in crop pixels, comma-separated")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/editing"))
+    parser.add_argument("--sheet", type=Path, default=None, help="also write an edit sheet image here")
+    parser.add_argument("--sheet-px", type=float, default=8.0, help="move length of the sheet's edits (crop px)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.data == str(DEFAULT_DATA) and not DEFAULT_DATA.is_file():
+        logger.info("skipped: %s not found (the MTFL dev data is not part of lmsdk)", DEFAULT_DATA)
+        return
+    from lmsdk.eval.editing import RuntimeEditModel, editing_report
+    from lmsdk.fileio import atomic_write_json
+    from lmsdk.runtime import Detector, ShapeEditor
+
+    moves = tuple(float(v) for v in args.moves.split(","))
+    results, sheets = {}, []
+    for artifact in args.artifacts:
+        model = RuntimeEditModel(ShapeEditor(artifact), Detector(artifact))
+        crops = crops_of(args.data, model.size, args.images)
+        start = time.monotonic()
+        report = editing_report(model, crops, moves)
+        results[str(artifact)] = {**report.to_dict(), "seconds": round(time.monotonic() - start, 1)}
+        if args.sheet is not None:
+            sheets.append(sheet_rows(artifact, crops[:3], args.sheet_px))
+    header = f"{'artifact':40s} {'move':>5s} {'along':>6s} {'across':>6s} {'others':>6s} {'transl':>6s} {'sharp':>6s}"
+    lines = [header]
+    for name, r in results.items():
+        for single, translation in zip(r["single"], r["translation"], strict=True):
+            lines.append(
+                f"{Path(name).name[-40:]:40s} {single['move_px']:5.1f} {single['along']:6.3f} {single['across']:6.3f} "
+                f"{single['others']:6.3f} {translation['along']:6.3f} {r['sharpness']:6.3f}"
+            )
+    sys.stdout.write("\n".join(lines) + "\n")
+    args.out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(args.out / "editing.json", {"data": args.data, "moves_px": moves, "results": results})
+    logger.info("wrote %s", args.out / "editing.json")
+    if sheets:
+        from lmsdk.images import write_image
+        from lmsdk.viz import tile
+
+        faces = [tile([rows[i] for rows in sheets], columns=len(sheets), pad=6) for i in range(len(sheets[0]))]
+        width = max(f.shape[1] for f in faces)
+        write_image(args.sheet, np.concatenate([f[:, :width] for f in faces]))
+        logger.info("wrote %s", args.sheet)
+
+
+if __name__ == "__main__":
+    main()
