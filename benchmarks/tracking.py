@@ -14,7 +14,8 @@ and clip, in one process:
   change inside the tracked box), over the landmarks' RMS spread around their centroid, raw and smoothed;
 - **lag**: the delay (frames) that best aligns the smoothed track's velocity with the raw track's;
 - **MTFL error**: the paper's protocol on ``--mtfl`` (fit 8,000 / test 2,000, as ``lmsdk eval``);
-- **memory**: resident memory over ``--memory-frames`` frames of a synthetic clip, growth after warm-up.
+- **memory**: resident memory over ``--memory-frames`` frames (the first clip looped; a synthetic clip
+  without real clips), growth after the first tenth.
 
 MediaPipe FaceMesh runs on the same clips when ``mediapipe`` (with its legacy ``solutions`` API) is installed
 (``pip install 'lmsdk[bench]'``); it is never a dependency of lmsdk. ``--sweep`` retunes the One Euro
@@ -160,7 +161,7 @@ def resident_mb() -> float:
 
 
 def memory_over(detector: Detector, frames: list[np.ndarray], n: int) -> dict:
-    """Resident memory while tracking ``n`` frames (the synthetic clip looped), sampled every n/10 frames."""
+    """Resident memory while tracking ``n`` frames (``frames`` looped), sampled every n/10 frames."""
     tracker = Tracker(detector, TrackerConfig())
     samples = []
     for i in range(n):
@@ -279,7 +280,9 @@ def main() -> None:
                 row["mtfl_error"] = mtfl_error(model, args.mtfl)
                 print(f"{model.name:12} MTFL error {100 * row['mtfl_error']:.2f} % (fit 8000 / test 2000)", flush=True)
             if args.memory_frames:
-                row["memory"] = memory_over(detector, synthetic_frames, args.memory_frames)
+                # the first clip looped (a face model loses the synthetic face and would search every frame)
+                looped = next(iter(loaded.values()))[0] if loaded else synthetic_frames
+                row["memory"] = memory_over(detector, looped, args.memory_frames)
                 print(f"{model.name:12} memory over {args.memory_frames} frames: {row['memory']['resident_mb']} MB")
             report["models"].append(row)
         for name, (frames, stamps) in loaded.items():
