@@ -35,7 +35,8 @@ def test_demo_video_track_with_csv_and_overlay(learned_artifact, tmp_path):
         "--show",
     )
     assert proc.returncode == 0, proc.stderr
-    assert "24 frames" in proc.stdout and "fps" in proc.stdout and "ms/frame" in proc.stdout
+    assert "24 frames" in proc.stdout and "fps" in proc.stdout
+    assert "per frame: tracking" in proc.stdout and "decoding" in proc.stdout and "drawing" in proc.stdout
     assert "no display" in proc.stderr  # --show without a display warns instead of aborting
     assert len((tmp_path / "p.csv").read_text().splitlines()) == 25
 

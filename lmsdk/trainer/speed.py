@@ -24,7 +24,7 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if precision != "auto":
         return precision
     chosen = "bf16" if device.type == "cpu" and native_bf16(device) else "fp32"
-    logger.info("precision auto: %s on %s", chosen, device)
+    logger.debug("precision auto: %s on %s", chosen, device)  # the run's opening line says it
     return chosen
 
 
