@@ -171,7 +171,7 @@ def memory_over(detector: Detector, frames: list[np.ndarray], n: int) -> dict:
     return {"frames": n, "resident_mb": samples, "growth_mb": round(samples[-1] - samples[0], 2)}
 
 
-def mediapipe_row(frames: list[np.ndarray], stamps: np.ndarray) -> dict | None:
+def mediapipe_row(frames: list[np.ndarray]) -> dict | None:
     """MediaPipe FaceMesh (video mode) on frames in memory: ms/frame and jitter of its 468 points."""
     try:
         from mediapipe.solutions import face_mesh  # type: ignore[import-not-found]
@@ -237,7 +237,7 @@ def main() -> None:
         synthetic = Path(tmp) / "synthetic.avi"
         write_clip(str(synthetic), ClipSpec(width=640, height=480, frames=100, motion="drift"))
         synthetic_frames, _ = load_frames(synthetic)
-        report: dict = {"threads": os.cpu_count(), "models": [], "mediapipe": {}, "sweep": {}}
+        report: dict = {"cpus": os.cpu_count(), "models": [], "mediapipe": {}, "sweep": {}}
         header = (
             f"{'model':12} {'clip':20} {'track ms':>8} {'p99':>6} {'model ms':>8} {'e2e fps':>8} {'+thread':>8} "
             f"{'jit raw':>8} {'smooth':>7} {'lag':>4} {'found':>8}"
@@ -285,8 +285,8 @@ def main() -> None:
                 row["memory"] = memory_over(detector, looped, args.memory_frames)
                 print(f"{model.name:12} memory over {args.memory_frames} frames: {row['memory']['resident_mb']} MB")
             report["models"].append(row)
-        for name, (frames, stamps) in loaded.items():
-            mp = mediapipe_row(frames, stamps)
+        for name, (frames, _) in loaded.items():
+            mp = mediapipe_row(frames)
             if mp is None:
                 skipped = (
                     "MediaPipe FaceMesh skipped: mediapipe.solutions is not installed (pip install 'lmsdk[bench]')"
