@@ -97,7 +97,12 @@ def render_gaussians(
         background = 1.0
     else:
         raise ValueError(f"unknown heatmap normalization {normalization!r}")
-    # Normalise in log space: softmax over [log raw_k, log background] equals raw / sum(raw).
-    logits = -d2 / (2.0 * sigma**2) + log_scale  # (B, S, S, K)
-    bg = torch.full_like(logits[..., :1], math.log(background))
-    return torch.softmax(torch.cat([logits, bg], dim=-1), dim=-1).permute(0, 3, 1, 2)
+    # raw / sum(raw) over [raw_k, background], computed relative to the largest possible score (d2 = 0 or the
+    # background) so nothing overflows; the background term is then at least exp(-|log_scale - log bg|), far
+    # from underflow for any sigma in use. (torch.softmax over a last dimension of K + 1 is 5-7x slower here.)
+    log_bg = math.log(background)
+    top = max(log_scale, log_bg)
+    raw = torch.exp(d2 * (-0.5 / sigma**2) + (log_scale - top))  # (B, S, S, K)
+    bg = math.exp(log_bg - top)
+    total = raw.sum(-1, keepdim=True) + bg
+    return torch.cat([raw, torch.full_like(total, bg)], dim=-1).div_(total).permute(0, 3, 1, 2)

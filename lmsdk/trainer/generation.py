@@ -105,7 +105,6 @@ def generation_config(
         batch_size=batch_size,
         precision="fp32",
         compile=False,
-        channels_last=False,
         head_lr_scale=1.0,
         ema_horizon=0.0,
         bn_batches=0,  # no BatchNorm to refresh: the generator and discriminator have none, the detector is frozen

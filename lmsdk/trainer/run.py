@@ -57,9 +57,10 @@ class Run:
         torch.manual_seed(config.seed)  # identical initial weights in every process
         self.core = LandmarkAutoencoder(config.model).to(device)
         self.prepare_core()
-        if config.channels_last:
-            self.core = self.core.to(memory_format=torch.channels_last)
         self.trainable: nn.Module = self.trained_module()
+        if config.channels_last:  # in place: the trained networks of every kind of run, and the frozen core
+            self.core.to(memory_format=torch.channels_last)
+            self.trainable.to(memory_format=torch.channels_last)
         model = self.trainable
         if info.enabled:
             model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
