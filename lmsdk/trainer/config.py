@@ -218,3 +218,22 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         return from_dict(cls, data, "train config")
+
+
+def stage_config(trained: TrainConfig, schedule: ScheduleConfig, **changes: Any) -> TrainConfig:
+    """The config of a stage that fine-tunes a finished run (``lmsdk distill``, ``sharpen``, ``train-generator``):
+    ``trained``'s data, model, losses and augmentation with the stage's own ``schedule``, none of the other
+    stages, no starting weights or time budget of its own, and the discovery-only levers reset (the head's
+    learning-rate scale, the weight average, the resolution curriculum lives in ``schedule``); then
+    ``changes``, which each stage states in full."""
+    reset = {
+        "schedule": schedule,
+        "distill": None,
+        "sharpen": None,
+        "generation": None,
+        "init": None,
+        "max_minutes": None,
+        "head_lr_scale": 1.0,
+        "ema_horizon": 0.0,
+    }
+    return trained.replace(**(reset | changes))

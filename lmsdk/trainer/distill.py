@@ -21,13 +21,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lmsdk.errors import ConfigError
-from lmsdk.fileio import read_json
 from lmsdk.model.checkpoint import load_model
 from lmsdk.model.detector import Detection
 from lmsdk.model.presets import LITE_PRESETS
-from lmsdk.trainer.config import DistillConfig, ScheduleConfig, TrainConfig
+from lmsdk.trainer.config import DistillConfig, ScheduleConfig, TrainConfig, stage_config
 from lmsdk.trainer.run import Run
-from lmsdk.trainer.rundir import CONFIG_FILE, MODEL_DIR
+from lmsdk.trainer.rundir import MODEL_DIR, finished_run_config
 from lmsdk.trainer.step import AUTOCAST_DTYPES, AugmentedBatch, FramePair, StepResult, augment
 
 logger = logging.getLogger(__name__)
@@ -50,12 +49,9 @@ def distill_config(
     teacher = Path(teacher)
     if arch not in LITE_PRESETS:
         raise ConfigError(f"unknown lite architecture {arch!r}; choose one of: {', '.join(LITE_PRESETS)}")
-    if not (teacher / MODEL_DIR).is_dir():
-        raise ConfigError(f"{teacher}: not a finished training run (no {MODEL_DIR}/ folder to distil)")
-    trained = TrainConfig.from_dict(read_json(teacher / CONFIG_FILE, "teacher run config"))
+    trained = finished_run_config(teacher, "to distil")
     if trained.model.lite is not None:
         raise ConfigError(f"{teacher}: is itself a distilled run; distil its teacher instead")
-    model = trained.model.replace(lite=LITE_PRESETS[arch])
     schedule = ScheduleConfig(
         learning_rates=(3e-3, 3e-5),
         lr_milestones=(),
@@ -64,16 +60,14 @@ def distill_config(
         reconstruction_weights=(0.0,),
         reconstruction_milestones=(),
     )
-    config = trained.replace(
-        model=model,
-        schedule=schedule,
+    config = stage_config(
+        trained,
+        schedule,
+        model=trained.model.replace(lite=LITE_PRESETS[arch]),
         distill=DistillConfig(teacher=str(teacher)),
         steps=steps,
         max_minutes=max_minutes,
         batch_size=batch_size,
-        init=None,
-        head_lr_scale=1.0,
-        ema_horizon=0.0,
         bn_batches=min(trained.bn_batches, 50),
         eval_images=trained.eval_images,
         checkpoint_every=500,

@@ -28,16 +28,15 @@ import torch
 from torch import Tensor, nn
 
 from lmsdk.errors import CheckpointError, ConfigError
-from lmsdk.fileio import read_json
 from lmsdk.model.began import BeganConfig, BeganDiscriminator, began_losses, convergence, update_k
 from lmsdk.model.checkpoint import load_model
 from lmsdk.model.generator import GENERATOR_PRESETS, LandmarkGenerator
 from lmsdk.model.generator_io import save_generator
 from lmsdk.ops.coords import normalized_to_pixels
 from lmsdk.ops.images import tensor_to_images
-from lmsdk.trainer.config import GenerationConfig, ScheduleConfig, TrainConfig
+from lmsdk.trainer.config import GenerationConfig, ScheduleConfig, TrainConfig, stage_config
 from lmsdk.trainer.run import Run
-from lmsdk.trainer.rundir import CONFIG_FILE, MODEL_DIR
+from lmsdk.trainer.rundir import MODEL_DIR, finished_run_config
 from lmsdk.trainer.step import AugmentedBatch, FramePair, StepResult
 from lmsdk.viz import draw_landmarks, tile, write_image
 
@@ -74,9 +73,7 @@ def generation_config(
     source = Path(source)
     if preset not in GENERATOR_PRESETS:
         raise ConfigError(f"unknown generator preset {preset!r}; choose one of: {', '.join(GENERATOR_PRESETS)}")
-    if not (source / MODEL_DIR).is_dir():
-        raise ConfigError(f"{source}: not a finished training run (no {MODEL_DIR}/ folder to condition on)")
-    trained = TrainConfig.from_dict(read_json(source / CONFIG_FILE, "source run config"))
+    trained = finished_run_config(source, "to condition on")
     if trained.generation is not None:
         raise ConfigError(f"{source}: is itself a generator run; train from its source run instead")
     began = DISCRIMINATORS.get(preset, BeganConfig())
@@ -94,19 +91,15 @@ def generation_config(
         reconstruction_weights=(0.0,),
         reconstruction_milestones=(),
     )
-    config = trained.replace(
-        schedule=schedule,
+    config = stage_config(
+        trained,
+        schedule,
         generation=generation,
-        distill=None,
-        sharpen=None,
-        init=None,
         steps=steps,
         max_minutes=max_minutes,
         batch_size=batch_size,
         precision="fp32",
         compile=False,
-        head_lr_scale=1.0,
-        ema_horizon=0.0,
         bn_batches=0,  # no BatchNorm to refresh: the generator and discriminator have none, the detector is frozen
         eval_every=0,
         eval_images=0,

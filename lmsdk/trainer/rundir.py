@@ -52,6 +52,14 @@ def resolve_config(config: TrainConfig, run_dir: Path, resume: bool) -> tuple[Tr
     return config, False
 
 
+def finished_run_config(source: Path, purpose: str) -> TrainConfig:
+    """The config of the finished run ``source`` that a later stage builds on (``purpose``: what that stage does
+    with it, for the error); :class:`ConfigError` when ``source`` has no ``model/`` folder."""
+    if not (source / MODEL_DIR).is_dir():
+        raise ConfigError(f"{source}: not a finished training run (no {MODEL_DIR}/ folder {purpose})")
+    return TrainConfig.from_dict(read_json(source / CONFIG_FILE, "source run config"))
+
+
 def log_to_file(run_dir: Path, info: distributed.DistInfo) -> logging.Handler | None:
     if not info.is_main:
         return None

@@ -27,16 +27,15 @@ import torch
 from torch import Tensor, nn
 
 from lmsdk.errors import CheckpointError, ConfigError
-from lmsdk.fileio import read_json
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.began import BeganDiscriminator, began_losses, convergence, update_k
 from lmsdk.model.checkpoint import load_model
 from lmsdk.ops.coords import normalized_to_pixels
 from lmsdk.ops.images import tensor_to_images
-from lmsdk.trainer.config import ScheduleConfig, SharpenConfig, TrainConfig
+from lmsdk.trainer.config import ScheduleConfig, SharpenConfig, TrainConfig, stage_config
 from lmsdk.trainer.monitor import Monitor
 from lmsdk.trainer.run import Run
-from lmsdk.trainer.rundir import CONFIG_FILE, MODEL_DIR
+from lmsdk.trainer.rundir import MODEL_DIR, finished_run_config
 from lmsdk.trainer.samples import sample_sheet
 from lmsdk.trainer.step import AugmentedBatch, FramePair, StepResult
 from lmsdk.viz import draw_landmarks, tile, write_image
@@ -60,9 +59,7 @@ def sharpen_config(
     + cosine learning rate from 2e-4 to 2e-5 sized to ``steps`` (or ``max_minutes``), and ``sharpen`` (default:
     :class:`SharpenConfig` with its default weights) pointing at ``source``."""
     source = Path(source)
-    if not (source / MODEL_DIR).is_dir():
-        raise ConfigError(f"{source}: not a finished training run (no {MODEL_DIR}/ folder to sharpen)")
-    trained = TrainConfig.from_dict(read_json(source / CONFIG_FILE, "source run config"))
+    trained = finished_run_config(source, "to sharpen")
     if trained.model.lite is not None:
         raise ConfigError(f"{source}: is a distilled run; sharpen its teacher, then distil the sharpened run")
     schedule = ScheduleConfig(
@@ -73,19 +70,15 @@ def sharpen_config(
         reconstruction_weights=(0.0,),
         reconstruction_milestones=(),
     )
-    sharpen = dataclasses.replace(sharpen or SharpenConfig(source=""), source=str(source))
-    config = trained.replace(
-        schedule=schedule,
-        sharpen=sharpen,
-        distill=None,
+    config = stage_config(
+        trained,
+        schedule,
+        sharpen=dataclasses.replace(sharpen or SharpenConfig(source=""), source=str(source)),
         steps=steps,
         max_minutes=max_minutes,
         batch_size=batch_size,
-        init=None,
         precision="fp32",
         compile=False,
-        head_lr_scale=1.0,
-        ema_horizon=0.0,
         bn_batches=min(trained.bn_batches, 50),
         eval_every=0,
         eval_images=0,

@@ -75,3 +75,21 @@ def test_sharpen_refuses_what_it_cannot_use(tmp_path):
         SharpenConfig(source="x", reconstruction=0, adversarial=0, cycle=0)
     with pytest.raises(ConfigError, match="move"):
         SharpenConfig(source="x", move_chance=0)
+
+
+def test_every_stage_built_on_a_sharpened_run_is_that_stage_alone(sharp_run):
+    """A fine-tuning stage keeps the source's data and model but none of its stage: distilling or conditioning
+    a generator on a sharpened run must not train a sharpening again (make_run picks the run kind by them)."""
+    from lmsdk.trainer.config import TrainConfig
+    from lmsdk.trainer.distill import distill_config
+    from lmsdk.trainer.generation import generation_config
+
+    source = TrainConfig.from_dict(json.loads((sharp_run / "config.json").read_text()))
+    distil, generate = distill_config(sharp_run), generation_config(sharp_run, "tiny")
+    again = sharpen_config(sharp_run)
+    assert distil.distill is not None and distil.sharpen is None and distil.generation is None
+    assert generate.generation is not None and generate.sharpen is None and generate.distill is None
+    assert again.sharpen is not None and again.sharpen.source == str(sharp_run)
+    for config in (distil, generate, again):
+        assert config.init is None and config.max_minutes is None and config.ema_horizon == 0.0
+        assert config.head_lr_scale == 1.0 and config.data == source.data
