@@ -55,6 +55,7 @@ class ModelFile:
     precision: str  # "fp32", "fp16" or "int8" (fp16 and int8 graphs keep fp32 inputs and outputs)
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...]
+    macs: int | None = None  # multiply-adds per image, counted at export (None: an older artifact)
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,15 @@ def _model_file(data: dict[str, Any]) -> ModelFile:
     def tensors(items: list[dict[str, Any]]) -> tuple[TensorSpec, ...]:
         return tuple(TensorSpec(t["name"], tuple(t["shape"]), t.get("dtype", "float32")) for t in items)
 
-    return ModelFile(data["file"], data["sha256"], data["precision"], tensors(data["inputs"]), tensors(data["outputs"]))
+    macs = data.get("macs")
+    return ModelFile(
+        data["file"],
+        data["sha256"],
+        data["precision"],
+        tensors(data["inputs"]),
+        tensors(data["outputs"]),
+        int(macs) if macs is not None else None,
+    )
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:

@@ -19,7 +19,7 @@ from lmsdk import __version__
 from lmsdk.data.synthetic import SyntheticFaces
 from lmsdk.errors import BackendUnavailableError, CheckpointError, DataError, LmsdkError, OutputError, ParityError
 from lmsdk.export.generator import export_generator
-from lmsdk.export.onnx_export import EXPORTER, OPSET, export_component, to_fp16
+from lmsdk.export.onnx_export import EXPORTER, OPSET, export_component, multiply_adds, to_fp16
 from lmsdk.export.parity import ParityReport, check_parity
 from lmsdk.export.quantize import CALIBRATION_CROPS, INT8_TOLERANCE_PX, int8_detector
 from lmsdk.export.wrappers import DetectorGraph, io_names
@@ -75,9 +75,11 @@ def _tensor_specs(
     return tuple(TensorSpec(n, shapes[n]) for n in ins), tuple(TensorSpec(n, shapes[n]) for n in outs)
 
 
-def _entry(path: Path, model: LandmarkAutoencoder, component: str, precision: str, named: int = 0) -> ModelFile:
+def _entry(
+    path: Path, model: LandmarkAutoencoder, component: str, precision: str, named: int = 0, macs: int | None = None
+) -> ModelFile:
     inputs, outputs = _tensor_specs(model, component, named if component == "detector" else 0)
-    return ModelFile(path.name, sha256_file(path), precision, inputs, outputs)
+    return ModelFile(path.name, sha256_file(path), precision, inputs, outputs, macs)
 
 
 def _named_points(model: LandmarkAutoencoder, labels: str, data_format: str | None) -> tuple[DetectorGraph, dict]:
@@ -212,15 +214,17 @@ def _write_onnx(
     check end to end."""
     files: dict[str, ModelFile] = {}
     reports: list[ParityReport] = []
+    macs: dict[str, int] = {}
     for component in COMPONENTS:
         graph = graphs.get(component)
         path = export_component(model, component, out_dir / f"{component}.onnx", graph)
         reports.append(check_parity(model, component, path, "fp32", graph=graph))
-        files[component] = _entry(path, model, component, "fp32", count)
+        macs[component] = multiply_adds(model, component, graph)
+        files[component] = _entry(path, model, component, "fp32", count, macs[component])
         if fp16:
             half = to_fp16(path, out_dir / f"{component}.fp16.onnx")
             reports.append(check_parity(model, component, half, "fp16", graph=graph))
-            files[f"{component}.fp16"] = _entry(half, model, component, "fp16", count)
+            files[f"{component}.fp16"] = _entry(half, model, component, "fp16", count, macs[component])
         logger.info("exported %s", ", ".join(r.describe() for r in reports if r.component == component))
     if generator is not None:
         generator_files, generator_reports = export_generator(model, generator, out_dir, fp16)
@@ -235,7 +239,7 @@ def _write_onnx(
     if int8_crops is not None:
         path = out_dir / "detector.int8.onnx"
         report = int8_detector(out_dir / "detector.onnx", path, int8_crops)
-        files["detector.int8"] = _entry(path, model, "detector", "int8", count)
+        files["detector.int8"] = _entry(path, model, "detector", "int8", count, macs["detector"])
         parity["detector.int8"] = {
             "crop_px": {"mean": report.mean_px, "p99": report.p99_px, "max": report.max_px},
             "tolerance_px": dict(INT8_TOLERANCE_PX),

@@ -30,6 +30,18 @@ def export_component(model: LandmarkAutoencoder, component: str, path: Path, gra
     return export_graph(graph, inputs, *io_names(model, component, named), path)
 
 
+def multiply_adds(model: LandmarkAutoencoder, component: str, graph: nn.Module | None = None) -> int:
+    """Multiply-adds of ``component`` (or the given export ``graph``) for one image, as torch's FlopCounterMode
+    counts them (convolutions and matrix products: what sets the cost of a small graph)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    graph = (graph or GRAPHS[component](model)).eval()
+    inputs = example_inputs(model, component, batch=1, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        graph(*inputs)
+    return int(counter.get_total_flops() // 2)
+
+
 def export_graph(
     graph: nn.Module, inputs: tuple[torch.Tensor, ...], input_names: list[str], output_names: list[str], path: Path
 ) -> Path:

@@ -15,6 +15,10 @@ from lmsdk.spec import COMPONENTS, GENERATOR, OPTIONAL_COMPONENTS, Manifest, Mod
 
 PRECISIONS = ("fp32", "fp16", "int8")  # int8: the detector only (lmsdk export --int8)
 MAX_BATCH = 64  # largest batch sent in one call (the TensorRT engines' profile maximum)
+# Graphs up to this many multiply-adds per image run on one onnxruntime thread by default: splitting a few
+# million multiply-adds across threads costs more in hand-offs than it saves (the lite detector: 0.34 ms on one
+# thread against 0.55 ms and a 4.7 ms p99 on two, docs/lite.md), and it leaves the other cores to decoding.
+SINGLE_THREAD_MACS = 50_000_000
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +30,13 @@ def run_in_chunks(backend: Backend, feed: dict[str, np.ndarray], max_batch: int)
         return backend.run(feed)
     parts = [backend.run({k: v[i : i + max_batch] for k, v in feed.items()}) for i in range(0, n, max_batch)]
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def default_threads(entry: ModelFile, device: str) -> int | None:
+    """onnxruntime intra-op threads for a graph when the caller names none: one for a small graph on the CPU
+    (:data:`SINGLE_THREAD_MACS`), else None (onnxruntime's default: one per core)."""
+    small = entry.macs is not None and entry.macs <= SINGLE_THREAD_MACS
+    return 1 if device == "cpu" and small else None
 
 
 def check_graph(backend: Backend, entry: ModelFile, path: Path) -> None:
@@ -106,9 +117,10 @@ class Artifact:
     ) -> Backend:
         """Open ``component`` on a backend, after checking its file (hash, place) and its graph (shapes)."""
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-            raise ConfigError(f"threads {threads!r}: a positive whole number, or None for onnxruntime's default")
+            raise ConfigError(f"threads {threads!r}: a positive whole number, or None for lmsdk's default")
         entry = self.model_entry(component, precision=precision, backend=backend, device=device)
         path = verify_file(self.directory, entry)
+        threads = threads or default_threads(entry, device)
         try:
             opened = open_backend(path, backend=backend, device=device, threads=threads)
         except (BackendUnavailableError, EngineIncompatibleError) as exc:
@@ -146,7 +158,8 @@ class ArtifactPart:
         backend: ``"auto"``, ``"onnxruntime"`` or ``"tensorrt"``.
         device: ``"cpu"`` or ``"cuda"``.
         precision: ``"fp32"`` or ``"fp16"`` (the fp16 graph, for GPUs and TensorRT 11).
-        threads: onnxruntime intra-op threads (None: its default).
+        threads: onnxruntime intra-op threads (None: one for a small graph, :func:`default_threads`, else
+            onnxruntime's default).
     """
 
     component = ""

@@ -108,3 +108,35 @@ def test_detector_runs_in_a_torch_free_process(artifact, tmp_path):
     env = {**os.environ, "PYTHONPATH": f"{blocked.parent}:{ROOT}"}
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_manifest_counts_each_graphs_multiply_adds_and_small_graphs_get_one_thread(artifact, tiny_run):
+    """Export writes the multiply-adds per image of every graph; the runtime opens a small graph on one
+    onnxruntime thread unless told otherwise (a large one, or an old artifact without the count, keeps
+    onnxruntime's default)."""
+    import dataclasses
+
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from lmsdk.export.wrappers import DetectorGraph
+    from lmsdk.model import load_model
+    from lmsdk.runtime import Detector
+    from lmsdk.runtime.artifact import SINGLE_THREAD_MACS, Artifact, default_threads
+
+    model = load_model(tiny_run / "model").eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        DetectorGraph(model)(torch.rand(1, 3, model.config.crop_size, model.config.crop_size))
+    files = Artifact(artifact).manifest.files
+    assert files["detector"].macs == counter.get_total_flops() // 2 > 0
+    assert files["encoder"].macs > 0 and files["decoder"].macs > 0
+    assert files["detector.fp16"].macs == files["detector"].macs
+
+    small = files["detector"]
+    assert small.macs <= SINGLE_THREAD_MACS
+    assert default_threads(small, "cpu") == 1 and default_threads(small, "cuda") is None
+    assert default_threads(dataclasses.replace(small, macs=SINGLE_THREAD_MACS + 1), "cpu") is None
+    assert default_threads(dataclasses.replace(small, macs=None), "cpu") is None
+    options = Detector(artifact).backend.session.get_session_options()
+    assert options.intra_op_num_threads == 1
+    assert Detector(artifact, threads=2).backend.session.get_session_options().intra_op_num_threads == 2
