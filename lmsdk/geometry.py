@@ -166,8 +166,10 @@ class CropScratch:
     def view(self, width: int, height: int, like: np.ndarray) -> np.ndarray:
         shape = (height, width, *like.shape[2:])
         buffer = self._buffer
-        if buffer.dtype != like.dtype or buffer.shape[2:] != like.shape[2:] or any(
-            have < want for have, want in zip(buffer.shape[:2], shape[:2], strict=True)
+        if (
+            buffer.dtype != like.dtype
+            or buffer.shape[2:] != like.shape[2:]
+            or any(have < want for have, want in zip(buffer.shape[:2], shape[:2], strict=True))
         ):
             grown = (max(height, buffer.shape[0]), max(width, buffer.shape[1]) if buffer.size else width)
             self._buffer = buffer = np.empty((*grown, *like.shape[2:]), like.dtype)

@@ -94,8 +94,11 @@ def check_int8(fp32_path: Path, int8_path: Path, held_out: np.ndarray) -> Int8Re
     for path in (fp32_path, int8_path):
         backend = OrtBackend(path, threads=None)
         try:
-            outputs.append(np.concatenate([backend.run({"image": held_out[i : i + 64]})["landmarks"]
-                                           for i in range(0, len(held_out), 64)]))
+            outputs.append(
+                np.concatenate(
+                    [backend.run({"image": held_out[i : i + 64]})["landmarks"] for i in range(0, len(held_out), 64)]
+                )
+            )
         finally:
             backend.close()
     distance = np.linalg.norm((outputs[0] - outputs[1]) * size, axis=-1)
