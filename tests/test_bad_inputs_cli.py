@@ -375,6 +375,14 @@ def test_distill_out_is_its_teacher(capsys, tiny_run):
     refused(capsys, ["distill", tiny_run, "--out", tiny_run / "lite", "--arch", "nosuch", "--quiet"], "unknown lite")
 
 
+@pytest.mark.parametrize("command", ["distill", "sharpen"])
+def test_a_fine_tuning_resume_keeps_its_settings(capsys, tiny_run, tmp_path, command):
+    """Resuming takes only --max-minutes and --device; what shapes the run is refused, and a run directory of
+    another kind (a discovery run) is not resumed as this stage."""
+    refused(capsys, [command, tiny_run, "--out", tmp_path / "x", "--resume", "--steps", "9"], "cannot change")
+    refused(capsys, [command, tiny_run, "--out", tiny_run, "--resume", "--quiet"], f"not a {command} run")
+
+
 # -- the command line itself ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("args", "message"),

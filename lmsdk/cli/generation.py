@@ -4,13 +4,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lmsdk.cli import app
-from lmsdk.cli.options import RuntimeBackend, RuntimeDevice, artifact_files
+from lmsdk.cli.options import (
+    Quiet,
+    RuntimeBackend,
+    RuntimeDevice,
+    StageDevice,
+    StageMinutes,
+    StageResume,
+    artifact_files,
+)
 from lmsdk.errors import ConfigError
+
+if TYPE_CHECKING:  # the CLI imports torch only when a command runs
+    from lmsdk.trainer import TrainConfig
 
 GRID_FILE = "grid.png"
 
@@ -25,9 +36,7 @@ def train_generator(
         str, typer.Option("--preset", help="Generator widths: 'cpu' (for the cpu landmark model) or 'tiny' (tests).")
     ] = "cpu",
     steps: Annotated[int | None, typer.Option("--steps", help="Maximum steps (default 20000).")] = None,
-    max_minutes: Annotated[
-        float | None, typer.Option("--max-minutes", help="Wall-clock budget: the run plans its steps to fit.")
-    ] = None,
+    max_minutes: StageMinutes = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="Images per step (default 16).")] = None,
     cyclic: Annotated[
         float | None,
@@ -42,45 +51,36 @@ def train_generator(
         typer.Option("--lr", help="Adam learning rate of both networks, cosine-decayed to a tenth (default 1e-4)."),
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (weights, batches, latents).")] = None,
-    device: Annotated[str | None, typer.Option("--device", help="cpu or cuda.")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the newest checkpoint in --out.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    device: StageDevice = None,
+    resume: StageResume = False,
+    quiet: Quiet = False,
 ) -> None:
     """Train a landmark-conditioned generator on a run's frozen landmarks: BEGAN + the cyclic landmark loss
     (paper App. G.5). Writes checkpoints, metrics (BEGAN's k and convergence), sample sheets and GEN_RUN/model;
     export it with lmsdk export GEN_RUN."""
-    from lmsdk.cli.training import _check_out
-    from lmsdk.trainer import TrainConfig
-    from lmsdk.trainer import train as run_training
-    from lmsdk.trainer.generation import generation_config
+    from lmsdk.cli.training import fine_tune
 
-    if resume:
-        from lmsdk.fileio import read_json
-        from lmsdk.trainer.rundir import CONFIG_FILE
+    def build() -> TrainConfig:
+        from lmsdk.trainer.generation import generation_config
 
-        fixed = {"--steps": steps, "--batch-size": batch_size, "--cyclic": cyclic, "--lr": lr, "--seed": seed}
-        given = [flag for flag, value in fixed.items() if value is not None]
-        if given:
-            raise ConfigError(f"{', '.join(given)} cannot change when resuming; the run keeps {out / CONFIG_FILE}")
-        config = TrainConfig.from_dict(read_json(out / CONFIG_FILE, "run config"))
-        if config.generation is None:
-            raise ConfigError(f"{out}: not a generator run; resume it with the command that started it")
-        changes = (("max_minutes", max_minutes), ("device", device))
-        config = config.replace(**{k: v for k, v in changes if v is not None}, progress=not quiet)
-    else:
         sizes = {k: v for k, v in (("steps", steps), ("batch_size", batch_size)) if v is not None}
         config = generation_config(run, preset, max_minutes=max_minutes, cyclic=cyclic, lr=lr, **sizes)
-        changes = (("seed", seed), ("device", device))
-        config = config.replace(**{k: v for k, v in changes if v is not None}, progress=not quiet)
-    _check_out(out, str(run), config.data.source.partition("#")[0])
-    result = run_training(config, out, resume=resume)
-    if result.interrupted:
-        typer.echo(
-            f"interrupted at step {result.steps}; continue with: lmsdk train-generator {run} --out {out} --resume",
-            err=True,
-        )
-        raise typer.Exit(130)
-    typer.echo(f"generator written to {out / 'model'}; export it with: lmsdk export {out} --out ARTIFACT")
+        return config.replace(**({"seed": seed} if seed is not None else {}))
+
+    fixed = {"--steps": steps, "--batch-size": batch_size, "--cyclic": cyclic, "--lr": lr, "--seed": seed}
+    fine_tune(
+        "train-generator",
+        run,
+        out,
+        build,
+        stage="generation",
+        fixed=fixed,
+        made="generator",
+        resume=resume,
+        max_minutes=max_minutes,
+        device=device,
+        quiet=quiet,
+    )
 
 
 @app.command()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lmsdk.cli import app
+from lmsdk.cli.options import Quiet, StageDevice, StageMinutes, StageResume
 from lmsdk.errors import ConfigError
+
+if TYPE_CHECKING:  # the CLI imports torch only when a command runs
+    from lmsdk.trainer import TrainConfig
 
 
 @app.command()
@@ -151,39 +156,35 @@ def distill(
         str, typer.Option("--arch", help="Lite architecture: 'lite' (about 8 MMAC) or 'lite-wide' (about 20).")
     ] = "lite",
     steps: Annotated[int | None, typer.Option("--steps", help="Maximum distillation steps (default 3000).")] = None,
-    max_minutes: Annotated[
-        float | None, typer.Option("--max-minutes", help="Wall-clock budget: the run plans its steps to fit.")
-    ] = None,
+    max_minutes: StageMinutes = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="Images per step (default 32).")] = None,
-    device: Annotated[str | None, typer.Option("--device", help="cpu or cuda.")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the newest checkpoint in --out.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    device: StageDevice = None,
+    resume: StageResume = False,
+    quiet: Quiet = False,
 ) -> None:
     """Distil a trained run's detector into a lite one that runs many times faster; export LITE_RUN like any run
     (the teacher's encoder and decoder travel with it for editing)."""
-    from lmsdk.trainer import TrainConfig
-    from lmsdk.trainer import train as run_training
-    from lmsdk.trainer.distill import distill_config
 
-    if resume:
-        from lmsdk.fileio import read_json
-        from lmsdk.trainer.rundir import CONFIG_FILE
+    def build() -> TrainConfig:
+        from lmsdk.trainer.distill import distill_config
 
-        config = TrainConfig.from_dict(read_json(out / CONFIG_FILE, "run config"))
-        changes = (("max_minutes", max_minutes), ("device", device))
-        config = config.replace(**{k: v for k, v in changes if v is not None}, progress=not quiet)
-    else:
         sizes = {k: v for k, v in (("steps", steps), ("batch_size", batch_size)) if v is not None}
-        config = distill_config(run, arch, max_minutes=max_minutes, **sizes)
-        config = config.replace(progress=not quiet, **({"device": device} if device else {}))
-    _check_out(out, str(run))
-    result = run_training(config, out, resume=resume)
-    if result.interrupted:
-        typer.echo(
-            f"interrupted at step {result.steps}; continue with: lmsdk distill {run} --out {out} --resume", err=True
-        )
-        raise typer.Exit(130)
-    typer.echo(f"lite model written to {out / 'model'}; export it with: lmsdk export {out} --out ARTIFACT")
+        return distill_config(run, arch, max_minutes=max_minutes, **sizes)
+
+    fixed = {"--steps": steps, "--batch-size": batch_size}
+    fine_tune(
+        "distill",
+        run,
+        out,
+        build,
+        stage="distill",
+        fixed=fixed,
+        made="lite model",
+        resume=resume,
+        max_minutes=max_minutes,
+        device=device,
+        quiet=quiet,
+    )
 
 
 @app.command()
@@ -191,9 +192,7 @@ def sharpen(
     run: Annotated[Path, typer.Argument(help="A finished training run (RUN_DIR with model/) to sharpen.")],
     out: Annotated[Path, typer.Option("--out", help="Run directory of the sharpened model to create (or --resume).")],
     steps: Annotated[int | None, typer.Option("--steps", help="Maximum fine-tuning steps (default 2000).")] = None,
-    max_minutes: Annotated[
-        float | None, typer.Option("--max-minutes", help="Wall-clock budget: the run plans its steps to fit.")
-    ] = None,
+    max_minutes: StageMinutes = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="Images per step (default 16).")] = None,
     adversarial: Annotated[
         float | None,
@@ -210,40 +209,91 @@ def sharpen(
     train_descriptors: Annotated[
         bool, typer.Option("--train-descriptors", help="Fine-tune the descriptor encoder too (default: decoder only).")
     ] = False,
-    device: Annotated[str | None, typer.Option("--device", help="cpu or cuda.")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the newest checkpoint in --out.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    device: StageDevice = None,
+    resume: StageResume = False,
+    quiet: Quiet = False,
 ) -> None:
     """Fine-tune a trained run's decoder (detector frozen) with a BEGAN adversarial term and an edit-consistency
     term, for sharper reconstructions and edits that follow the landmarks; export the new run like any run."""
-    import dataclasses
 
+    def build() -> TrainConfig:
+        import dataclasses
+
+        from lmsdk.trainer.config import SharpenConfig
+        from lmsdk.trainer.sharpen import sharpen_config
+
+        weights = {k: v for k, v in (("adversarial", adversarial), ("cycle", cycle)) if v is not None}
+        terms = dataclasses.replace(SharpenConfig(source=str(run)), train_descriptors=train_descriptors, **weights)
+        sizes = {k: v for k, v in (("steps", steps), ("batch_size", batch_size)) if v is not None}
+        return sharpen_config(run, max_minutes=max_minutes, sharpen=terms, **sizes)
+
+    fixed = {
+        "--steps": steps,
+        "--batch-size": batch_size,
+        "--adversarial": adversarial,
+        "--cycle": cycle,
+        "--train-descriptors": train_descriptors or None,
+    }
+    fine_tune(
+        "sharpen",
+        run,
+        out,
+        build,
+        stage="sharpen",
+        fixed=fixed,
+        made="sharpened model",
+        resume=resume,
+        max_minutes=max_minutes,
+        device=device,
+        quiet=quiet,
+    )
+
+
+def fine_tune(
+    command: str,
+    run: Path,
+    out: Path,
+    build: Callable[[], TrainConfig],
+    *,
+    stage: str,
+    fixed: dict[str, object],
+    made: str,
+    resume: bool,
+    max_minutes: float | None,
+    device: str | None,
+    quiet: bool,
+) -> None:
+    """The body of ``lmsdk distill``, ``sharpen`` and ``train-generator``: train the stage ``build()`` sets up
+    on the finished run ``run`` into ``out``, or resume it (then only ``--max-minutes`` and ``--device`` may
+    change: the options in ``fixed`` shape the run, and ``out``'s config must be a run of this ``stage``, the
+    :class:`~lmsdk.trainer.config.TrainConfig` field the stage sets)."""
     from lmsdk.trainer import TrainConfig
     from lmsdk.trainer import train as run_training
-    from lmsdk.trainer.config import SharpenConfig
-    from lmsdk.trainer.sharpen import sharpen_config
 
     if resume:
         from lmsdk.fileio import read_json
         from lmsdk.trainer.rundir import CONFIG_FILE
 
+        given = [flag for flag, value in fixed.items() if value is not None]
+        if given:
+            raise ConfigError(f"{', '.join(given)} cannot change when resuming; the run keeps {out / CONFIG_FILE}")
         config = TrainConfig.from_dict(read_json(out / CONFIG_FILE, "run config"))
-        changes = (("max_minutes", max_minutes), ("device", device))
-        config = config.replace(**{k: v for k, v in changes if v is not None}, progress=not quiet)
+        if getattr(config, stage) is None:
+            raise ConfigError(f"{out}: not a {command} run; resume it with the command that started it")
+        config = config.replace(
+            **{k: v for k, v in (("max_minutes", max_minutes), ("device", device)) if v is not None}
+        )
     else:
-        weights = {k: v for k, v in (("adversarial", adversarial), ("cycle", cycle)) if v is not None}
-        terms = dataclasses.replace(SharpenConfig(source=str(run)), train_descriptors=train_descriptors, **weights)
-        sizes = {k: v for k, v in (("steps", steps), ("batch_size", batch_size)) if v is not None}
-        config = sharpen_config(run, max_minutes=max_minutes, sharpen=terms, **sizes)
-        config = config.replace(progress=not quiet, **({"device": device} if device else {}))
-    _check_out(out, str(run))
+        config = build().replace(**({"device": device} if device else {}))
+    config = config.replace(progress=not quiet)
+    _check_out(out, str(run), config.data.source.partition("#")[0])
     result = run_training(config, out, resume=resume)
     if result.interrupted:
         typer.echo(
-            f"interrupted at step {result.steps}; continue with: lmsdk sharpen {run} --out {out} --resume", err=True
+            f"interrupted at step {result.steps}; continue with: lmsdk {command} {run} --out {out} --resume", err=True
         )
         raise typer.Exit(130)
-    typer.echo(f"sharpened model written to {out / 'model'}; export it with: lmsdk export {out} --out ARTIFACT")
+    typer.echo(f"{made} written to {out / 'model'}; export it with: lmsdk export {out} --out ARTIFACT")
 
 
 def _check_out(out: Path, *inputs: str | None) -> None:
