@@ -9,7 +9,9 @@ latents, ``--seed``), and the same detector finds the landmarks on every generat
 sit from their reference's (the condition): as a fraction of the crop side, in crop pixels and, where the data
 has eye annotations, over the inter-ocular distance (:func:`lmsdk.eval.editing.landmark_consistency`), beside
 two baselines a generator that ignored its condition could reach (another reference's landmarks; the mean
-training landmarks, from the artifact's framing); writes ``DIR/generation.json``. ``--grid`` draws
+training landmarks, from the artifact's framing), and the generations' sharpness (their gradient energy over
+their references': a generator can satisfy the detector with faint marks where the landmarks go, which the
+landmark figures alone would not show); writes ``DIR/generation.json``. ``--grid`` draws
 ``--grid-references`` references (landmarks drawn) with ``--grid-n`` generations each. Skips (exit 0, a
 message) when the data is absent.
 """
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    from lmsdk.eval.editing import landmark_consistency
+    from lmsdk.eval.editing import landmark_consistency, sharpness_ratio
     from lmsdk.fileio import atomic_write_json
     from lmsdk.images import write_image
     from lmsdk.runtime import Detector, Generator
@@ -73,12 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     generator, detector = Generator(args.artifact), Detector(args.artifact)
     size = generator.size
     crops, inter_ocular = references(args.data, size, args.images)
-    conditions, detected = [], []
+    conditions, detected, generated = [], [], []
     for i, crop in enumerate(crops):
         result = generator.like(crop, n=args.n, seed=args.seed + i)
         found = detector(list(result.images))
         conditions += [result.landmarks] * args.n
         detected += [f.normalized for f in found]
+        generated += list(result.images)
     iod = None if inter_ocular is None else np.repeat(inter_ocular, args.n)
     detected_all, conditions_all = np.stack(detected), np.stack(conditions)
     figures = landmark_consistency(detected_all, conditions_all, size, iod)
@@ -102,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         "per_landmark_crop": figures.per_landmark_crop,
         "baseline_other_reference_crop": other.mean_crop,
         "baseline_mean_shape_crop": mean_shape,
+        # gradient energy of the generations over that of their references (lmsdk.eval.editing.sharpness_ratio)
+        "sharpness": sharpness_ratio(np.stack(generated), np.repeat(np.stack(crops), args.n, axis=0)),
         "seconds": round(time.perf_counter() - start, 1),
     }
     print(f"{'references':>10} {'images':>7} {'% of crop':>10} {'px':>6} {'% inter-ocular':>15}")
@@ -111,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     print("per landmark, % of crop: " + " ".join(f"{100 * v:.1f}" for v in figures.per_landmark_crop))
     print(f"baselines, % of crop: another reference's landmarks {100 * other.mean_crop:.2f}", end="")
     print("" if mean_shape is None else f", the mean training landmarks {100 * mean_shape:.2f}")
+    print(f"sharpness (gradient energy of generations over their references'): {table['sharpness']:.3f}")
     out = args.out or args.artifact
     atomic_write_json(out / "generation.json", table)
     if args.grid is not None:
