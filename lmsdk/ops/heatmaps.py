@@ -84,7 +84,7 @@ def render_gaussians(
         is the background. The tensor is channels-last in memory (a permuted NHWC view).
     """
     if points.dtype in (torch.float16, torch.bfloat16):
-        points = points.float()  # the maps are normalised by a sum: at least fp32, as autocast's softmax was
+        points = points.float()  # the maps are normalised by a sum over channels: at least fp32
     grid = normalized_grid(size, size, device=points.device, dtype=points.dtype)  # (S, S, 2)
     b, k = points.shape[:2]
     # Built channels-last, (B, S, S, K), and returned as a permuted view: the decoder's convolutions run in

@@ -222,10 +222,9 @@ class TrainConfig:
 
 def stage_config(trained: TrainConfig, schedule: ScheduleConfig, **changes: Any) -> TrainConfig:
     """The config of a stage that fine-tunes a finished run (``lmsdk distill``, ``sharpen``, ``train-generator``):
-    ``trained``'s data, model, losses and augmentation with the stage's own ``schedule``, none of the other
-    stages, no starting weights or time budget of its own, and the discovery-only levers reset (the head's
-    learning-rate scale, the weight average, the resolution curriculum lives in ``schedule``); then
-    ``changes``, which each stage states in full."""
+    ``trained``'s data, model, losses and augmentation with the stage's own ``schedule`` (which also replaces
+    any resolution curriculum), none of the other stages, no starting weights or time budget of its own, the
+    discovery-only levers (the head's learning-rate scale, the weight average) reset; then ``changes``."""
     reset = {
         "schedule": schedule,
         "distill": None,
