@@ -57,6 +57,19 @@ class ScheduleConfig:
     crop_scales: tuple[float, ...] = (1.0,)
     crop_scale_milestones: tuple[float, ...] = ()
 
+    @classmethod
+    def fine_tuning(cls, start: float, end: float, warmup: float = 0.0) -> ScheduleConfig:
+        """A fine-tuning stage's schedule: warm-up over ``warmup`` of the run, then a cosine learning rate from
+        ``start`` to ``end``; no reconstruction loss (the stages bring their own terms)."""
+        return cls(
+            learning_rates=(start, end),
+            lr_milestones=(),
+            lr_decay="cosine",
+            warmup=warmup,
+            reconstruction_weights=(0.0,),
+            reconstruction_milestones=(),
+        )
+
     def __post_init__(self) -> None:
         if self.lr_decay not in ("step", "cosine"):
             raise ConfigError(f"lr_decay must be 'step' or 'cosine', got {self.lr_decay!r}")

@@ -52,14 +52,7 @@ def distill_config(
     trained = finished_run_config(teacher, "to distil")
     if trained.model.lite is not None:
         raise ConfigError(f"{teacher}: is itself a distilled run; distil its teacher instead")
-    schedule = ScheduleConfig(
-        learning_rates=(3e-3, 3e-5),
-        lr_milestones=(),
-        lr_decay="cosine",
-        warmup=0.03,
-        reconstruction_weights=(0.0,),
-        reconstruction_milestones=(),
-    )
+    schedule = ScheduleConfig.fine_tuning(3e-3, 3e-5, warmup=0.03)
     config = stage_config(
         trained,
         schedule,

@@ -84,13 +84,7 @@ def generation_config(
     generation = GenerationConfig(source=str(source), generator=spec, began=began)
     if cyclic is not None:
         generation = dataclasses.replace(generation, cyclic=cyclic)
-    schedule = ScheduleConfig(
-        learning_rates=(began.lr, began.lr / 10),
-        lr_milestones=(),
-        lr_decay="cosine",
-        reconstruction_weights=(0.0,),
-        reconstruction_milestones=(),
-    )
+    schedule = ScheduleConfig.fine_tuning(began.lr, began.lr / 10)
     config = stage_config(
         trained,
         schedule,

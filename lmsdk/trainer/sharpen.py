@@ -62,14 +62,7 @@ def sharpen_config(
     trained = finished_run_config(source, "to sharpen")
     if trained.model.lite is not None:
         raise ConfigError(f"{source}: is a distilled run; sharpen its teacher, then distil the sharpened run")
-    schedule = ScheduleConfig(
-        learning_rates=(2e-4, 2e-5),
-        lr_milestones=(),
-        lr_decay="cosine",
-        warmup=0.05,
-        reconstruction_weights=(0.0,),
-        reconstruction_milestones=(),
-    )
+    schedule = ScheduleConfig.fine_tuning(2e-4, 2e-5, warmup=0.05)
     config = stage_config(
         trained,
         schedule,
