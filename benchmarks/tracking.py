@@ -174,8 +174,10 @@ def memory_over(detector: Detector, frames: list[np.ndarray], n: int) -> dict:
 def mediapipe_row(frames: list[np.ndarray]) -> dict | None:
     """MediaPipe FaceMesh (video mode) on frames in memory: ms/frame and jitter of its 468 points."""
     try:
-        from mediapipe.solutions import face_mesh  # type: ignore[import-not-found]
-    except ImportError:
+        import mediapipe  # type: ignore[import-not-found]
+
+        face_mesh = mediapipe.solutions.face_mesh  # the legacy API: mediapipe 0.10.x up to 0.10.21 at least
+    except (ImportError, AttributeError):
         return None
     points, ms, boxes = [], [], []
     with face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1) as mesh:
