@@ -36,9 +36,9 @@ DISTILL_TERMS = ("points", "maps")
 
 def distill_config(
     teacher: str | Path,
-    arch: str = "lite",
+    arch: str = "lite-wide",
     *,
-    steps: int = 3000,
+    steps: int = 3600,
     max_minutes: float | None = None,
     batch_size: int = 32,
     **overrides: Any,

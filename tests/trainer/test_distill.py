@@ -19,7 +19,9 @@ STEPS = 150
 @pytest.fixture(scope="module")
 def lite_run(tmp_path_factory, learned_run):
     out = tmp_path_factory.mktemp("runs") / "lite"
-    config = distill_config(learned_run, steps=STEPS, batch_size=16, bn_batches=10, eval_every=0, sample_every=0)
+    config = distill_config(
+        learned_run, "lite", steps=STEPS, batch_size=16, bn_batches=10, eval_every=0, sample_every=0
+    )
     train(config.replace(checkpoint_every=0, progress=False), out)
     return out
 
