@@ -210,7 +210,7 @@ def sharpen(
         typer.Option(
             "--cycle",
             help="Weight per crop pixel of the edit-consistency term: moved landmarks re-detected where they were "
-            "sent (default 0.2; 0 switches it off).",
+            "sent (default 1.0; 0 switches it off).",
         ),
     ] = None,
     train_descriptors: Annotated[
