@@ -214,14 +214,20 @@ def sharpen(
         ),
     ] = None,
     train_descriptors: Annotated[
-        bool, typer.Option("--train-descriptors", help="Fine-tune the descriptor encoder too (default: decoder only).")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--train-descriptors/--decoder-only",
+            help="Fine-tune the descriptor encoder with the decoder (the default: edits follow the landmarks "
+            "further), or the decoder alone.",
+        ),
+    ] = None,
     device: StageDevice = None,
     resume: StageResume = False,
     quiet: Quiet = False,
 ) -> None:
-    """Fine-tune a trained run's decoder (detector frozen) with a BEGAN adversarial term and an edit-consistency
-    term, for sharper reconstructions and edits that follow the landmarks; export the new run like any run."""
+    """Fine-tune a trained run's decoder and descriptor encoder (detector frozen) with a BEGAN adversarial term and
+    an edit-consistency term, for sharper reconstructions and edits that follow the landmarks; export the new run
+    like any run."""
 
     def build() -> TrainConfig:
         import dataclasses
@@ -229,8 +235,8 @@ def sharpen(
         from lmsdk.trainer.config import SharpenConfig
         from lmsdk.trainer.sharpen import sharpen_config
 
-        weights = {k: v for k, v in (("adversarial", adversarial), ("cycle", cycle)) if v is not None}
-        terms = dataclasses.replace(SharpenConfig(source=str(run)), train_descriptors=train_descriptors, **weights)
+        given = (("adversarial", adversarial), ("cycle", cycle), ("train_descriptors", train_descriptors))
+        terms = dataclasses.replace(SharpenConfig(source=str(run)), **{k: v for k, v in given if v is not None})
         sizes = {k: v for k, v in (("steps", steps), ("batch_size", batch_size)) if v is not None}
         return sharpen_config(run, max_minutes=max_minutes, sharpen=terms, **sizes)
 
@@ -239,7 +245,7 @@ def sharpen(
         "--batch-size": batch_size,
         "--adversarial": adversarial,
         "--cycle": cycle,
-        "--train-descriptors": train_descriptors or None,
+        "--train-descriptors/--decoder-only": train_descriptors,
     }
     fine_tune(
         "sharpen",

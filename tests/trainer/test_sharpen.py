@@ -23,10 +23,14 @@ def sharp_run(tmp_path_factory, tiny_run):
     return out
 
 
-def test_sharpening_tunes_the_decoder_and_keeps_the_detector(sharp_run, tiny_run):
-    before, after = load_model(tiny_run / "model").state_dict(), load_model(sharp_run / "model").state_dict()
-    changed = {name for name in before if not torch.equal(before[name], after[name])}
-    assert changed and all(name.startswith("decoder.") for name in changed), sorted(changed)[:5]
+def _changed(before_run, after_run) -> set[str]:
+    before, after = load_model(before_run / "model").state_dict(), load_model(after_run / "model").state_dict()
+    return {name for name in before if not torch.equal(before[name], after[name])}
+
+
+def test_sharpening_tunes_the_decoder_and_descriptors_and_keeps_the_detector(sharp_run, tiny_run):
+    changed = _changed(tiny_run, sharp_run)
+    assert {name.split(".")[0] for name in changed} == {"decoder", "encoder"}, sorted(changed)[:5]
     config = json.loads((sharp_run / "config.json").read_text())
     assert config["sharpen"]["source"] == str(tiny_run) and config["sharpen"]["began"]["width"] == 16
     lines = [json.loads(line) for line in (sharp_run / "metrics.jsonl").read_text().splitlines()]
@@ -35,6 +39,13 @@ def test_sharpening_tunes_the_decoder_and_keeps_the_detector(sharp_run, tiny_run
     assert {"loss/reconstruction", "loss/adversarial", "loss/cycle"} <= set(logged[-1])
     assert sorted(p.name for p in (sharp_run / "samples").glob("*.png"))  # sample sheets with an edit row
     assert all((c / "extra.safetensors").is_file() for c in (sharp_run / "checkpoints").iterdir())
+
+
+def test_decoder_only_sharpening_leaves_the_descriptors(tmp_path, tiny_run):
+    sharpen = SharpenConfig(source="", train_descriptors=False)
+    train(sharpen_config(tiny_run, steps=2, sharpen=sharpen, **SMALL).replace(progress=False), tmp_path / "dec")
+    changed = _changed(tiny_run, tmp_path / "dec")
+    assert changed and all(name.startswith("decoder.") for name in changed), sorted(changed)[:5]
 
 
 def test_the_sharpened_run_exports_and_edits_like_any_run(sharp_run, tmp_path):
