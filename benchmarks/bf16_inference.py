@@ -23,8 +23,6 @@ import os
 import platform
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +38,7 @@ from lmsdk.model.checkpoint import load_model
 from lmsdk.runtime.backends import OrtBackend
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from runtime_latency import median_ms
 from train_step import matmul_gflops
 
 # operator -> (input shape, initializer shapes, attributes): the operators of lmsdk's detector graphs
@@ -79,17 +78,6 @@ def ort_bf16_support() -> dict[str, str]:
         except Exception as exc:  # the answer is the error itself, whatever its type
             answers[op] = str(exc).splitlines()[0]
     return answers
-
-
-def median_ms(fn: Callable[[], object], repeats: int) -> float:
-    for _ in range(3):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
 
 
 def distance_px(a: np.ndarray, b: np.ndarray, side: int) -> dict[str, float]:
