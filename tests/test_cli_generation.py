@@ -1,4 +1,6 @@
-"""train-generator -> export -> generate through the command line, on the tiny run: the files appear."""
+"""train-generator -> export -> generate, and sharpen, through the command line, on the tiny run."""
+
+import json
 
 import cv2
 import numpy as np
@@ -25,3 +27,13 @@ def test_train_export_generate(capsys, tiny_run, tmp_path):
     again = tmp_path / "again"
     assert run(["generate", str(art), "--like", str(reference), "--n", "1", "--seed", "4", "--out", str(again)]) == 0
     assert np.array_equal(cv2.imread(str(again / "generated_00.png")), first)  # the same seed, the same image
+
+
+def test_sharpen_flags_set_its_terms(tiny_run, tmp_path):
+    out = tmp_path / "sharp"
+    flags = ["--adversarial", "0", "--gradient", "0.5", "--cycle", "2", "--decoder-only", "--steps", "1"]
+    assert run(["sharpen", str(tiny_run), "--out", str(out), "--batch-size", "2", *flags, "--quiet"]) == 0
+    saved = json.loads((out / "config.json").read_text())["sharpen"]
+    assert (saved["adversarial"], saved["gradient"], saved["cycle"], saved["train_descriptors"]) == (0, 0.5, 2, False)
+    logged = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])
+    assert logged["loss/gradient"] > 0 and logged["loss/adversarial"] == 0

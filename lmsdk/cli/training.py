@@ -205,6 +205,14 @@ def sharpen(
         float | None,
         typer.Option("--adversarial", help="Weight of the BEGAN adversarial term (default 1; 0 switches it off)."),
     ] = None,
+    gradient: Annotated[
+        float | None,
+        typer.Option(
+            "--gradient",
+            help="Weight of the gradient difference term: L1 between the image gradients of each crop and its "
+            "reconstruction (default 0: off).",
+        ),
+    ] = None,
     cycle: Annotated[
         float | None,
         typer.Option(
@@ -235,7 +243,12 @@ def sharpen(
         from lmsdk.trainer.config import SharpenConfig
         from lmsdk.trainer.sharpen import sharpen_config
 
-        given = (("adversarial", adversarial), ("cycle", cycle), ("train_descriptors", train_descriptors))
+        given = (
+            ("adversarial", adversarial),
+            ("gradient", gradient),
+            ("cycle", cycle),
+            ("train_descriptors", train_descriptors),
+        )
         terms = dataclasses.replace(SharpenConfig(source=str(run)), **{k: v for k, v in given if v is not None})
         sizes = {k: v for k, v in (("steps", steps), ("batch_size", batch_size)) if v is not None}
         return sharpen_config(run, max_minutes=max_minutes, sharpen=terms, **sizes)
@@ -244,6 +257,7 @@ def sharpen(
         "--steps": steps,
         "--batch-size": batch_size,
         "--adversarial": adversarial,
+        "--gradient": gradient,
         "--cycle": cycle,
         "--train-descriptors/--decoder-only": train_descriptors,
     }

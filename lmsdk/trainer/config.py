@@ -129,6 +129,8 @@ class SharpenConfig:
     - ``adversarial``: BEGAN's generator loss ``L(G)`` on reconstructions and edits, against a BEGAN
       discriminator (``began``; 16 channels wide by default, for CPU budgets) trained on real crops
       alongside, with its equilibrium controller;
+    - ``gradient``: the gradient difference loss (mean L1 between the image gradients of each crop and its
+      reconstruction, :func:`~lmsdk.trainer.losses.gradient_difference_loss`);
     - ``cycle``: edit consistency: the landmarks are moved at random (each with chance ``move_chance``, at
       least one per image, by up to ``move_px`` crop pixels), decoded, re-detected by the frozen detector, and
       the mean L1 distance (crop pixels, ``|dx| + |dy|``) of every re-detected landmark to where it was sent
@@ -138,6 +140,7 @@ class SharpenConfig:
     source: str  # the trained run whose decoder is sharpened
     reconstruction: float = 1.0
     adversarial: float = 1.0
+    gradient: float = 0.0
     cycle: float = 1.0  # on MTFL 1.0 beat 0.2, and 0.2 beat 0.02 (docs/results.md, "Editing you can measure")
     move_px: float = 8.0
     move_chance: float = 0.3
@@ -145,7 +148,12 @@ class SharpenConfig:
     began: BeganConfig = field(default_factory=lambda: BeganConfig(width=16))
 
     def __post_init__(self) -> None:
-        weights = {"reconstruction": self.reconstruction, "adversarial": self.adversarial, "cycle": self.cycle}
+        weights = {
+            "reconstruction": self.reconstruction,
+            "adversarial": self.adversarial,
+            "gradient": self.gradient,
+            "cycle": self.cycle,
+        }
         if any(not w >= 0 for w in weights.values()) or not any(weights.values()):
             raise ConfigError(f"sharpen weights must be >= 0 and not all 0, got {weights}")
         if not self.move_px > 0 or not 0 < self.move_chance <= 1:

@@ -6,7 +6,8 @@ soft and, on a young model, hardly move when a landmark is moved (the decoder le
 Sharpening loads the run's whole autoencoder, freezes the landmark detector (eval mode: its exact BatchNorm
 statistics) and trains the decoder (and optionally the descriptor encoder) with the terms of
 :class:`~lmsdk.trainer.config.SharpenConfig`: an L1 reconstruction, BEGAN's adversarial term against an
-autoencoder discriminator trained alongside on real crops (:mod:`lmsdk.model.began`), and an
+autoencoder discriminator trained alongside on real crops (:mod:`lmsdk.model.began`), optionally the gradient
+difference of reconstructions and crops (their edges), and an
 edit-consistency (cyclic) term: decode with randomly moved landmarks, re-detect with the frozen detector,
 L1 to where the landmarks were sent. The result is a run directory like any other (``lmsdk export RUN2``);
 its detector is the source run's, bit for bit.
@@ -33,6 +34,7 @@ from lmsdk.model.checkpoint import load_model
 from lmsdk.ops.coords import normalized_to_pixels
 from lmsdk.ops.images import tensor_to_images
 from lmsdk.trainer.config import ScheduleConfig, SharpenConfig, TrainConfig, stage_config
+from lmsdk.trainer.losses import gradient_difference_loss
 from lmsdk.trainer.monitor import Monitor
 from lmsdk.trainer.run import Run
 from lmsdk.trainer.rundir import MODEL_DIR, finished_run_config
@@ -42,7 +44,7 @@ from lmsdk.viz import draw_landmarks, tile, write_image
 
 logger = logging.getLogger(__name__)
 
-SHARPEN_TERMS = ("reconstruction", "adversarial", "cycle")
+SHARPEN_TERMS = ("reconstruction", "adversarial", "gradient", "cycle")
 _DISC, _DISC_OPT, _K = "disc.", "disc_opt.", "began.k"
 
 
@@ -166,12 +168,13 @@ class SharpenRun(Run):
         decoded, targets = self.decode_with_moves(crops, generator)
         terms: dict[str, Tensor] = {"reconstruction": (decoded[:n] - crops[:n]).abs().mean()}
         zero = decoded.new_zeros(())
+        terms["gradient"] = gradient_difference_loss(decoded[:n], crops[:n]) if cfg.gradient > 0 else zero
         if cfg.cycle > 0:
             redetected = core.detector(core.pad(decoded[n:])).points  # frozen: gradients reach only the images
             terms["cycle"] = ((redetected - targets[n:]).abs().sum(-1) * side).mean()
         else:
             terms["cycle"] = zero
-        weights = {"reconstruction": cfg.reconstruction, "adversarial": cfg.adversarial, "cycle": cfg.cycle}
+        weights = {name: getattr(cfg, name) for name in SHARPEN_TERMS}
         if self.disc is not None:
             began = began_losses(self.disc, crops, decoded, self.k)
             terms["adversarial"] = began.g_loss

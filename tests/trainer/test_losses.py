@@ -7,6 +7,7 @@ from lmsdk.ops.coords import crop_to_padded, padded_to_crop
 from lmsdk.trainer.losses import (
     concentration_loss,
     equivariance_loss,
+    gradient_difference_loss,
     reconstruction_loss,
     separation_loss,
     weight_decay_loss,
@@ -59,6 +60,18 @@ def test_equivariance_gradients_flow_through_both_branches():
 def test_reconstruction_is_half_sum_of_squares_mean_over_batch():
     a, b = torch.zeros(2, 3, 4, 4), torch.full((2, 3, 4, 4), 0.5)
     assert torch.allclose(reconstruction_loss(a, b), torch.tensor(0.5 * 48 * 0.25))
+
+
+def test_gradient_difference_is_zero_for_the_same_edges_and_charges_a_blurred_edge():
+    sharp = torch.zeros(1, 1, 8, 8)
+    sharp[..., 4:] = 1.0  # a vertical step edge: one x-difference of 1 per row
+    blurred = sharp.clone()
+    blurred[..., 3], blurred[..., 4] = 1 / 3, 2 / 3  # the same edge spread over three columns
+    assert gradient_difference_loss(sharp, sharp + 0.25) == 0  # a brightness offset has the same edges
+    # x-differences: sharp 0,0,0,1,0,0,0; blurred 0,0,1/3,1/3,1/3,0,0 -> |diff| sums to 4/3 over 7 per row
+    assert torch.isclose(gradient_difference_loss(blurred, sharp), torch.tensor(0.5 * (4 / 3) / 7))
+    # a pixel loss prefers the blur to the offset
+    assert reconstruction_loss(blurred, sharp) < reconstruction_loss(sharp + 0.25, sharp)
 
 
 def test_weight_decay_covers_weights_and_bn_scales_not_biases():

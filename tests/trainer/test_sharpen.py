@@ -36,7 +36,7 @@ def test_sharpening_tunes_the_decoder_and_descriptors_and_keeps_the_detector(sha
     lines = [json.loads(line) for line in (sharp_run / "metrics.jsonl").read_text().splitlines()]
     logged = [m for m in lines if "began/k" in m]
     assert logged and all(0 <= m["began/k"] <= 1 and m["began/convergence"] > 0 for m in logged)
-    assert {"loss/reconstruction", "loss/adversarial", "loss/cycle"} <= set(logged[-1])
+    assert {"loss/reconstruction", "loss/adversarial", "loss/gradient", "loss/cycle"} <= set(logged[-1])
     assert sorted(p.name for p in (sharp_run / "samples").glob("*.png"))  # sample sheets with an edit row
     assert all((c / "extra.safetensors").is_file() for c in (sharp_run / "checkpoints").iterdir())
 
