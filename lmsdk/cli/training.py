@@ -210,7 +210,7 @@ def sharpen(
         typer.Option(
             "--gradient",
             help="Weight of the gradient difference term: L1 between the image gradients of each crop and its "
-            "reconstruction (default 0: off).",
+            "reconstruction (default 2; 0 switches it off).",
         ),
     ] = None,
     cycle: Annotated[
@@ -218,7 +218,7 @@ def sharpen(
         typer.Option(
             "--cycle",
             help="Weight per crop pixel of the edit-consistency term: moved landmarks re-detected where they were "
-            "sent (default 1.0; 0 switches it off).",
+            "sent (default 3; 0 switches it off).",
         ),
     ] = None,
     train_descriptors: Annotated[

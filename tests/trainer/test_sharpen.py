@@ -83,7 +83,7 @@ def test_sharpen_refuses_what_it_cannot_use(tmp_path):
     with pytest.raises(ConfigError, match="not a finished training run"):
         sharpen_config(tmp_path)
     with pytest.raises(ConfigError, match="not all 0"):
-        SharpenConfig(source="x", reconstruction=0, adversarial=0, cycle=0)
+        SharpenConfig(source="x", reconstruction=0, adversarial=0, gradient=0, cycle=0)
     with pytest.raises(ConfigError, match="move"):
         SharpenConfig(source="x", move_chance=0)
 
