@@ -4,6 +4,7 @@ error along the way, as a table and a curve; ``--ablate`` flips the recipe's lev
     python benchmarks/quality_per_compute.py [--preset cpu] [--minutes 60] [--checkpoint-every 400]
                                              [--data ../shared/data/mtfl/train.txt] [--out runs/qpc]
                                              [--ablate [LEVER ...]] [--planned] [--threads N]
+                                             [--train-threads N]
 
 Every ``--checkpoint-every`` steps the run keeps a checkpoint; after training, each one is turned into the model
 it would export (its weights, or their average when the recipe keeps one, with exact BatchNorm statistics) and
@@ -12,7 +13,9 @@ split, seed 0). The measurements are made after the run, so they cost it none of
 ``quality.json`` and ``quality.png`` (error against CPU-minutes) into ``--out``; with ``--ablate``, one run
 per lever in ``--out/<lever>`` and ``ablation.json``: a lever the recipe uses is switched off ("without bf16"),
 one it leaves off is switched on ("with ema"), so each figure is measured against the recipe at its budget.
-Skips (exit 0, a message) when the data is absent.
+With ``--planned``, a lever that does not change the work of a step (the head's LR, the LR schedule) trains
+the recipe's planned steps; the others are timed on their own. A run with checkpoints in its folder but no
+``quality.json`` resumes. Skips (exit 0, a message) when the data is absent.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from pathlib import Path
 
 from lmsdk.trainer.config import TrainConfig
 
+PLAN_FILE = "plan.json"  # in a planned run's folder: its steps and timed seconds per step
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mtfl" / "train.txt"
 
 
@@ -42,6 +46,9 @@ class Lever:
     used: Callable[[TrainConfig], bool]
     on: Callable[[TrainConfig], TrainConfig]
     off: Callable[[TrainConfig], TrainConfig]
+    # Whether flipping it changes the work of a step. A planned run of a lever that does not trains the recipe's
+    # planned steps: timing it again would only add timing noise (one step timed 0.531-0.569 s across runs).
+    costs_time: bool = True
 
     def flipped(self, config: TrainConfig) -> tuple[str, TrainConfig]:
         """``("without", config without it)`` when ``config`` uses the lever, else ``("with", config with it)``:
@@ -64,6 +71,7 @@ LEVERS: dict[str, Lever] = {
         lambda c: c.head_lr_scale != 1.0,
         lambda c: c.replace(head_lr_scale=20.0),
         lambda c: c.replace(head_lr_scale=1.0),
+        costs_time=False,
     ),
     "curriculum": Lever(  # half the crop side for the first 40 % of the steps
         lambda c: len(c.schedule.crop_scales) > 1,
@@ -74,6 +82,7 @@ LEVERS: dict[str, Lever] = {
         lambda c: c.schedule.lr_decay == "cosine",
         lambda c: _schedule(c, warmup=0.03, lr_decay="cosine", learning_rates=(2e-3, 2e-5), lr_milestones=()),
         lambda c: _schedule(c, warmup=0.0, lr_decay="step", learning_rates=(1e-3, 1e-4), lr_milestones=(0.8,)),
+        costs_time=False,
     ),
     "ema": Lever(  # export the average of the weights over the last ~10 % of the run
         lambda c: c.ema_horizon > 0, lambda c: c.replace(ema_horizon=0.1), lambda c: c.replace(ema_horizon=0.0)
@@ -144,26 +153,74 @@ def planned_minutes(config: TrainConfig, seconds: dict[float, float], step: int,
     return (config.max_minutes or 0.0) * cost(step) / cost(total)
 
 
-def run_one(config: TrainConfig, out: Path, data: Path, threads: int | None, planned: bool) -> dict:
+@dataclass(frozen=True)
+class Plan:
+    """The steps a planned run trains and the seconds per step it timed at each crop scale."""
+
+    steps: int
+    seconds: dict[float, float]
+
+    def to_dict(self) -> dict:
+        return {"planned": True, "steps": self.steps, "seconds": {str(k): v for k, v in self.seconds.items()}}
+
+    @classmethod
+    def from_result(cls, result: dict) -> Plan | None:
+        """The plan a run's ``quality.json`` recorded (None for an unplanned run or one without its plan)."""
+        if not result.get("planned") or "seconds" not in result:
+            return None
+        return cls(int(result["steps"]), {float(k): float(v) for k, v in result["seconds"].items()})
+
+
+def run_one(
+    config: TrainConfig,
+    out: Path,
+    data: Path,
+    threads: int | None,
+    planned: bool,
+    plan: Plan | None = None,
+    train_threads: int | None = None,
+) -> dict:
     """Train ``config`` into ``out`` and measure it. With ``planned``, the budget is first turned into the
-    step count it buys on this machine (timed while the machine is quiet) and the run trains exactly that many
-    steps: it then gives the same result however busy the machine is while it trains."""
+    step count it buys on this machine (timed while the machine is quiet, with ``threads``), or taken from
+    ``plan``, and the run trains exactly that many steps (with ``train_threads``, default ``threads``): it then
+    gives the same result however busy the machine is while it trains."""
     from lmsdk.trainer import train
 
     clock = None
     if planned:
-        steps, seconds = planned_steps(config)
-        logging.getLogger(__name__).info("%s: %d steps fit in %.0f minutes", out.name, steps, config.max_minutes)
-        budgeted = config
+        saved = out / PLAN_FILE  # a resumed run keeps the plan it started with
+        if saved.is_file():
+            plan = Plan.from_result(json.loads(saved.read_text()))
+        if plan is None:
+            plan = Plan(*planned_steps(config))
+        out.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(plan.to_dict()) + "\n")
+        logging.getLogger(__name__).info("%s: %d steps fit in %.0f minutes", out.name, plan.steps, config.max_minutes)
+        budgeted, fixed = config, plan
 
         def clock(step: int) -> float:
-            return planned_minutes(budgeted, seconds, step, steps)
+            return planned_minutes(budgeted, fixed.seconds, step, fixed.steps)
 
-        config = config.replace(steps=steps, max_minutes=None)
-    result = train(config, out)
+        config = config.replace(steps=plan.steps, max_minutes=None)
+    if train_threads is not None:
+        config = config.replace(threads=train_threads)
+    checkpoints = out / "checkpoints"
+    result = train(config, out, resume=checkpoints.is_dir() and any(checkpoints.iterdir()))
     points = measure(out, data, threads, clock)
     minutes = points[-1]["minutes"] if planned else result.final_metrics["time"] / 60
-    return {"steps": result.steps, "minutes": minutes, "planned": planned, "final": points[-1], "points": points}
+    record = {"steps": result.steps, "minutes": minutes, "planned": planned, "final": points[-1], "points": points}
+    return (plan.to_dict() if plan is not None else {}) | record  # the plan's timings beside what was trained
+
+
+def recipe_plan(recipe: dict, config: TrainConfig) -> Plan:
+    """The recipe's plan, for a lever that does not change the work of a step. A recipe measured before plans
+    were recorded has only its step count; its steps then cost the same at every point of its single crop scale."""
+    plan = Plan.from_result(recipe)
+    if plan is not None:
+        return plan
+    if len(config.schedule.crop_scales) > 1:
+        raise ValueError("the recipe's quality.json has no recorded plan; remove it to plan the recipe again")
+    return Plan(int(recipe["steps"]), {1.0: 1.0})
 
 
 def plot(curves: dict[str, list[dict]], baseline: float, path: Path, title: str) -> None:
@@ -194,6 +251,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/quality"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    parser.add_argument(
+        "--train-threads",
+        type=int,
+        default=None,
+        help="torch threads for training a planned run (default --threads): plan on the quiet machine with all "
+        "cores, then train with fewer so that two planned runs can share it",
+    )
     parser.add_argument(
         "--planned",
         action="store_true",
@@ -230,7 +294,10 @@ def main() -> None:
         if (folder / "quality.json").is_file():
             results[name] = json.loads((folder / "quality.json").read_text())
             continue
-        results[name] = run_one(config, folder, args.data, args.threads, args.planned)
+        plan = None
+        if args.planned and name != "recipe" and not LEVERS[folder.name].costs_time:
+            plan = recipe_plan(results["recipe"], config)
+        results[name] = run_one(config, folder, args.data, args.threads, args.planned, plan, args.train_threads)
         (folder / "quality.json").write_text(json.dumps(results[name], indent=2) + "\n")
 
     recipe = results["recipe"]

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from benchmarks.quality_per_compute import LEVERS
+from benchmarks.quality_per_compute import LEVERS, Plan, planned_minutes, recipe_plan
 from lmsdk.trainer.presets import configure
 
 
@@ -48,3 +48,17 @@ def test_the_cpu_recipe_is_ablated_and_screened() -> None:
     base = configure("cpu", data="synthetic-faces", max_minutes=15)
     used = {name for name, lever in LEVERS.items() if lever.used(base)}
     assert used == {"bf16", "compile", "channels_last", "score_scale_lr"}
+
+
+def test_levers_that_change_no_work_train_the_recipes_planned_steps() -> None:
+    assert {name for name, lever in LEVERS.items() if not lever.costs_time} == {"score_scale_lr", "cosine"}
+    base = configure("cpu", data="synthetic-faces", max_minutes=60)
+    recorded = {"planned": True, "steps": 5808, "seconds": {"1.0": 0.549}, "minutes": 60.0}
+    assert recipe_plan(recorded, base) == Plan(5808, {1.0: 0.549})
+    assert Plan.from_result(Plan(7, {0.5: 0.1, 1.0: 0.4}).to_dict()) == Plan(7, {0.5: 0.1, 1.0: 0.4})
+    # A recipe measured before plans were recorded: its single-scale steps all cost the same.
+    old = recipe_plan({"planned": True, "steps": 5808, "minutes": 60.0}, base)
+    assert old.steps == 5808 and planned_minutes(base, old.seconds, 2904, old.steps) == pytest.approx(30.0)
+    curriculum = LEVERS["curriculum"].on(base)
+    with pytest.raises(ValueError, match="no recorded plan"):
+        recipe_plan({"planned": True, "steps": 10}, curriculum)
