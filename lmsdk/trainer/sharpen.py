@@ -6,8 +6,8 @@ soft and, on a young model, hardly move when a landmark is moved (the decoder le
 Sharpening loads the run's whole autoencoder, freezes the landmark detector (eval mode: its exact BatchNorm
 statistics) and trains the decoder (and optionally the descriptor encoder) with the terms of
 :class:`~lmsdk.trainer.config.SharpenConfig`: an L1 reconstruction, BEGAN's adversarial term against an
-autoencoder discriminator trained alongside on real crops (:mod:`lmsdk.model.began`), optionally the gradient
-difference of reconstructions and crops (their edges), and an
+autoencoder discriminator trained alongside on real crops (:mod:`lmsdk.model.began`), the gradient difference of
+reconstructions and crops (their edges), and an
 edit-consistency (cyclic) term: decode with randomly moved landmarks, re-detect with the frozen detector,
 L1 to where the landmarks were sent. The result is a run directory like any other (``lmsdk export RUN2``);
 its detector is the source run's, bit for bit.
