@@ -155,7 +155,8 @@ def planned_minutes(config: TrainConfig, seconds: dict[float, float], step: int,
 
 @dataclass(frozen=True)
 class Plan:
-    """The steps a planned run trains and the seconds per step it timed at each crop scale."""
+    """The steps a planned run trains and the seconds per step it timed at each crop scale (relative costs, 1.0,
+    when it reuses a recipe that recorded no timings: only their ratios place each step in the budget)."""
 
     steps: int
     seconds: dict[float, float]
