@@ -20,7 +20,7 @@ from lmsdk.data.synthetic import SyntheticFaces
 from lmsdk.errors import BackendUnavailableError, CheckpointError, DataError, LmsdkError, OutputError, ParityError
 from lmsdk.export.generator import export_generator
 from lmsdk.export.onnx_export import EXPORTER, OPSET, export_component, multiply_adds, to_fp16
-from lmsdk.export.parity import ParityReport, check_parity
+from lmsdk.export.parity import BATCHES, ParityReport, check_parity
 from lmsdk.export.quantize import CALIBRATION_CROPS, INT8_TOLERANCE_PX, int8_detector
 from lmsdk.export.wrappers import DetectorGraph, io_names
 from lmsdk.fileio import atomic_directory, atomic_write_bytes, read_json
@@ -181,15 +181,16 @@ def export_run(
     if labels is not None:
         graphs["detector"], named_info = _named_points(model, labels, labels_format)
     count = len(named_info["names"]) if named_info else 0
-    crops = _training_crops(run_dir, model.config.crop_size) if int8 else None
+    crops = _int8_crops(run_dir, model.config.crop_size) if int8 else None
+    real = _parity_crops(run_dir, model.config.crop_size)
     generator = load_generator(model_dir) if has_generator(model_dir) else None
     with atomic_directory(out_dir) as staging:
         manifest, reports = _write_onnx(
-            model, model_dir, run_dir, staging, graphs, named_info, count, fp16, crops, generator
+            model, model_dir, run_dir, staging, graphs, named_info, count, fp16, real, crops, generator
         )
     if trt:
         try:
-            manifest = _add_engines(model, out_dir, manifest, fp16, graphs.get("detector"), count)
+            manifest = _add_engines(model, out_dir, manifest, fp16, graphs.get("detector"), count, real)
         except BackendUnavailableError as exc:
             raise BackendUnavailableError(
                 f"{exc}; the ONNX files and manifest are written to {out_dir} and work "
@@ -207,23 +208,24 @@ def _write_onnx(
     named_info: dict | None,
     count: int,
     fp16: bool,
+    real: np.ndarray | None = None,
     int8_crops: np.ndarray | None = None,
     generator: LandmarkGenerator | None = None,
 ) -> tuple[Manifest, list[ParityReport]]:
-    """Export every graph (and a generator run's generator) into ``out_dir``, gate on parity, write the manifest,
-    check end to end."""
+    """Export every graph (and a generator run's generator) into ``out_dir``, gate on parity (``real``: the real
+    crops of :func:`_parity_crops`), write the manifest, check end to end."""
     files: dict[str, ModelFile] = {}
     reports: list[ParityReport] = []
     macs: dict[str, int] = {}
     for component in COMPONENTS:
         graph = graphs.get(component)
         path = export_component(model, component, out_dir / f"{component}.onnx", graph)
-        reports.append(check_parity(model, component, path, "fp32", graph=graph))
+        reports.append(check_parity(model, component, path, "fp32", graph=graph, crops=real))
         macs[component] = multiply_adds(model, component, graph)
         files[component] = _entry(path, model, component, "fp32", count, macs[component])
         if fp16:
             half = to_fp16(path, out_dir / f"{component}.fp16.onnx")
-            reports.append(check_parity(model, component, half, "fp16", graph=graph))
+            reports.append(check_parity(model, component, half, "fp16", graph=graph, crops=real))
             files[f"{component}.fp16"] = _entry(half, model, component, "fp16", count, macs[component])
         logger.info("exported %s", ", ".join(r.describe() for r in reports if r.component == component))
     if generator is not None:
@@ -235,7 +237,7 @@ def _write_onnx(
     if failed:
         raise ParityError("parity gate failed: " + "; ".join(r.describe() for r in failed))
 
-    parity = {f"{r.component}.{r.precision}": {"max_abs": r.max_abs, "tolerance": r.tolerance} for r in reports}
+    parity = {f"{r.component}.{r.precision}": r.to_manifest() for r in reports}
     if int8_crops is not None:
         path = out_dir / "detector.int8.onnx"
         report = int8_detector(out_dir / "detector.onnx", path, int8_crops)
@@ -286,8 +288,26 @@ def _write_onnx(
     return manifest, reports
 
 
-def _training_crops(run_dir: Path, crop_size: int, count: int = 2 * CALIBRATION_CROPS) -> np.ndarray:
-    """``(n, S, S, 3)`` uint8 RGB crops of the run's training data, evenly spread (int8 calibration and check)."""
+def _int8_crops(run_dir: Path, crop_size: int) -> np.ndarray:
+    """Crops of the run's training data for int8 calibration and its check (it needs them: DataError without)."""
+    try:
+        return _training_crops(run_dir, crop_size, 2 * CALIBRATION_CROPS)
+    except DataError as exc:
+        raise DataError(f"int8 calibration reads the run's training data: {exc}") from None
+
+
+def _parity_crops(run_dir: Path, crop_size: int) -> np.ndarray | None:
+    """``BATCHES[-1]`` crops of the run's training data for the parity gate, or None (the gate then uses synthetic
+    faces, and the manifest says so) where that data is not readable on this machine."""
+    try:
+        return _training_crops(run_dir, crop_size, BATCHES[-1])
+    except DataError as exc:
+        logger.warning("parity checked on synthetic faces, not on training crops: %s", exc)
+        return None
+
+
+def _training_crops(run_dir: Path, crop_size: int, count: int) -> np.ndarray:
+    """``(n, S, S, 3)`` uint8 RGB crops of the run's training data, evenly spread."""
     from lmsdk.configio import from_dict
     from lmsdk.data.sources import DataConfig, open_source
 
@@ -296,7 +316,7 @@ def _training_crops(run_dir: Path, crop_size: int, count: int = 2 * CALIBRATION_
     try:
         source = open_source(data, crop_size)
     except LmsdkError as exc:
-        raise DataError(f"int8 calibration reads the run's training data, which is not readable here: {exc}") from None
+        raise DataError(f"the run's training data is not readable here: {exc}") from None
     indices = np.linspace(0, len(source) - 1, min(count, len(source))).round().astype(int)
     return source.images(indices)
 
@@ -327,6 +347,7 @@ def _add_engines(
     fp16: bool,
     detector_graph: torch.nn.Module | None,
     named: int,
+    real: np.ndarray | None = None,
 ) -> Manifest:
     from lmsdk.export.tensorrt import build_engine
     from lmsdk.runtime.trt import TrtBackend
@@ -337,10 +358,10 @@ def _add_engines(
         half = out_dir / f"{component}.fp16.onnx"
         build_engine(out_dir / f"{component}.onnx", engine, fp16=fp16, fp16_onnx=half if half.exists() else None)
         graph = detector_graph if component == "detector" else None
-        report = check_parity(model, component, engine, precision, backend=TrtBackend(engine), graph=graph)
+        report = check_parity(model, component, engine, precision, backend=TrtBackend(engine), graph=graph, crops=real)
         if not report.ok:
             raise ParityError(f"TensorRT engine failed the parity gate: {report.describe()}")
         manifest.files[f"{component}.trt"] = _entry(engine, model, component, precision, named)
-        manifest.parity[f"{component}.trt.{precision}"] = {"max_abs": report.max_abs, "tolerance": report.tolerance}
+        manifest.parity[f"{component}.trt.{precision}"] = report.to_manifest()
     atomic_write_bytes(out_dir / MANIFEST_FILE, manifest.to_json().encode())
     return manifest

@@ -11,9 +11,10 @@ import pytest
 import torch
 
 from lmsdk.export import TOLERANCES
-from lmsdk.export.parity import check_parity
+from lmsdk.export.parity import BATCHES, REAL_SYNTHETIC, REAL_TRAINING, check_parity, parity_inputs
 from lmsdk.export.wrappers import GRAPHS, example_inputs
 from lmsdk.model import load_model
+from lmsdk.ops.images import images_to_tensor
 from lmsdk.runtime import Artifact, ArtifactError, Decoder, Detector, Encoder
 from lmsdk.runtime.backends import OrtBackend
 from lmsdk.spec import MANIFEST_FILE, SCHEMA_VERSION, read_manifest
@@ -57,11 +58,38 @@ def test_manifest_records_contract_parity_and_hashes(artifact, model):
     assert manifest.parity["end_to_end_px"]["max_abs"] < 0.05
     assert manifest.framing is not None and len(manifest.framing.mean) == model.config.num_landmarks
     assert manifest.versions["opset"] == "17"
+    assert manifest.parity["detector.fp16"]["inputs"] == REAL_TRAINING  # the run's data is readable here
     for entry in manifest.files.values():
         assert not (artifact / (entry.file + ".data")).exists()  # self-contained: no external-data side file
         graph = onnx.load(str(artifact / entry.file))
         dims = graph.graph.input[0].type.tensor_type.shape.dim
         assert dims[0].dim_param == "N" and all(d.dim_value > 0 for d in dims[1:])  # only the batch is dynamic
+
+
+def test_parity_uses_the_given_training_crops_as_its_real_batch(model):
+    crops = np.random.default_rng(0).integers(0, 256, (5, model.config.crop_size, model.config.crop_size, 3), np.uint8)
+    for component in ("detector", "encoder"):
+        batches = parity_inputs(model, component, crops)
+        assert [b[0].shape[0] for b in batches] == [*BATCHES, 5]
+        assert torch.equal(batches[-1][0], images_to_tensor(crops))
+    decoder_batches = parity_inputs(model, "decoder", crops)
+    with torch.no_grad():
+        assert torch.equal(decoder_batches[-1][0], model.encode(images_to_tensor(crops)).points)
+
+
+def test_export_without_the_training_data_checks_parity_on_synthetic_faces(tiny_run, tmp_path, caplog):
+    """A run moved to a machine without its data still exports; the manifest says what the gate saw."""
+    from lmsdk.export import export_run
+
+    run = tmp_path / "moved"
+    shutil.copytree(tiny_run, run)
+    config = json.loads((run / "config.json").read_text())
+    config["data"] = {**config["data"], "source": str(tmp_path / "gone" / "train.txt"), "format": "mtfl"}
+    (run / "config.json").write_text(json.dumps(config))
+    with caplog.at_level("WARNING", logger="lmsdk.export.export"):
+        result = export_run(run, tmp_path / "art")
+    assert "synthetic faces" in caplog.text and "gone" in caplog.text
+    assert {entry["inputs"] for entry in result.manifest.parity.values() if "inputs" in entry} == {REAL_SYNTHETIC}
 
 
 def test_detector_on_another_image_size_matches_torch_in_pixels(artifact, model):
