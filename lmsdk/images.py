@@ -26,7 +26,10 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: image file not found")
-    image = cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_COLOR)
+    data = np.fromfile(str(path), dtype=np.uint8)
+    if data.size == 0:
+        raise DataError(f"{path}: empty file (0 bytes), not an image")
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if image is None or image.size == 0:
         raise DataError(f"{path}: not a readable image (corrupt, truncated or an unsupported format)")
     return image

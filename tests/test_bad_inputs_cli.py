@@ -50,6 +50,7 @@ def files(tmp_path_factory):
     (root / "folder").mkdir()
     (root / "afile").write_text("not a folder\n")
     (root / "notes.png").write_text("not an image\n")
+    (root / "empty.png").write_bytes(b"")
     return root
 
 
@@ -152,8 +153,12 @@ def test_edit_refuses(capsys, artifact, files, tmp_path, extra, message):
 
 @pytest.mark.parametrize(
     ("image", "message"),
-    [("{f}/missing.png", "image file not found"), ("{f}/notes.png", "not a readable image")],
-    ids=["missing-image", "text-file-as-image"],
+    [
+        ("{f}/missing.png", "image file not found"),
+        ("{f}/notes.png", "not a readable image"),
+        ("{f}/empty.png", r"empty\.png: empty file"),
+    ],
+    ids=["missing-image", "text-file-as-image", "empty-image-file"],
 )
 def test_edit_refuses_images(capsys, artifact, files, tmp_path, image, message):
     refused(capsys, ["edit", artifact, image.format(f=files), "--move", "0:1,1", "--out", tmp_path / "e.png"], message)
@@ -228,6 +233,7 @@ DEMO = [
     ("out-text-suffix", ["{t}/d.txt"], "suffix '.txt'"),
     ("out-is-a-folder", ["{t}"], "is a folder"),
     ("frames-not-a-number", ["{t}/d.avi", "--frames", "many"], "--frames.*integer"),
+    ("seed-negative", ["{t}/d.avi", "--seed", "-1"], "seed -1"),
 ]
 
 
@@ -274,6 +280,10 @@ EVAL = [
     ("protocol-unknown", [*FIT, "--protocol", "nme"], "unknown protocol"),
     ("regressor-unknown", [*FIT, "--regressor", "lasso"], "--regressor 'lasso'"),
     ("swap-syntax", [*FIT, "--protocol", "h36m", "--swap", "1-4"], "--swap"),
+    ("swap-out-of-range", [*FIT, "--protocol", "h36m", "--swap", "1:99"], r"--swap 1:99: .* has points 0 to 4"),
+    ("swap-negative", [*FIT, "--protocol", "h36m", "--swap", "-1:1"], r"--swap -1:1: .* has points 0 to 4"),
+    ("swap-a-point-with-itself", [*FIT, "--protocol", "h36m", "--swap", "1:1"], "two different ones"),
+    ("swap-without-h36m", [*FIT, "--swap", "0:1"], "--swap is for the h36m protocol"),
     ("format-unknown", [*FIT, "--format", "png"], "unknown data format"),
     ("fit-missing", ["--fit", "{none}", "--test", "{good}"], "no such file"),
     ("out-is-a-file", [*FIT, "--out", "{afile}"], "is a file"),
@@ -293,6 +303,7 @@ EXPORT = [
     ("out-is-a-foreign-folder", ["--out", "{t}/photos"], "not an lmsdk artifact folder"),
     ("labels-missing", ["--out", "{t}/art", "--labels", "{t}/none.csv"], "no such file"),
     ("labels-unlabelled", ["--out", "{t}/art", "--labels", "{t}/photos"], "no keypoint|not a readable|no images"),
+    ("labels-format-without-labels", ["--out", "{t}/art", "--labels-format", "labels"], "give --labels too"),
 ]
 
 
@@ -354,6 +365,40 @@ def test_train_generator_refuses(capsys, tiny_run, generator_run, tmp_path, args
 
 
 # -- train (the trainer's own checks, and the system's answers mapped to one line) ------------------------------
+TRAIN = [
+    ("max-minutes-nan", ["--max-minutes", "nan"], "max minutes must be a positive number, got nan"),
+    ("max-minutes-inf", ["--max-minutes", "inf"], "max minutes must be a positive number, got inf"),
+    ("seed-negative", ["--seed", "-1"], "seed must be a non-negative integer, got -1"),
+    ("checkpoint-every-negative", ["--checkpoint-every", "-1"], "checkpoint_every must be a step count"),
+]
+
+
+@pytest.mark.parametrize(("extra", "message"), [c[1:] for c in TRAIN], ids=[c[0] for c in TRAIN])
+def test_train_refuses_settings_before_making_its_folder(capsys, tmp_path, extra, message):
+    refused(capsys, ["train", "--preset", "tiny", "--steps", "1", "--out", tmp_path / "r", "--quiet", *extra], message)
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_saved_config_that_is_not_one_is_named_with_its_file(capsys, tiny_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    (run / "config.json").write_text("[]")
+    refused(
+        capsys, ["train", "--out", run, "--resume", "--quiet"], r"run[/\\]config\.json: run config: expected an object"
+    )
+    model = json.loads((run / "model" / "model_config.json").read_text())
+    model["model"]["num_landmarks"] = "eight"
+    (run / "model" / "model_config.json").write_text(json.dumps(model))
+    message = r"model_config\.json: model\.num_landmarks: expected int, got 'eight'"
+    refused(capsys, ["export", run, "--out", tmp_path / "art"], message)
+
+
+def test_a_stage_refuses_a_negative_seed(capsys, tiny_run, tmp_path):
+    args = ["train-generator", tiny_run, "--preset", "tiny", "--seed", "-1", "--out", tmp_path / "g", "--quiet"]
+    refused(capsys, args, "seed must be a non-negative integer")
+    assert not (tmp_path / "g").exists()
+
+
 def test_train_out_on_an_existing_file(capsys, files):
     refused(capsys, ["train", "--preset", "tiny", "--steps", "1", "--out", files / "afile", "--quiet"], "is a file")
 

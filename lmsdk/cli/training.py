@@ -58,7 +58,12 @@ def train(
         bool, typer.Option("--resume", help="Continue the newest checkpoint in --out with the same schedule.")
     ] = False,
     data_format: Annotated[
-        str | None, typer.Option("--format", help="Data format when it cannot be detected: synthetic, folder or mtfl.")
+        str | None,
+        typer.Option(
+            "--format",
+            help="Data format when it cannot be detected: synthetic, celeba, aflw, cats, mtfl, labels, mnist, "
+            "video or folder.",
+        ),
     ] = None,
     crop_fraction: Annotated[
         float | None,
@@ -99,7 +104,6 @@ def train(
     from lmsdk.trainer.presets import configure
 
     if resume:
-        from lmsdk.fileio import read_json
         from lmsdk.trainer.rundir import CONFIG_FILE
 
         fixed = {
@@ -118,7 +122,7 @@ def train(
         given = [flag for flag, value in fixed.items() if value is not None]
         if given:
             raise ConfigError(f"{', '.join(given)} cannot change when resuming; the run keeps {out / CONFIG_FILE}")
-        config = TrainConfig.from_dict(read_json(out / CONFIG_FILE, "run config"))
+        config = TrainConfig.read(out / CONFIG_FILE)
         changes = (("max_minutes", max_minutes), ("device", device), ("checkpoint_every", checkpoint_every))
         config = config.replace(**{k: v for k, v in changes if v is not None}, progress=not quiet)
     else:
@@ -298,13 +302,12 @@ def fine_tune(
     from lmsdk.trainer import train as run_training
 
     if resume:
-        from lmsdk.fileio import read_json
         from lmsdk.trainer.rundir import CONFIG_FILE
 
         given = [flag for flag, value in fixed.items() if value is not None]
         if given:
             raise ConfigError(f"{', '.join(given)} cannot change when resuming; the run keeps {out / CONFIG_FILE}")
-        config = TrainConfig.from_dict(read_json(out / CONFIG_FILE, "run config"))
+        config = TrainConfig.read(out / CONFIG_FILE)
         if getattr(config, stage) is None:
             raise ConfigError(f"{out}: not a {command} run; resume it with the command that started it")
         config = config.replace(

@@ -44,6 +44,8 @@ class ClipSpec:
             raise ConfigError(f"clip face_size {self.face_size!r}: the face height over the frame height, in (0, 2]")
         if self.motion not in MOTIONS:
             raise ConfigError(f"motion {self.motion!r}: one of {', '.join(MOTIONS)}")
+        if self.seed < 0:
+            raise ConfigError(f"clip seed {self.seed}: a non-negative integer")
 
 
 def _pose(spec: ClipSpec, t: float) -> tuple[float, float, float]:

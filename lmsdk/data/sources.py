@@ -111,6 +111,10 @@ FORMATS: dict[str, tuple[Callable[[Path], bool], _Opener]] = {
 }
 
 
+#: The formats whose ``path#split`` names a part of the dataset; the others take none.
+SPLIT_FORMATS = ("celeba", "aflw", "cats", "mnist")
+
+
 def detect_format(source: str | os.PathLike[str]) -> str:
     """Name of the format of ``source`` (a path, possibly with ``#split``); :class:`DataError` if none fits."""
     path_text, _ = split_spec(str(source))
@@ -129,6 +133,11 @@ def open_source(config: DataConfig, crop_size: int) -> ImageSource:
     if name not in FORMATS:
         raise DataError(f"unknown data format {name!r}; known: {', '.join(FORMATS)}")
     path, split = split_spec(config.source)
+    if split is not None and name not in SPLIT_FORMATS:
+        raise DataError(
+            f"{config.source}: a {name} source has no splits (drop '#{split}'; splits exist for "
+            f"{', '.join(SPLIT_FORMATS)})"
+        )
     try:
         source = FORMATS[name][1](path, split, crop_size, config)
     except ValueError as exc:

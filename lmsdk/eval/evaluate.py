@@ -86,6 +86,13 @@ def parse_pairs(text: str | None) -> list[tuple[int, int]]:
         raise ConfigError(f"--swap {text!r}: expected pairs like 1:4,2:5") from None
 
 
+def _check_pairs(pairs: list[tuple[int, int]], points: int, source: str) -> None:
+    """Refuse left-right pairs that do not name two different annotated points (0-based) of ``source``."""
+    for a, b in pairs:
+        if not (0 <= a < points and 0 <= b < points) or a == b:
+            raise ConfigError(f"--swap {a}:{b}: {source} has points 0 to {points - 1}; a pair names two different ones")
+
+
 def evaluate(
     model_path: str | os.PathLike[str],
     fit: str,
@@ -114,6 +121,8 @@ def evaluate(
         raise ConfigError(f"unknown protocol {protocol!r}; one of {', '.join(PROTOCOLS)}")
     if protocol == "h36m" and not swap:
         raise ConfigError("the h36m protocol needs the left-right point pairs (--swap 1:4,2:5,...)")
+    if swap and protocol != "h36m":
+        raise ConfigError(f"--swap is for the h36m protocol; {protocol} does not use left-right pairs")
     if regressor not in REGRESSORS or (protocol == "h36m" and regressor != "lstsq"):
         raise ConfigError(f"--regressor {regressor!r}: one of {', '.join(REGRESSORS)} (h36m: lstsq only)")
     if fit_count is not None and fit_count < 1:
@@ -149,6 +158,7 @@ def evaluate(
                 raise ConfigError(f"--fit-count {fit_count}: {fit} has only {len(fit_points)} images")
             fit_points, fit_labels = fit_points[:fit_count], fit_labels[:fit_count]
     if protocol == "h36m":
+        _check_pairs(swap or [], fit_labels.shape[1], fit)
         result = evaluate_h36m(fit_points, fit_labels, test_points, test_labels, swap or [])
     else:
         result = evaluate_regression(fit_points, fit_labels, test_points, test_labels, normalizer, regressor)

@@ -17,7 +17,15 @@ import torch
 
 from lmsdk import __version__
 from lmsdk.data.synthetic import SyntheticFaces
-from lmsdk.errors import BackendUnavailableError, CheckpointError, DataError, LmsdkError, OutputError, ParityError
+from lmsdk.errors import (
+    BackendUnavailableError,
+    CheckpointError,
+    ConfigError,
+    DataError,
+    LmsdkError,
+    OutputError,
+    ParityError,
+)
 from lmsdk.export.generator import export_generator
 from lmsdk.export.onnx_export import EXPORTER, OPSET, export_component, multiply_adds, to_fp16
 from lmsdk.export.parity import BATCHES, ParityReport, check_parity
@@ -171,6 +179,8 @@ def export_run(
         OutputError: ``out_dir`` is or holds an input, is a file, or a folder that is not an artifact.
     """
     start = time.perf_counter()
+    if labels_format is not None and labels is None:
+        raise ConfigError(f"--labels-format {labels_format!r} names the format of --labels; give --labels too")
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     model_dir = run_dir / MODEL_DIR
     if not (model_dir / WEIGHTS_FILE).is_file():

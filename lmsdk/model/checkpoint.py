@@ -34,7 +34,7 @@ def load_model_config(directory: str | os.PathLike[str]) -> ModelConfig:
     data = read_json(path, "model config")
     if not isinstance(data, dict) or data.get("format") != FORMAT or "model" not in data:
         raise CheckpointError(f"{path}: not an lmsdk model config (expected format {FORMAT!r})")
-    return ModelConfig.from_dict(data["model"])
+    return ModelConfig.from_dict(data["model"], f"{path}: model")
 
 
 def load_state(path: str | os.PathLike[str], what: str = "weights") -> dict[str, torch.Tensor]:
@@ -48,6 +48,17 @@ def load_state(path: str | os.PathLike[str], what: str = "weights") -> dict[str,
         raise CheckpointError(f"{path}: cannot read {what} ({exc})") from None
 
 
+def check_weights(state: dict[str, torch.Tensor], module: torch.nn.Module, path: Path) -> None:
+    """Refuse weights that would load but compute nonsense: a tensor whose dtype is not the module's (a load
+    would cast it silently) or that holds NaN or infinite values (a diverged or damaged file)."""
+    expected = module.state_dict()
+    for name, tensor in state.items():
+        if name in expected and tensor.dtype != expected[name].dtype:
+            raise CheckpointError(f"{path}: {name} is {tensor.dtype}, the model needs {expected[name].dtype}")
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(f"{path}: {name} holds NaN or infinite values (a diverged or damaged file)")
+
+
 def load_model(directory: str | os.PathLike[str], device: str | torch.device = "cpu") -> LandmarkAutoencoder:
     """Rebuild a model saved by :func:`save_model`, in eval mode on ``device``."""
     directory = Path(directory)
@@ -59,6 +70,7 @@ def load_model(directory: str | os.PathLike[str], device: str | torch.device = "
             f"{directory / WEIGHTS_FILE}: weights do not match {CONFIG_FILE} "
             f"(missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})"
         )
+    check_weights(state, model, directory / WEIGHTS_FILE)
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:

@@ -177,6 +177,7 @@ class ModelConfig:
         return to_dict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        """Rebuild from :meth:`to_dict` output; unknown or mistyped fields raise :class:`ConfigError`."""
-        return from_dict(cls, data, "model")
+    def from_dict(cls, data: dict[str, Any], where: str = "model") -> ModelConfig:
+        """Rebuild from :meth:`to_dict` output; unknown or mistyped fields raise :class:`ConfigError` naming
+        ``where`` (the file it came from, where there is one) and the field."""
+        return from_dict(cls, data, where)

@@ -77,8 +77,8 @@ class GeneratorSpec:
         return to_dict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GeneratorSpec:
-        return from_dict(cls, data, "generator")
+    def from_dict(cls, data: dict[str, Any], where: str = "generator") -> GeneratorSpec:
+        return from_dict(cls, data, where)
 
 
 GENERATOR_PRESETS: dict[str, GeneratorSpec] = {

@@ -14,7 +14,7 @@ from safetensors.torch import save
 
 from lmsdk.errors import CheckpointError
 from lmsdk.fileio import atomic_write_bytes, atomic_write_json, read_json
-from lmsdk.model.checkpoint import load_model_config, load_state
+from lmsdk.model.checkpoint import check_weights, load_model_config, load_state
 from lmsdk.model.generator import GeneratorSpec, LandmarkGenerator
 
 GENERATOR_WEIGHTS = "generator.safetensors"
@@ -44,8 +44,10 @@ def load_generator(directory: str | os.PathLike[str]) -> LandmarkGenerator:
     data = read_json(directory / GENERATOR_CONFIG, "generator config")
     if not isinstance(data, dict) or data.get("format") != GENERATOR_FORMAT or "generator" not in data:
         raise CheckpointError(f"{directory / GENERATOR_CONFIG}: not an lmsdk generator config ({GENERATOR_FORMAT})")
-    generator = LandmarkGenerator(load_model_config(directory), GeneratorSpec.from_dict(data["generator"]))
+    spec = GeneratorSpec.from_dict(data["generator"], f"{directory / GENERATOR_CONFIG}: generator")
+    generator = LandmarkGenerator(load_model_config(directory), spec)
     state = load_state(directory / GENERATOR_WEIGHTS, "generator weights")
+    check_weights(state, generator, directory / GENERATOR_WEIGHTS)
     try:
         generator.load_state_dict(state)
     except RuntimeError:

@@ -29,7 +29,7 @@ from lmsdk.fileio import (
     remove_stale_temporaries,
 )
 from lmsdk.model.autoencoder import LandmarkAutoencoder
-from lmsdk.model.checkpoint import WEIGHTS_FILE, load_state, save_model
+from lmsdk.model.checkpoint import WEIGHTS_FILE, check_weights, load_state, save_model
 from lmsdk.trainer.ema import WeightAverage
 
 logger = logging.getLogger(__name__)
@@ -135,6 +135,7 @@ def load_checkpoint(
     if not isinstance(meta, dict) or meta.get("format") != STATE_FORMAT:
         raise CheckpointError(f"{path / 'state.json'}: not an lmsdk training state ({STATE_FORMAT})")
     weights = load_state(path / WEIGHTS_FILE)
+    check_weights(weights, model, path / WEIGHTS_FILE)
     try:
         model.load_state_dict(weights)
     except RuntimeError:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lmsdk.configio import from_dict, to_dict
 from lmsdk.data.sources import DataConfig
 from lmsdk.errors import ConfigError
+from lmsdk.fileio import read_json
 from lmsdk.model.began import BeganConfig
 from lmsdk.model.config import ModelConfig
 from lmsdk.model.generator import GeneratorSpec
@@ -227,8 +230,15 @@ class TrainConfig:
             raise ConfigError(f"steps must be positive, got {self.steps}")
         if self.batch_size < 2:
             raise ConfigError(f"batch size must be at least 2 (BatchNorm), got {self.batch_size}")
-        if self.max_minutes is not None and self.max_minutes <= 0:
-            raise ConfigError(f"max minutes must be positive, got {self.max_minutes}")
+        if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
+            raise ConfigError(f"max minutes must be a positive number, got {self.max_minutes}")
+        if self.seed < 0:
+            raise ConfigError(f"seed must be a non-negative integer, got {self.seed}")
+        if self.log_every < 1:
+            raise ConfigError(f"log_every must be at least 1, got {self.log_every}")
+        for name in ("sample_every", "checkpoint_every", "eval_every"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be a step count, or 0 for never; got {getattr(self, name)}")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
             raise ConfigError(f"precision must be auto, fp32, bf16 or fp16, got {self.precision!r}")
         if not 0 <= self.ema_horizon < 1:
@@ -243,8 +253,14 @@ class TrainConfig:
         return to_dict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        return from_dict(cls, data, "train config")
+    def from_dict(cls, data: dict[str, Any], where: str = "train config") -> TrainConfig:
+        return from_dict(cls, data, where)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str], what: str = "run config") -> TrainConfig:
+        """The config a run saved at ``path`` (its ``config.json``); :class:`ConfigError` naming the file and
+        the field where it is not one."""
+        return cls.from_dict(read_json(path, what), f"{path}: {what}")
 
 
 def stage_config(trained: TrainConfig, schedule: ScheduleConfig, **changes: Any) -> TrainConfig:

@@ -296,12 +296,11 @@ def checkpoint_model(run_dir: str | Path, checkpoint: str | Path, *, threads: in
 
     Benchmarks use it to measure quality at points along a run without spending the run's budget on it.
     """
-    from lmsdk.fileio import read_json
     from lmsdk.trainer.checkpoints import load_checkpoint
     from lmsdk.trainer.rundir import CONFIG_FILE
 
     run_dir = Path(run_dir)
-    config = TrainConfig.from_dict(read_json(run_dir / CONFIG_FILE, "run config")).replace(
+    config = TrainConfig.read(run_dir / CONFIG_FILE).replace(
         device="cpu", compile=False, progress=False, **({"threads": threads} if threads else {})
     )
     run = make_run(config, run_dir, distributed.DistInfo(), torch.device("cpu"))

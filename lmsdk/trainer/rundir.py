@@ -6,7 +6,6 @@ import logging
 from pathlib import Path
 
 from lmsdk.errors import CheckpointError, ConfigError
-from lmsdk.fileio import read_json
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.checkpoint import load_model
 from lmsdk.trainer import distributed
@@ -34,7 +33,7 @@ def resolve_config(config: TrainConfig, run_dir: Path, resume: bool) -> tuple[Tr
     if resume:
         if not path.is_file():
             raise CheckpointError(f"{run_dir}: no run to resume ({CONFIG_FILE} not found)")
-        saved = TrainConfig.from_dict(read_json(path, "run config"))
+        saved = TrainConfig.read(path)
         changes = {k: getattr(config, k) for k in RESUMABLE_CHANGES}
         if saved.replace(**changes) != config:
             diff = [k for k, v in config.to_dict().items() if saved.to_dict()[k] != v and k not in RESUMABLE_CHANGES]
@@ -57,7 +56,7 @@ def finished_run_config(source: Path, purpose: str) -> TrainConfig:
     with it, for the error); :class:`ConfigError` when ``source`` has no ``model/`` folder."""
     if not (source / MODEL_DIR).is_dir():
         raise ConfigError(f"{source}: not a finished training run (no {MODEL_DIR}/ folder {purpose})")
-    return TrainConfig.from_dict(read_json(source / CONFIG_FILE, "source run config"))
+    return TrainConfig.read(source / CONFIG_FILE, "source run config")
 
 
 def log_to_file(run_dir: Path, info: distributed.DistInfo) -> logging.Handler | None:

@@ -97,3 +97,15 @@ def test_open_source_detects_formats_and_refuses_unknown(tmp_path):
     weird.write_text("a,b\n")
     with pytest.raises(DataError, match="--format"):
         open_source(DataConfig(source=str(weird)), 32)
+
+
+def test_a_split_is_refused_where_the_format_has_none(tmp_path):
+    """'#test' on a folder or an MTFL list would otherwise be dropped silently and the whole source used."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.zeros((20, 20, 3), np.uint8))
+    mtfl = _mtfl_fixture(tmp_path, ["lfw_5590/a.jpg 30 50 40 32 48 35 35 45 55 55"])
+    for spec, name in [(f"{folder}#test", "folder"), (f"{mtfl}#test", "mtfl"), ("synthetic#val", "synthetic")]:
+        with pytest.raises(DataError, match=rf"a {name} source has no splits \(drop '#\w+'; splits exist for celeba"):
+            open_source(DataConfig(source=spec), 16)
+    assert len(open_source(DataConfig(source=str(folder)), 16)) == 1

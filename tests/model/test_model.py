@@ -1,5 +1,8 @@
+import re
+
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 
 from lmsdk.errors import CheckpointError, ConfigError
 from lmsdk.model import MODEL_PRESETS, LandmarkAutoencoder, ModelConfig, load_model, save_model
@@ -85,6 +88,27 @@ def test_loading_refuses_weights_of_another_config(tmp_path, tiny_model):
     save_model(other, tmp_path / "o")
     (tmp_path / "m" / "model.safetensors").write_bytes((tmp_path / "o" / "model.safetensors").read_bytes())
     with pytest.raises(CheckpointError, match="do not match"):
+        load_model(tmp_path / "m")
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda t: torch.full_like(t, float("nan")), "holds NaN or infinite values"),
+        (lambda t: torch.full_like(t, float("inf")), "holds NaN or infinite values"),
+        (lambda t: t.double(), "is torch.float64, the model needs torch.float32"),
+        (lambda t: t.long(), "is torch.int64, the model needs torch.float32"),
+    ],
+    ids=["nan", "inf", "float64", "int64"],
+)
+def test_loading_refuses_weights_that_would_load_but_compute_nonsense(tmp_path, tiny_model, damage, message):
+    save_model(tiny_model, tmp_path / "m")
+    path = tmp_path / "m" / "model.safetensors"
+    state = load_file(path)
+    name = next(k for k, v in state.items() if v.is_floating_point() and v.ndim == 4)  # a convolution's weights
+    state[name] = damage(state[name])
+    save_file(state, path)
+    with pytest.raises(CheckpointError, match=rf"model\.safetensors: {re.escape(name)} {message}"):
         load_model(tmp_path / "m")
 
 
