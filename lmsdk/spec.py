@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -157,6 +158,11 @@ class Manifest:
         """Raise :class:`ArtifactError` unless the manifest agrees with itself: input settings a runtime can
         follow, and every graph's tensor shapes matching the landmark count, crop size and descriptor size."""
         spec = self.input
+        numbers = {"crop_size": int, "padded_size": int, "scale": (int, float)}
+        for name, kind in numbers.items():
+            value = getattr(spec, name)
+            if isinstance(value, bool) or not isinstance(value, kind):
+                raise ArtifactError(f"{where}: input.{name} is {value!r}, not a number")
         if spec.color_order not in COLOR_ORDERS:
             raise ArtifactError(
                 f"{where}: unknown input colour order {spec.color_order!r} (one of {', '.join(COLOR_ORDERS)})"
@@ -173,6 +179,12 @@ class Manifest:
             isinstance(self.generator.get("latent_dim"), int) and self.generator["latent_dim"] >= 1
         ):
             raise ArtifactError(f"{where}: the generator entry needs a positive integer latent_dim")
+        if self.framing is not None:
+            _check_framing(self.framing, self.num_landmarks, where)
+        if self.named_points is not None:
+            names = self.named_points.get("names") if isinstance(self.named_points, dict) else None
+            if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
+                raise ArtifactError(f"{where}: named_points needs a non-empty list of point names under 'names'")
         expected = expected_shapes(self)
         for key, entry in self.files.items():
             for tensor in (*entry.inputs, *entry.outputs):
@@ -183,6 +195,19 @@ class Manifest:
                         f"num_landmarks, input and descriptor_dim make it {list(want)}"
                     )
         return self
+
+
+def _check_framing(framing: Framing, num_landmarks: int, where: str) -> None:
+    """The tracker steers its crops by ``framing``: a (K, 2) finite mean and a (K, 2) finite, non-negative spread."""
+    for name in ("mean", "std"):
+        rows = getattr(framing, name)
+        if len(rows) != num_landmarks or any(len(row) != 2 for row in rows):
+            raise ArtifactError(f"{where}: framing.{name} must hold {num_landmarks} (x, y) pairs, one per landmark")
+        values = [v for row in rows for v in row]
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+            raise ArtifactError(f"{where}: framing.{name} holds a value that is not a finite number")
+        if name == "std" and min(values) < 0:
+            raise ArtifactError(f"{where}: framing.std holds a negative spread")
 
 
 def expected_shapes(manifest: Manifest) -> dict[str, tuple[int | str, ...]]:

@@ -62,6 +62,7 @@ def _labels(root: Path, rows: list[str], header: str = "image,x0,y0,x1,y1") -> P
 
 # -- track --------------------------------------------------------------------------------------------------
 TRACK = [
+    ("box-outside", ["--box", "1000,1000,2000,2000"], r"entirely outside the frames of .*clip\.avi \(64 x 48 pixels\)"),
     ("out-is-the-input", ["--out", "{f}/clip.avi"], "is an input"),
     ("out-via-dotdot", ["--out", "{f}/folder/../clip.avi"], "is an input"),
     ("csv-is-the-input", ["--csv", "{f}/clip.avi"], "is an input"),
@@ -126,6 +127,8 @@ EDIT = [
     ("move-minus-1", ["--move", "-1:0,0"], "landmark -1 does not exist"),
     ("move-nan", ["--move", "0:nan,0"], r"\(nan, 0\.0\) must be finite"),
     ("move-inf", ["--move", "0:0,inf"], "must be finite"),
+    ("move-overflowing", ["--move", "0:1e300,1"], r"landmark 0: the shift \(1e\+300, 1\) is beyond 1e\+06 pixels"),
+    ("box-outside", ["--move", "0:1,1", "--box", "-50,-50,-10,-10"], r"entirely outside .*0\.png \(64 x 64 pixels\)"),
     ("move-syntax", ["--move", "2-4"], "K:DX,DY"),
     ("move-float-index", ["--move", "1.5:0,0"], "K:DX,DY"),
     ("out-unknown-suffix", ["--move", "0:1,1", "--out", "{t}/e.xyz"], "suffix '.xyz'"),
@@ -331,6 +334,7 @@ GENERATE = [
     ("n-huge", ["--like", "{f}/0.png", "--out", "{t}/g", "--n", "100000"], "--n 100000"),
     ("seed-negative", ["--like", "{f}/0.png", "--out", "{t}/g", "--seed", "-1"], "seed -1"),
     ("box-inverted", ["--like", "{f}/0.png", "--out", "{t}/g", "--box", "40,10,20,30"], "x1 must exceed x0"),
+    ("box-outside", ["--like", "{f}/0.png", "--out", "{t}/g", "--box", "100,0,150,50"], r"entirely outside .*64 x 64"),
     ("no-like", ["--out", "{t}/g"], "Missing option '--like'"),
 ]
 

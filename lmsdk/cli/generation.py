@@ -109,7 +109,7 @@ def generate(
     device: RuntimeDevice = "cpu",
 ) -> None:
     """Generate new images with the landmarks of a reference image (paper Fig. 11)."""
-    from lmsdk.cli.options import parse_box
+    from lmsdk.cli.options import check_box_overlaps, parse_box
     from lmsdk.images import read_image, write_image
     from lmsdk.outputs import check_output_dir, check_output_file
     from lmsdk.runtime import Generator
@@ -125,6 +125,7 @@ def generate(
     for name in names:
         check_output_file(out / name, inputs=inputs)
     reference = read_image(like)
+    check_box_overlaps(crop, reference.shape[1], reference.shape[0], str(like))
     with Generator(artifact, backend=backend, device=device) as generator:
         result = generator.like(reference, n=n, seed=seed, box=crop)
     out.mkdir(parents=True, exist_ok=True)

@@ -44,6 +44,16 @@ def parse_box(text: str | None) -> Box | None:
     return Box.from_xyxy(x0, y0, x1, y1)
 
 
+def check_box_overlaps(box: Box | None, width: int, height: int, what: str) -> None:
+    """Refuse a ``--box`` that does not overlap the ``width`` x ``height`` picture ``what`` at all (its crop
+    would be padding only, and every landmark found in it meaningless); a box partly outside is fine."""
+    if box is None or width <= 0 or height <= 0:
+        return
+    x0, y0, x1, y1 = box.to_xyxy()
+    if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:
+        raise ConfigError(f"--box {x0:g},{y0:g},{x1:g},{y1:g}: entirely outside {what} ({width} x {height} pixels)")
+
+
 def parse_moves(texts: list[str] | None) -> dict[int, tuple[float, float]]:
     """Repeated ``K:DX,DY`` -> ``{K: (DX, DY)}``; the indices and finiteness are checked against the model later
     (:func:`lmsdk.runtime.inputs.as_moves`)."""

@@ -13,7 +13,15 @@ from typing import Annotated
 import typer
 
 from lmsdk.cli import app
-from lmsdk.cli.options import RuntimeBackend, RuntimeDevice, artifact_files, distinct, parse_box, parse_moves
+from lmsdk.cli.options import (
+    RuntimeBackend,
+    RuntimeDevice,
+    artifact_files,
+    check_box_overlaps,
+    distinct,
+    parse_box,
+    parse_moves,
+)
 from lmsdk.errors import ConfigError
 from lmsdk.images import IMAGE_SUFFIXES
 from lmsdk.outputs import check_output_file
@@ -102,6 +110,7 @@ def track(
 
         edit = (ShapeEditor(artifact, backend=backend, device=device), as_moves(moves, detector.num_landmarks))
     with VideoSource(source) as video, Progress(transient=True) as progress:
+        check_box_overlaps(first_box, *video.size, f"the frames of {source}")
         task = progress.add_task("tracking", total=video.frame_count)
         summary = track_video(
             tracker, video, out=out, csv_path=csv_path, show=show, on_frame=lambda r: progress.advance(task), edit=edit
@@ -155,6 +164,7 @@ def edit(
         check_output_file(compare, option="--compare", inputs=inputs, suffixes=IMAGE_SUFFIXES)
     distinct(out=out, compare=compare)
     picture = read_image(image)
+    check_box_overlaps(crop, picture.shape[1], picture.shape[0], str(image))
     editor = ShapeEditor(artifact, backend=backend, device=device)
     result = editor.edit(picture, moves, crop)
     write_image(out, result.image)

@@ -71,6 +71,10 @@ def as_box(box: Any, what: str = "box") -> Box | None:
     raise InputError(f"{what} is {describe(box)}; pass an lmsdk Box, e.g. Box.from_xyxy(x0, y0, x1, y1)")
 
 
+#: The largest landmark shift (pixels) :func:`as_moves` accepts: far beyond any picture, well inside float32.
+MAX_SHIFT_PX = 1e6
+
+
 def as_moves(moves: Any, num_landmarks: int) -> dict[int, tuple[float, float]]:
     """Landmark shifts ``{k: (dx, dy)}`` checked: existing landmark indices, two finite numbers each."""
     if not isinstance(moves, Mapping):
@@ -87,6 +91,8 @@ def as_moves(moves: Any, num_landmarks: int) -> dict[int, tuple[float, float]]:
             raise InputError(f"landmark {index}: the shift must be two numbers (dx, dy), got {shift!r}") from None
         if not (math.isfinite(dx) and math.isfinite(dy)):
             raise InputError(f"landmark {index}: the shift ({dx}, {dy}) must be finite")
+        if max(abs(dx), abs(dy)) > MAX_SHIFT_PX:
+            raise InputError(f"landmark {index}: the shift ({dx:g}, {dy:g}) is beyond {MAX_SHIFT_PX:g} pixels")
         checked[int(index)] = (dx, dy)
     return checked
 

@@ -170,6 +170,39 @@ def test_unknown_schema_is_refused(artifact_copy):
         Artifact(artifact_copy)
 
 
+def _short_framing(data):
+    data["framing"]["mean"] = data["framing"]["mean"][:3]
+
+
+def _nan_framing(data):
+    data["framing"]["std"][0][1] = float("nan")
+
+
+def _three_column_framing(data):
+    data["framing"]["mean"] = [[*row, 0.5] for row in data["framing"]["mean"]]
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (_short_framing, r"framing\.mean must hold \d+ \(x, y\) pairs"),
+        (_three_column_framing, r"framing\.mean must hold \d+ \(x, y\) pairs"),
+        (_nan_framing, r"framing\.std holds a value that is not a finite number"),
+        (lambda d: d.update(named_points={"names": 5}), "named_points needs a non-empty list"),
+        (lambda d: d.update(named_points="eyes"), "named_points needs a non-empty list"),
+        (lambda d: d["input"].update(crop_size="48"), r"input\.crop_size is '48', not a number"),
+    ],
+    ids=["framing-short", "framing-3-columns", "framing-nan", "named-names-not-a-list", "named-a-string", "crop-str"],
+)
+def test_a_manifest_that_does_not_agree_with_itself_is_refused(artifact_copy, damage, message):
+    """Each of these would load and then crash or steer the tracker with garbage."""
+    data = json.loads((artifact_copy / MANIFEST_FILE).read_text())
+    damage(data)
+    (artifact_copy / MANIFEST_FILE).write_text(json.dumps(data))
+    with pytest.raises(ArtifactError, match=message):
+        Artifact(artifact_copy)
+
+
 def test_missing_or_broken_manifest_is_refused(artifact_copy, tmp_path):
     (artifact_copy / MANIFEST_FILE).write_text("{")
     with pytest.raises(ArtifactError, match="not valid JSON"):
