@@ -105,8 +105,9 @@ def test_track_refuses(capsys, artifact, files, tmp_path, extra, message):
         ("{f}/folder", "is a folder"),
         ("{f}/notes.png", "cannot open video|no frame"),
         ("7", "cannot open camera"),
+        ("99999999999999999999", r"camera 99999999999999999999: camera indices are 0 to 1023"),
     ],
-    ids=["missing-video", "folder-as-video", "text-file-as-video", "absent-camera"],
+    ids=["missing-video", "folder-as-video", "text-file-as-video", "absent-camera", "camera-index-overflowing"],
 )
 def test_track_refuses_sources(capsys, artifact, files, source, message):
     refused(capsys, ["track", artifact, source.format(f=files)], message)
