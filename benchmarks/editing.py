@@ -1,13 +1,16 @@
 """Editing you can measure: edit accuracy, other-landmark motion and sharpness of exported models.
 
     python benchmarks/editing.py ARTIFACT [ARTIFACT ...] [--data ../shared/data/mtfl/train.txt] [--images 40]
-        [--moves 4,8] [--out DIR] [--sheet edit.jpg]
+        [--moves 4,8] [--out DIR] [--sheet edit.jpg] [--warp-ceiling]
 
 For each artifact (torch-free: onnxruntime), on ``--images`` crops spread evenly over the last fifth of
 ``--data`` (the crops a model of the default protocol does not fit its regressor on; editing needs no
 labels), every landmark is moved by each length in ``--moves`` (crop pixels) in the four axis directions, and
 all landmarks together (a translation); the landmarks are re-detected on the edited images and on the plain
-reconstruction (see :mod:`lmsdk.eval.editing`). Prints one table and writes ``DIR/editing.json``.
+reconstruction (see :mod:`lmsdk.eval.editing`). Prints one table and writes ``DIR/editing.json``. With
+``--warp-ceiling`` each artifact also gets a row ``(warp)``: the same edits made by warping the input crop
+(each landmark's neighbourhood carried rigidly where it is sent, :mod:`lmsdk.eval.warp_edits`) and
+re-detected by the artifact's detector: how far that detector follows a perfect pixel edit.
 ``--sheet`` draws input | reconstruction | edit of three faces for every artifact side by side (landmarks 3
 and 0 moved by ``--sheet-px`` crop pixels, as the edit figure of docs/results.md). Skips (exit 0, a
 message) when the data is absent.
@@ -62,6 +65,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/editing"))
     parser.add_argument("--sheet", type=Path, default=None, help="also write an edit sheet image here")
     parser.add_argument("--sheet-px", type=float, default=8.0, help="move length of the sheet's edits (crop px)")
+    parser.add_argument(
+        "--warp-ceiling",
+        action="store_true",
+        help="also measure edits made by warping the input itself: what the artifact's detector allows",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.data == str(DEFAULT_DATA) and not DEFAULT_DATA.is_file():
@@ -79,6 +87,12 @@ def main() -> None:
         start = time.monotonic()
         report = editing_report(model, crops, moves)
         results[str(artifact)] = {**report.to_dict(), "seconds": round(time.monotonic() - start, 1)}
+        if args.warp_ceiling:
+            from lmsdk.eval.warp_edits import WarpEditModel
+
+            start = time.monotonic()
+            warp = editing_report(WarpEditModel(model.detect, model.num_landmarks, model.size), crops, moves)
+            results[f"{artifact} (warp)"] = {**warp.to_dict(), "seconds": round(time.monotonic() - start, 1)}
         if args.sheet is not None:
             sheets.append(sheet_rows(artifact, crops[:3], args.sheet_px))
     header = f"{'artifact':40s} {'move':>5s} {'along':>6s} {'across':>6s} {'others':>6s} {'transl':>6s} {'sharp':>6s}"

@@ -62,6 +62,13 @@ class EditModel(Protocol):
         """``(N, K, 2)`` normalised landmarks detected on ``(N, S, S, 3)`` BGR uint8 crops."""
 
 
+class ReconstructingEditModel(EditModel, Protocol):
+    """An :class:`EditModel` that also reconstructs crops (for the sharpness figure)."""
+
+    def reconstruct(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        """``(N, S, S, 3)`` BGR reconstructions of ``(S, S, 3)`` BGR crops."""
+
+
 @dataclass(frozen=True)
 class MoveFigures:
     """Edit accuracy for one move length (see the module docstring)."""
@@ -297,13 +304,14 @@ class RuntimeEditModel:
 
 
 def editing_report(
-    model: RuntimeEditModel,
+    model: ReconstructingEditModel,
     crops: Sequence[np.ndarray],
     moves_px: Sequence[float] = (4.0, 8.0),
     landmarks: Sequence[int] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> EditingReport:
-    """Edit accuracy and sharpness of an artifact on ``(S, S, 3)`` BGR uint8 crops (``progress(done, total)``
+    """Edit accuracy and sharpness of an artifact (:class:`RuntimeEditModel`) or of the warp ceiling
+    (:class:`~lmsdk.eval.warp_edits.WarpEditModel`) on ``(S, S, 3)`` BGR uint8 crops (``progress(done, total)``
     is called after each crop)."""
     single_runs, translation_runs, per_landmark_runs = [], [], []
     for i, crop in enumerate(crops):
