@@ -10,7 +10,8 @@ all landmarks together (a translation); the landmarks are re-detected on the edi
 reconstruction (see :mod:`lmsdk.eval.editing`). Prints one table and writes ``DIR/editing.json``. With
 ``--warp-ceiling`` each artifact also gets a row ``(warp)``: the same edits made by warping the input crop
 (each landmark's neighbourhood carried rigidly where it is sent, :mod:`lmsdk.eval.warp_edits`) and
-re-detected by the artifact's detector: how far that detector follows a perfect pixel edit.
+re-detected by the artifact's detector: how far that detector follows a perfect pixel edit (the spline is
+solved with torch: this flag needs the training install).
 ``--sheet`` draws input | reconstruction | edit of three faces for every artifact side by side (landmarks 3
 and 0 moved by ``--sheet-px`` crop pixels, as the edit figure of docs/results.md). Skips (exit 0, a
 message) when the data is absent.

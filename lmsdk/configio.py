@@ -33,6 +33,16 @@ def from_dict(cls: type[T], data: Any, where: str = "config") -> T:
         raise ConfigError(f"{where}: {exc}") from None
 
 
+def named(build: typing.Callable[[], T], path: Any) -> T:
+    """``build()``, with any :class:`ConfigError` it raises (a mistyped field, or a value a config's own checks
+    refuse) prefixed by the file it was read from, once."""
+    try:
+        return build()
+    except ConfigError as exc:
+        message = str(exc)
+        raise ConfigError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+
+
 def _convert(tp: Any, value: Any, where: str) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)

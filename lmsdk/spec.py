@@ -162,7 +162,9 @@ class Manifest:
         for name, kind in numbers.items():
             value = getattr(spec, name)
             if isinstance(value, bool) or not isinstance(value, kind):
-                raise ArtifactError(f"{where}: input.{name} is {value!r}, not a number")
+                raise ArtifactError(
+                    f"{where}: input.{name} is {value!r}, not {'an integer' if kind is int else 'a number'}"
+                )
         if spec.color_order not in COLOR_ORDERS:
             raise ArtifactError(
                 f"{where}: unknown input colour order {spec.color_order!r} (one of {', '.join(COLOR_ORDERS)})"

@@ -64,8 +64,8 @@ class VideoSource:
             raise VideoError(f"{source}: is a folder, not a video file")
         if not self.is_camera and not Path(source).is_file():
             raise VideoError(f"{source}: video file not found")
-        if self.is_camera and not 0 <= int(source) <= MAX_CAMERA_INDEX:
-            raise VideoError(f"camera {source}: camera indices are 0 to {MAX_CAMERA_INDEX}")
+        if self.is_camera and not -1 <= int(source) <= MAX_CAMERA_INDEX:
+            raise VideoError(f"camera {source}: camera indices are 0 to {MAX_CAMERA_INDEX} (-1: the first available)")
         self.capture = cv2.VideoCapture(int(source) if self.is_camera else str(source))
         if not self.capture.isOpened():
             raise VideoError(f"{source}: cannot open {'camera' if self.is_camera else 'video'}")

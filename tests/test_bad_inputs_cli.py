@@ -288,6 +288,7 @@ EVAL = [
     ("swap-negative", [*FIT, "--protocol", "h36m", "--swap", "-1:1"], r"--swap -1:1: .* has points 0 to 4"),
     ("swap-a-point-with-itself", [*FIT, "--protocol", "h36m", "--swap", "1:1"], "two different ones"),
     ("swap-without-h36m", [*FIT, "--swap", "0:1"], "--swap is for the h36m protocol"),
+    ("swap-a-point-twice", [*FIT, "--protocol", "h36m", "--swap", "1:3,1:4"], "point 1 is already in another pair"),
     ("format-unknown", [*FIT, "--format", "png"], "unknown data format"),
     ("fit-missing", ["--fit", "{none}", "--test", "{good}"], "no such file"),
     ("out-is-a-file", [*FIT, "--out", "{afile}"], "is a file"),
@@ -396,6 +397,12 @@ def test_a_saved_config_that_is_not_one_is_named_with_its_file(capsys, tiny_run,
     (run / "model" / "model_config.json").write_text(json.dumps(model))
     message = r"model_config\.json: model\.num_landmarks: expected int, got 'eight'"
     refused(capsys, ["export", run, "--out", tmp_path / "art"], message)
+    model["model"]["num_landmarks"] = 0  # a value the config's own checks refuse: the file is named too
+    (run / "model" / "model_config.json").write_text(json.dumps(model))
+    refused(capsys, ["export", run, "--out", tmp_path / "art"], r"model_config\.json: .*num_landmarks")
+    config = json.loads((tiny_run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "checkpoint_every": -1}))
+    refused(capsys, ["train", "--out", run, "--resume", "--quiet"], r"config\.json: checkpoint_every must be a step")
 
 
 def test_a_stage_refuses_a_negative_seed(capsys, tiny_run, tmp_path):

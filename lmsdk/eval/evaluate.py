@@ -87,10 +87,15 @@ def parse_pairs(text: str | None) -> list[tuple[int, int]]:
 
 
 def _check_pairs(pairs: list[tuple[int, int]], points: int, source: str) -> None:
-    """Refuse left-right pairs that do not name two different annotated points (0-based) of ``source``."""
+    """Refuse left-right pairs that do not name two different annotated points (0-based) of ``source``, or that
+    name a point twice."""
+    seen: set[int] = set()
     for a, b in pairs:
         if not (0 <= a < points and 0 <= b < points) or a == b:
             raise ConfigError(f"--swap {a}:{b}: {source} has points 0 to {points - 1}; a pair names two different ones")
+        if {a, b} & seen:
+            raise ConfigError(f"--swap {a}:{b}: point {sorted({a, b} & seen)[0]} is already in another pair")
+        seen |= {a, b}
 
 
 def evaluate(
@@ -130,7 +135,10 @@ def evaluate(
     model = LandmarkModel(model_path, precision)
     fit_source = open_labelled(fit, model.crop_size, data_format=data_format)
     normalizer = fit_source.normalizer_indices or (0, 1)
-    fit_points, fit_labels = model(fit_source), fit_source.all_keypoints()
+    fit_labels = fit_source.all_keypoints()
+    if protocol == "h36m":
+        _check_pairs(swap or [], fit_labels.shape[1], fit)  # before minutes of inference
+    fit_points = model(fit_source)
     if test == fit:
         order = np.random.default_rng(0).permutation(len(fit_source))
         n_fit = fit_count or int(0.8 * len(order))
@@ -158,7 +166,6 @@ def evaluate(
                 raise ConfigError(f"--fit-count {fit_count}: {fit} has only {len(fit_points)} images")
             fit_points, fit_labels = fit_points[:fit_count], fit_labels[:fit_count]
     if protocol == "h36m":
-        _check_pairs(swap or [], fit_labels.shape[1], fit)
         result = evaluate_h36m(fit_points, fit_labels, test_points, test_labels, swap or [])
     else:
         result = evaluate_regression(fit_points, fit_labels, test_points, test_labels, normalizer, regressor)

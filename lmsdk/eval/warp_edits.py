@@ -83,4 +83,5 @@ class WarpEditModel:
 
     def reconstruct(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         """The crops through the identity warp (what the sharpness figure compares with the inputs)."""
-        return np.stack([self.decode(self.encode(crop), self.encode(crop)[1][None])[0] for crop in crops])
+        codes = [self.encode(crop) for crop in crops]
+        return np.stack([self.decode(code, code[1][None])[0] for code in codes])

@@ -239,7 +239,7 @@ def _write_onnx(
             files[f"{component}.fp16"] = _entry(half, model, component, "fp16", count, macs[component])
         logger.info("exported %s", ", ".join(r.describe() for r in reports if r.component == component))
     if generator is not None:
-        generator_files, generator_reports = export_generator(model, generator, out_dir, fp16)
+        generator_files, generator_reports = export_generator(model, generator, out_dir, fp16, real)
         files.update(generator_files)
         reports.extend(generator_reports)
         logger.info("exported %s", ", ".join(r.describe() for r in generator_reports))
@@ -303,7 +303,7 @@ def _int8_crops(run_dir: Path, crop_size: int) -> np.ndarray:
     try:
         return _training_crops(run_dir, crop_size, 2 * CALIBRATION_CROPS)
     except DataError as exc:
-        raise DataError(f"int8 calibration reads the run's training data: {exc}") from None
+        raise DataError(f"int8 calibration needs them: {exc}") from None
 
 
 def _parity_crops(run_dir: Path, crop_size: int) -> np.ndarray | None:
@@ -311,22 +311,25 @@ def _parity_crops(run_dir: Path, crop_size: int) -> np.ndarray | None:
     faces, and the manifest says so) where that data is not readable on this machine."""
     try:
         return _training_crops(run_dir, crop_size, BATCHES[-1])
-    except DataError as exc:
+    except DataError as exc:  # no data here, or a run folder without (a readable) config.json
         logger.warning("parity checked on synthetic faces, not on training crops: %s", exc)
         return None
 
 
 def _training_crops(run_dir: Path, crop_size: int, count: int) -> np.ndarray:
-    """``(n, S, S, 3)`` uint8 RGB crops of the run's training data, evenly spread."""
+    """``(n, S, S, 3)`` uint8 RGB crops of the run's training data, evenly spread; :class:`DataError` where its
+    config or its data cannot be read."""
     from lmsdk.configio import from_dict
     from lmsdk.data.sources import DataConfig, open_source
 
-    config = read_json(run_dir / "config.json", "run config")
-    data = from_dict(DataConfig, config.get("data", {}), f"{run_dir / 'config.json'}: data")
     try:
+        config = read_json(run_dir / "config.json", "run config")
+        if not isinstance(config, dict):
+            raise DataError(f"{run_dir / 'config.json'}: not a run config")
+        data = from_dict(DataConfig, config.get("data", {}), f"{run_dir / 'config.json'}: data")
         source = open_source(data, crop_size)
     except LmsdkError as exc:
-        raise DataError(f"the run's training data is not readable here: {exc}") from None
+        raise DataError(f"the run's training crops are not readable here: {exc}") from None
     indices = np.linspace(0, len(source) - 1, min(count, len(source))).round().astype(int)
     return source.images(indices)
 

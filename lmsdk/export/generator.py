@@ -3,8 +3,9 @@
 ``landmarks (N, K, 2)`` (normalised (x, y) in the crop, the artifact's convention) and ``latent (N, Z)`` (an
 isotropic Gaussian draw) -> ``image (N, 3, S, S)`` RGB in (0, 1). The Gaussian maps of the landmarks are rendered
 inside the graph, so generating is "detect, draw latents, run". The gate compares eager PyTorch with
-onnxruntime on fresh random inputs at batch sizes 1 and 7 and on the landmarks the model finds on synthetic
-faces, with the decoder's image tolerances (:data:`lmsdk.export.parity.TOLERANCES`).
+onnxruntime on fresh random inputs at batch sizes 1 and 7 and on the landmarks the model finds on the run's
+training crops (synthetic faces where they are not readable), with the decoder's image tolerances
+(:data:`lmsdk.export.parity.TOLERANCES`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import torch
 
 from lmsdk.data.synthetic import SyntheticFaces
 from lmsdk.export.onnx_export import export_graph, to_fp16
-from lmsdk.export.parity import BATCHES, TOLERANCES, ParityReport
+from lmsdk.export.parity import BATCHES, REAL_SYNTHETIC, REAL_TRAINING, TOLERANCES, ParityReport
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.generator import LandmarkGenerator
 from lmsdk.ops.images import images_to_tensor
@@ -43,17 +44,24 @@ def generator_entry(path: Path, model: LandmarkAutoencoder, generator: LandmarkG
 
 
 def generator_parity(
-    model: LandmarkAutoencoder, generator: LandmarkGenerator, path: Path, precision: str
+    model: LandmarkAutoencoder,
+    generator: LandmarkGenerator,
+    path: Path,
+    precision: str,
+    crops: np.ndarray | None = None,
 ) -> ParityReport:
-    """Max absolute pixel difference between eager PyTorch and onnxruntime on fresh inputs."""
+    """Max absolute pixel difference between eager PyTorch and onnxruntime on fresh random inputs and on the
+    landmarks the model finds on ``crops`` (``(n, S, S, 3)`` uint8 RGB training crops; default synthetic faces)."""
     seed = int.from_bytes(os.urandom(8), "little")
     rng = torch.Generator().manual_seed(seed)
     feeds = [generator_inputs(model, generator, b, rng) for b in BATCHES]
-    faces = SyntheticFaces(model.config.crop_size, BATCHES[-1], seed=seed % (2**31))
+    inputs = REAL_SYNTHETIC if crops is None else REAL_TRAINING
+    if crops is None:
+        crops = SyntheticFaces(model.config.crop_size, BATCHES[-1], seed=seed % (2**31)).images(range(BATCHES[-1]))
     with torch.no_grad():
-        points = model.eval().detect(images_to_tensor(faces.images(range(len(faces))))).points
+        points = model.eval().detect(images_to_tensor(crops)).points
     feeds.append((points, torch.randn(len(points), generator.spec.latent_dim, generator=rng)))
-    report = ParityReport(GENERATOR, precision, tolerance={"image": TOLERANCES[precision]["image"]})
+    report = ParityReport(GENERATOR, precision, tolerance={"image": TOLERANCES[precision]["image"]}, inputs=inputs)
     runner = OrtBackend(path)
     try:
         for landmarks, latent in feeds:
@@ -68,16 +76,20 @@ def generator_parity(
 
 
 def export_generator(
-    model: LandmarkAutoencoder, generator: LandmarkGenerator, out_dir: Path, fp16: bool
+    model: LandmarkAutoencoder,
+    generator: LandmarkGenerator,
+    out_dir: Path,
+    fp16: bool,
+    crops: np.ndarray | None = None,
 ) -> tuple[dict[str, ModelFile], list[ParityReport]]:
     """Write ``generator.onnx`` (and ``generator.fp16.onnx``) into ``out_dir`` and measure their parity; the
     caller gates on the reports."""
     example = generator_inputs(model, generator, 2, torch.Generator().manual_seed(0))
     path = export_graph(generator, example, INPUTS, OUTPUTS, out_dir / f"{GENERATOR}.onnx")
     files = {GENERATOR: generator_entry(path, model, generator, "fp32")}
-    reports = [generator_parity(model, generator, path, "fp32")]
+    reports = [generator_parity(model, generator, path, "fp32", crops)]
     if fp16:
         half = to_fp16(path, out_dir / f"{GENERATOR}.fp16.onnx")
         files[f"{GENERATOR}.fp16"] = generator_entry(half, model, generator, "fp16")
-        reports.append(generator_parity(model, generator, half, "fp16"))
+        reports.append(generator_parity(model, generator, half, "fp16", crops))
     return files, reports

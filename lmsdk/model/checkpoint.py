@@ -9,6 +9,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
+from lmsdk.configio import named
 from lmsdk.errors import CheckpointError
 from lmsdk.fileio import atomic_write_bytes, atomic_write_json, read_json
 from lmsdk.model.autoencoder import LandmarkAutoencoder
@@ -34,7 +35,7 @@ def load_model_config(directory: str | os.PathLike[str]) -> ModelConfig:
     data = read_json(path, "model config")
     if not isinstance(data, dict) or data.get("format") != FORMAT or "model" not in data:
         raise CheckpointError(f"{path}: not an lmsdk model config (expected format {FORMAT!r})")
-    return ModelConfig.from_dict(data["model"], f"{path}: model")
+    return named(lambda: ModelConfig.from_dict(data["model"], f"{path}: model"), path)
 
 
 def load_state(path: str | os.PathLike[str], what: str = "weights") -> dict[str, torch.Tensor]:
@@ -48,15 +49,21 @@ def load_state(path: str | os.PathLike[str], what: str = "weights") -> dict[str,
         raise CheckpointError(f"{path}: cannot read {what} ({exc})") from None
 
 
+def check_finite(state: dict[str, torch.Tensor], path: Path) -> None:
+    """Refuse saved tensors that hold NaN or infinite values (a diverged or damaged file)."""
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(f"{path}: {name} holds NaN or infinite values (a diverged or damaged file)")
+
+
 def check_weights(state: dict[str, torch.Tensor], module: torch.nn.Module, path: Path) -> None:
     """Refuse weights that would load but compute nonsense: a tensor whose dtype is not the module's (a load
-    would cast it silently) or that holds NaN or infinite values (a diverged or damaged file)."""
+    would cast it silently) or that holds NaN or infinite values."""
     expected = module.state_dict()
     for name, tensor in state.items():
         if name in expected and tensor.dtype != expected[name].dtype:
             raise CheckpointError(f"{path}: {name} is {tensor.dtype}, the model needs {expected[name].dtype}")
-        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            raise CheckpointError(f"{path}: {name} holds NaN or infinite values (a diverged or damaged file)")
+    check_finite(state, path)
 
 
 def load_model(directory: str | os.PathLike[str], device: str | torch.device = "cpu") -> LandmarkAutoencoder:

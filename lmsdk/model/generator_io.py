@@ -12,6 +12,7 @@ from pathlib import Path
 
 from safetensors.torch import save
 
+from lmsdk.configio import named
 from lmsdk.errors import CheckpointError
 from lmsdk.fileio import atomic_write_bytes, atomic_write_json, read_json
 from lmsdk.model.checkpoint import check_weights, load_model_config, load_state
@@ -44,7 +45,8 @@ def load_generator(directory: str | os.PathLike[str]) -> LandmarkGenerator:
     data = read_json(directory / GENERATOR_CONFIG, "generator config")
     if not isinstance(data, dict) or data.get("format") != GENERATOR_FORMAT or "generator" not in data:
         raise CheckpointError(f"{directory / GENERATOR_CONFIG}: not an lmsdk generator config ({GENERATOR_FORMAT})")
-    spec = GeneratorSpec.from_dict(data["generator"], f"{directory / GENERATOR_CONFIG}: generator")
+    where = directory / GENERATOR_CONFIG
+    spec = named(lambda: GeneratorSpec.from_dict(data["generator"], f"{where}: generator"), where)
     generator = LandmarkGenerator(load_model_config(directory), spec)
     state = load_state(directory / GENERATOR_WEIGHTS, "generator weights")
     check_weights(state, generator, directory / GENERATOR_WEIGHTS)

@@ -29,7 +29,7 @@ from lmsdk.fileio import (
     remove_stale_temporaries,
 )
 from lmsdk.model.autoencoder import LandmarkAutoencoder
-from lmsdk.model.checkpoint import WEIGHTS_FILE, check_weights, load_state, save_model
+from lmsdk.model.checkpoint import WEIGHTS_FILE, check_finite, check_weights, load_state, save_model
 from lmsdk.trainer.ema import WeightAverage
 
 logger = logging.getLogger(__name__)
@@ -141,6 +141,7 @@ def load_checkpoint(
     except RuntimeError:
         raise CheckpointError(f"{path / WEIGHTS_FILE}: weights do not match this run's model config") from None
     flat = load_state(path / "optimizer.safetensors", "optimizer state")
+    check_finite(flat, path / "optimizer.safetensors")
     slots: dict[int, dict[str, torch.Tensor]] = {}
     for key, value in flat.items():
         index, name = key.split(".", 1)
@@ -151,12 +152,15 @@ def load_checkpoint(
         raise CheckpointError(f"{path / 'optimizer.safetensors'}: optimizer state does not match ({exc})") from None
     if ema is not None:
         averaged = load_state(path / EMA_FILE, "weight average")
+        check_finite(averaged, path / EMA_FILE)
         try:
             ema.load_state_dict(averaged)
         except (KeyError, RuntimeError):
             raise CheckpointError(f"{path / EMA_FILE}: the weight average does not match this run's model") from None
     if extra is not None:
-        extra(load_state(path / EXTRA_FILE, "extra state") if (path / EXTRA_FILE).exists() else {})
+        extras = load_state(path / EXTRA_FILE, "extra state") if (path / EXTRA_FILE).exists() else {}
+        check_finite(extras, path / EXTRA_FILE)
+        extra(extras)
     if scaler is not None and meta.get("scaler"):
         scaler.load_state_dict(meta["scaler"])
     return TrainState(**meta["state"])

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from lmsdk.configio import from_dict, to_dict
+from lmsdk.configio import from_dict, named, to_dict
 from lmsdk.data.sources import DataConfig
 from lmsdk.errors import ConfigError
 from lmsdk.fileio import read_json
@@ -260,7 +260,7 @@ class TrainConfig:
     def read(cls, path: str | os.PathLike[str], what: str = "run config") -> TrainConfig:
         """The config a run saved at ``path`` (its ``config.json``); :class:`ConfigError` naming the file and
         the field where it is not one."""
-        return cls.from_dict(read_json(path, what), f"{path}: {what}")
+        return named(lambda: cls.from_dict(read_json(path, what), f"{path}: {what}"), path)
 
 
 def stage_config(trained: TrainConfig, schedule: ScheduleConfig, **changes: Any) -> TrainConfig:

@@ -102,6 +102,21 @@ def test_a_damaged_newest_checkpoint_falls_back_to_the_one_before(tmp_path, shor
     assert [r["step"] for r in rows if "loss" in r] == list(range(1, 9))  # steps 5-6 ran again, once each
 
 
+@pytest.mark.parametrize("file", ["model.safetensors", "optimizer.safetensors"])
+def test_a_newest_checkpoint_holding_nan_falls_back_to_the_one_before(tmp_path, short, caplog, file):
+    """A diverged run's last checkpoint loads without complaint but would resume into NaN."""
+    from safetensors.torch import load_file, save_file
+
+    train(short, tmp_path / "r", hooks=(lambda step, metrics: step == 6,))  # checkpoints at steps 4 and 6
+    path = tmp_path / "r" / "checkpoints" / "step_000006" / file
+    state = load_file(path)
+    name = next(k for k, v in state.items() if v.is_floating_point() and v.numel() > 1)
+    state[name] = torch.full_like(state[name], float("nan"))
+    save_file(state, path)
+    resumed = train(short, tmp_path / "r", resume=True)
+    assert resumed.steps == 8 and f"{file}: {name} holds NaN" in caplog.text and "falling back" in caplog.text
+
+
 def test_resume_refuses_a_changed_config(tmp_path, short):
     def stop(step, metrics):
         return step == 2
