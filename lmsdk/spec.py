@@ -181,8 +181,6 @@ class Manifest:
             isinstance(self.generator.get("latent_dim"), int) and self.generator["latent_dim"] >= 1
         ):
             raise ArtifactError(f"{where}: the generator entry needs a positive integer latent_dim")
-        if self.framing is not None:
-            _check_framing(self.framing, self.num_landmarks, where)
         if self.named_points is not None:
             names = self.named_points.get("names") if isinstance(self.named_points, dict) else None
             if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
@@ -196,6 +194,8 @@ class Manifest:
                         f"{where}: {key} tensor {tensor.name!r} has shape {list(tensor.shape)}, but the manifest's "
                         f"num_landmarks, input and descriptor_dim make it {list(want)}"
                     )
+        if self.framing is not None:
+            _check_framing(self.framing, self.num_landmarks, where)
         return self
 
 

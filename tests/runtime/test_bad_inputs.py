@@ -247,6 +247,9 @@ def _landmarks_everywhere(manifest, copy):
                 tensor["shape"][1] = k
             if tensor["name"] == "descriptors":
                 tensor["shape"][1] = k + 1
+    if manifest.get("framing"):
+        for name in ("mean", "std"):
+            manifest["framing"][name].append(manifest["framing"][name][-1])
 
 
 def _landmarks_only(manifest, copy):
