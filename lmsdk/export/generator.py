@@ -16,9 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lmsdk.data.synthetic import SyntheticFaces
 from lmsdk.export.onnx_export import export_graph, to_fp16
-from lmsdk.export.parity import BATCHES, REAL_SYNTHETIC, REAL_TRAINING, TOLERANCES, ParityReport
+from lmsdk.export.parity import BATCHES, TOLERANCES, ParityReport, real_batch
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.generator import LandmarkGenerator
 from lmsdk.ops.images import images_to_tensor
@@ -55,11 +54,9 @@ def generator_parity(
     seed = int.from_bytes(os.urandom(8), "little")
     rng = torch.Generator().manual_seed(seed)
     feeds = [generator_inputs(model, generator, b, rng) for b in BATCHES]
-    inputs = REAL_SYNTHETIC if crops is None else REAL_TRAINING
-    if crops is None:
-        crops = SyntheticFaces(model.config.crop_size, BATCHES[-1], seed=seed % (2**31)).images(range(BATCHES[-1]))
+    images, inputs = real_batch(model.config.crop_size, crops, seed)
     with torch.no_grad():
-        points = model.eval().detect(images_to_tensor(crops)).points
+        points = model.eval().detect(images_to_tensor(images)).points
     feeds.append((points, torch.randn(len(points), generator.spec.latent_dim, generator=rng)))
     report = ParityReport(GENERATOR, precision, tolerance={"image": TOLERANCES[precision]["image"]}, inputs=inputs)
     runner = OrtBackend(path)

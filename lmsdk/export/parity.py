@@ -57,6 +57,14 @@ class ParityReport:
         return f"{self.component} {self.precision}: " + ", ".join(parts)
 
 
+def real_batch(crop_size: int, crops: np.ndarray | None, seed: int) -> tuple[np.ndarray, str]:
+    """The gate's real images, ``(n, S, S, 3)`` uint8 RGB: ``crops`` (the run's training crops) or, without them,
+    ``BATCHES[-1]`` synthetic faces; and which of the two (:data:`REAL_TRAINING` / :data:`REAL_SYNTHETIC`)."""
+    if crops is not None:
+        return crops, REAL_TRAINING
+    return SyntheticFaces(crop_size, BATCHES[-1], seed=seed % (2**31)).images(range(BATCHES[-1])), REAL_SYNTHETIC
+
+
 def parity_inputs(
     model: LandmarkAutoencoder, component: str, crops: np.ndarray | None = None
 ) -> list[tuple[torch.Tensor, ...]]:
@@ -65,9 +73,7 @@ def parity_inputs(
     seed = int.from_bytes(os.urandom(8), "little")
     generator = torch.Generator().manual_seed(seed)
     batches = [example_inputs(model, component, b, generator) for b in BATCHES]
-    if crops is None:
-        crops = SyntheticFaces(model.config.crop_size, BATCHES[-1], seed=seed % (2**31)).images(range(BATCHES[-1]))
-    crops = images_to_tensor(crops)
+    crops = images_to_tensor(real_batch(model.config.crop_size, crops, seed)[0])
     if component == "decoder":
         with torch.no_grad():
             enc = model.encode(crops)
