@@ -14,8 +14,8 @@ split, seed 0). The measurements are made after the run, so they cost it none of
 per lever in ``--out/<lever>`` and ``ablation.json``: a lever the recipe uses is switched off ("without bf16"),
 one it leaves off is switched on ("with ema"), so each figure is measured against the recipe at its budget.
 With ``--planned``, a lever that does not change the work of a step (the head's LR, the LR schedule, the
-weight average) trains the recipe's planned steps; the others are timed on their own. A run with checkpoints in its folder but no
-``quality.json`` resumes. Skips (exit 0, a message) when the data is absent.
+weight average) trains the recipe's planned steps; the others are timed on their own. A run with checkpoints in
+its folder but no ``quality.json`` resumes. Skips (exit 0, a message) when the data is absent.
 """
 
 from __future__ import annotations
