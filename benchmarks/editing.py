@@ -7,7 +7,9 @@ For each artifact (torch-free: onnxruntime), on ``--images`` crops spread evenly
 ``--data`` (the crops a model of the default protocol does not fit its regressor on; editing needs no
 labels), every landmark is moved by each length in ``--moves`` (crop pixels) in the four axis directions, and
 all landmarks together (a translation); the landmarks are re-detected on the edited images and on the plain
-reconstruction (see :mod:`lmsdk.eval.editing`). Prints one table and writes ``DIR/editing.json``. With
+reconstruction (see :mod:`lmsdk.eval.editing`). The sharpness is given over the whole crop, inside the box
+around the detected landmarks (``face``) and outside it (``rest``). Prints one table and writes
+``DIR/editing.json``. With
 ``--warp-ceiling`` each artifact also gets a row ``(warp)``: the same edits made by warping the input crop
 (each landmark's neighbourhood carried rigidly where it is sent, :mod:`lmsdk.eval.warp_edits`) and
 re-detected by the artifact's detector: how far that detector follows a perfect pixel edit (the spline is
@@ -96,13 +98,17 @@ def main() -> None:
             results[f"{artifact} (warp)"] = {**warp.to_dict(), "seconds": round(time.monotonic() - start, 1)}
         if args.sheet is not None:
             sheets.append(sheet_rows(artifact, crops[:3], args.sheet_px))
-    header = f"{'artifact':40s} {'move':>5s} {'along':>6s} {'across':>6s} {'others':>6s} {'transl':>6s} {'sharp':>6s}"
+    header = (
+        f"{'artifact':40s} {'move':>5s} {'along':>6s} {'across':>6s} {'others':>6s} {'transl':>6s} {'sharp':>6s} "
+        f"{'face':>6s} {'rest':>6s}"
+    )
     lines = [header]
     for name, r in results.items():
         for single, translation in zip(r["single"], r["translation"], strict=True):
             lines.append(
                 f"{Path(name).name[-40:]:40s} {single['move_px']:5.1f} {single['along']:6.3f} {single['across']:6.3f} "
-                f"{single['others']:6.3f} {translation['along']:6.3f} {r['sharpness']:6.3f}"
+                f"{single['others']:6.3f} {translation['along']:6.3f} {r['sharpness']:6.3f} "
+                f"{r['sharpness_face']:6.3f} {r['sharpness_rest']:6.3f}"
             )
     sys.stdout.write("\n".join(lines) + "\n")
     args.out.mkdir(parents=True, exist_ok=True)

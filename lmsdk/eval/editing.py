@@ -18,7 +18,9 @@ landmarks: how much of a global shift the decoder draws.
 
 **Sharpness.** The ratio of the image gradient energy (mean squared Sobel magnitude of the grey image in
 [0, 1]) of decoded images to that of their inputs: 1 is as sharp as the input, an L2-trained decoder draws
-far less.
+far less. Also split by region: inside the box around each input's detected landmarks (widened by
+:data:`FACE_MARGIN` of its longer side on every side: the face the landmarks describe) and outside it (hair,
+background: what the decoder is not told about).
 
 **Generation consistency.** Landmarks detected on generated images against the landmarks they were
 conditioned on (the paper's cyclic check), as a fraction of the crop side and, where given, of the
@@ -90,6 +92,8 @@ class EditingReport:
     sharpness: float  # gradient energy of reconstructions over that of their inputs
     images: int
     crop_size: int
+    sharpness_face: float = float("nan")  # the same ratio inside the landmarks' box (see landmark_box_mask)
+    sharpness_rest: float = float("nan")  # and outside it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -196,9 +200,18 @@ def measure_edits(
     return single, translation, per_landmark
 
 
+FACE_MARGIN = 0.15  # the landmarks' box is widened by this fraction of its longer side on every side
+
+
 def gradient_energy(images: np.ndarray) -> np.ndarray:
     """``(N,)`` mean squared Sobel gradient magnitude of ``(N, H, W, 3)`` (or one ``(H, W, 3)``) uint8 images,
     on their grey level in [0, 1] (interior pixels only: no border convention)."""
+    return gradient_energy_map(images).mean(axis=(1, 2))
+
+
+def gradient_energy_map(images: np.ndarray) -> np.ndarray:
+    """``(N, H - 2, W - 2)`` squared Sobel gradient magnitude of ``(N, H, W, 3)`` (or one ``(H, W, 3)``) uint8
+    images on their grey level in [0, 1]; entry ``(i, j)`` belongs to pixel ``(row i + 1, column j + 1)``."""
     x = np.asarray(images, np.float64)
     if x.ndim == 3:
         x = x[None]
@@ -210,18 +223,39 @@ def gradient_energy(images: np.ndarray) -> np.ndarray:
     gx = smooth_rows[:, :, 2:] - smooth_rows[:, :, :-2]
     smooth_cols = grey[:, :, :-2] + 2 * grey[:, :, 1:-1] + grey[:, :, 2:]  # (N, H, W-2)
     gy = smooth_cols[:, 2:] - smooth_cols[:, :-2]
-    return (gx**2 + gy**2).mean(axis=(1, 2))
+    return gx**2 + gy**2
 
 
-def sharpness_ratio(decoded: np.ndarray, inputs: np.ndarray) -> float:
+def sharpness_ratio(decoded: np.ndarray, inputs: np.ndarray, region: np.ndarray | None = None) -> float:
     """Gradient energy of decoded images over that of their inputs (both ``(N, H, W, 3)`` uint8; ratio of the
-    means over the images)."""
+    means over the images), over the pixels where the ``(N, H, W)`` bool ``region`` is set (default: all)."""
     if np.shape(decoded) != np.shape(inputs):
         raise InputError(f"decoded {np.shape(decoded)} and input {np.shape(inputs)} images differ in shape")
-    reference = gradient_energy(inputs).mean()
+    decoded_map, input_map = gradient_energy_map(decoded), gradient_energy_map(inputs)
+    if region is not None:
+        if np.shape(region) != np.shape(inputs)[:3]:
+            raise InputError(f"region {np.shape(region)} does not match the images {np.shape(inputs)}")
+        inner = np.asarray(region, bool)[:, 1:-1, 1:-1]
+        if not inner.any():
+            raise InputError("the region holds no interior pixel: sharpness is undefined")
+        decoded_map, input_map = decoded_map[inner], input_map[inner]
+    reference = input_map.mean()
     if reference <= 0:
         raise InputError("the input images are flat (no gradient): sharpness is undefined")
-    return float(gradient_energy(decoded).mean() / reference)
+    return float(decoded_map.mean() / reference)
+
+
+def landmark_box_mask(landmarks: np.ndarray, size: int, margin: float = FACE_MARGIN) -> np.ndarray:
+    """``(N, S, S)`` bool: the pixels inside the box around each of ``(N, K, 2)`` normalised landmarks (crop
+    frame of side ``size`` S), widened by ``margin`` of the box's longer side on every side."""
+    points = np.asarray(landmarks, np.float64) * size - 0.5  # pixel frame: pixel centres at integers
+    low, high = points.min(axis=1), points.max(axis=1)  # (N, 2) each
+    pad = margin * (high - low).max(axis=1, keepdims=True)  # (N, 1)
+    low, high = low - pad, high + pad
+    centres = np.arange(size, dtype=np.float64)
+    inside_x = (centres >= low[:, :1]) & (centres <= high[:, :1])  # (N, S) over columns
+    inside_y = (centres >= low[:, 1:]) & (centres <= high[:, 1:])  # (N, S) over rows
+    return inside_y[:, :, None] & inside_x[:, None, :]
 
 
 @dataclass(frozen=True)
@@ -337,12 +371,23 @@ def editing_report(
             )
         return tuple(merged)
 
-    sharpness = sharpness_ratio(model.reconstruct(crops), np.stack(crops))
+    inputs = np.stack(crops)
+    decoded = model.reconstruct(crops)
+    face = landmark_box_mask(model.detect(inputs), model.size)
+
+    def region_sharpness(region: np.ndarray) -> float:  # nan where the region is empty or flat in the inputs
+        try:
+            return sharpness_ratio(decoded, inputs, region)
+        except InputError:
+            return float("nan")
+
     return EditingReport(
         mean_of(single_runs),
         mean_of(translation_runs),
         tuple(float(v) for v in np.mean(per_landmark_runs, axis=0)),
-        sharpness,
+        sharpness_ratio(decoded, inputs),
         len(crops),
         model.size,
+        region_sharpness(face),
+        region_sharpness(~face),
     )

@@ -6,6 +6,7 @@ import pytest
 from lmsdk.errors import InputError
 from lmsdk.eval.editing import (
     gradient_energy,
+    landmark_box_mask,
     landmark_consistency,
     measure_edits,
     move_figures,
@@ -116,6 +117,31 @@ def test_sharpness_compares_gradient_energy():
         sharpness_ratio(image[None], np.zeros_like(image)[None])
     with pytest.raises(InputError, match="shape"):
         sharpness_ratio(image[None], image[None, :10])
+
+
+def test_sharpness_over_a_region_and_the_landmarks_box():
+    image = np.zeros((20, 20, 3), np.uint8)
+    image[:, 10:] = 200  # an edge between columns 9 and 10
+    decoded = image.copy()
+    decoded[:, :5] = 0  # unchanged; then a second, softer edge appears on the right only in the decoded image
+    decoded[:, 15:] = 100
+    left = np.zeros((1, 20, 20), bool)
+    left[:, :, :13] = True
+    assert sharpness_ratio(decoded[None], image[None], left) == pytest.approx(1.0)
+    assert sharpness_ratio(decoded[None], image[None]) > 1.0
+    with pytest.raises(InputError, match="flat"):  # no edge of the input lies right of column 14
+        right = np.zeros_like(left)
+        right[:, :, 14:] = True
+        sharpness_ratio(decoded[None], image[None], right)
+    with pytest.raises(InputError, match="region"):
+        sharpness_ratio(image[None], image[None], left[:, :10])
+
+    # Two landmarks at pixels (4, 6) and (12, 10) of a 20 px crop: a box 8 wide, widened by 0.25 * 8 = 2.
+    points = (np.array([[[4.0, 6.0], [12.0, 10.0]]]) + 0.5) / 20
+    box = landmark_box_mask(points, 20, margin=0.25)
+    rows, cols = np.nonzero(box[0])
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (4, 12, 2, 14)
+    assert landmark_box_mask(points, 20, margin=0.0)[0].sum() == 5 * 9
 
 
 def test_consistency_in_crop_and_inter_ocular_units():

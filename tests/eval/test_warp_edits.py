@@ -1,8 +1,9 @@
 """The warp oracle on constructed detectors: it moves the pixels exactly, so it scores what the detector does."""
 
 import numpy as np
+import pytest
 
-from lmsdk.eval.editing import measure_edits
+from lmsdk.eval.editing import editing_report, measure_edits
 from lmsdk.eval.warp_edits import WarpEditModel, warp_crop
 from tests.eval.test_editing_metrics import START, K, S, centroids, render
 
@@ -35,3 +36,22 @@ def test_a_detector_with_a_shape_prior_caps_what_any_edit_can_score():
 
     single, _, _ = measure_edits(WarpEditModel(with_prior, K, S), [render(START)], (4.0,))
     assert abs(single[0].along - 0.5) < 0.04 and single[0].others < 0.03
+
+
+def test_the_report_splits_sharpness_between_the_landmarks_box_and_the_rest():
+    crops = [render(START)]
+    exact = editing_report(WarpEditModel(centroids, K, S), crops, (4.0,))  # reconstructs the crops themselves
+    assert exact.sharpness == exact.sharpness_face == exact.sharpness_rest == 1.0
+
+    class FaceOnly(WarpEditModel):
+        """Reconstructs the landmarks' blobs exactly and drops what else the crop shows."""
+
+        def reconstruct(self, crops):
+            return np.stack([render(START) for _ in crops])
+
+    with_bar = render(START)
+    with_bar[S - 6 : S - 2, 2:12] = 200  # a grey bar far below the landmarks' box: background
+    fixed = WarpEditModel(lambda c: np.repeat(START[None], len(c), axis=0), K, S)
+    report = editing_report(FaceOnly(fixed.detect, K, S), [with_bar], (4.0,))
+    assert report.sharpness_face == pytest.approx(1.0)
+    assert report.sharpness_rest < 0.05 < report.sharpness < 0.5  # the bar holds most of the crop's gradient
