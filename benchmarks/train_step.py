@@ -1,12 +1,14 @@
 """Training step time and images/s for each preset on this machine, against its matmul FLOP floor.
 
     python benchmarks/train_step.py [--presets cpu tiny ...] [--steps N] [--device cpu|cuda]
-                                    [--precision fp32 [bf16 ...]] [--compile] [--out benchmarks/results/train_step.json]
+                                    [--precision fp32 [bf16 ...]] [--compile] [--nchw]
+                                    [--out benchmarks/results/train_step.json]
 
 For every preset and precision it times full training steps (jitter, warps, forward of the doubled batch,
-losses, backward, Adam; channels_last as the trainer runs them) after warm-up, counts the step's floating-point
-operations with torch's FlopCounterMode, and reports the achieved GFLOP/s as a fraction of an fp32 and a bf16
-matmul probe run in the same process (the practical ceilings of the device for dense math).
+losses, backward, Adam; channels_last as the trainer runs them, or NCHW with ``--nchw``) after warm-up,
+counts the step's floating-point operations with torch's FlopCounterMode, and reports the achieved GFLOP/s
+as a fraction of an fp32 and a bf16 matmul probe run in the same process (the practical ceilings of the
+device for dense math).
 """
 
 from __future__ import annotations
@@ -89,8 +91,15 @@ def build_step(
     return step, info
 
 
-def bench_preset(name: str, steps: int, device: torch.device, precision: str, compile: bool = False) -> dict:
-    step, info = build_step(name, device, precision, compile=compile)
+def bench_preset(
+    name: str,
+    steps: int,
+    device: torch.device,
+    precision: str,
+    compile: bool = False,
+    channels_last: bool | None = None,
+) -> dict:
+    step, info = build_step(name, device, precision, compile=compile, channels_last=channels_last)
     config = TRAIN_PRESETS[name]
     counter = FlopCounterMode(display=False)
     with counter:
@@ -126,6 +135,9 @@ def main() -> None:
         "--precision", nargs="+", default=["fp32"], choices=["fp32", "bf16", "fp16"], help="autocast(s) of the step"
     )
     parser.add_argument("--compile", action="store_true", help="torch.compile the model as the trainer can")
+    parser.add_argument(
+        "--nchw", action="store_true", help="run the networks NCHW (channels_last off), to time that lever"
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/train_step.json"))
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -143,7 +155,7 @@ def main() -> None:
     )
     for name in args.presets:
         for precision in args.precision:
-            row = bench_preset(name, args.steps, device, precision, args.compile)
+            row = bench_preset(name, args.steps, device, precision, args.compile, False if args.nchw else None)
             for probe, floor in floors.items():
                 row[f"fraction_of_{probe}_floor"] = row["achieved_gflops"] / floor
             rows.append(row)
