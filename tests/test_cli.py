@@ -39,6 +39,7 @@ def test_help_lists_commands():
         (["train", "--out", "{tmp}/r", "--batch-size", "1"], "batch size"),
         (["train", "--out", "{tmp}/r", "--precision", "fp8"], "precision"),
         (["train", "--out", "{tmp}/r", "--image-size", "50"], "multiple of"),
+        (["train", "--out", "{tmp}/r", "--image-size", "100000"], "largest supported crop"),
         (["train", "--out", "{tmp}/nothing", "--resume"], "config.json"),
     ],
 )

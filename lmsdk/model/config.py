@@ -11,6 +11,10 @@ from lmsdk.configio import from_dict, to_dict
 from lmsdk.errors import ConfigError
 from lmsdk.ops.heatmaps import HeatmapNormalization
 
+# The largest crop side a model may be built for: the hourglasses' activations grow with the crop's area (16x
+# those of a 256 px crop at 1,024 px), and no landmark task here needs more.
+MAX_CROP_SIZE = 1024
+
 
 @dataclass(frozen=True)
 class HourglassSpec:
@@ -151,6 +155,11 @@ class ModelConfig:
         if crop < 8 or crop % self.size_step:
             raise ConfigError(
                 f"--image-size {crop} must be a multiple of {self.size_step} (at least 8) for this preset"
+            )
+        if crop > MAX_CROP_SIZE:
+            raise ConfigError(
+                f"--image-size {crop} is above the largest supported crop, {MAX_CROP_SIZE} px (the paper's are "
+                "64-128 px: landmarks need the object, not its fine texture)"
             )
         levels = max(self.detector.levels, self.feature.levels if self.feature else 1)
         step = 2 ** (levels - 1 + self.detector.out_level)
