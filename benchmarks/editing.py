@@ -1,7 +1,7 @@
 """Editing you can measure: edit accuracy, other-landmark motion and sharpness of exported models.
 
     python benchmarks/editing.py ARTIFACT [ARTIFACT ...] [--data ../shared/data/mtfl/train.txt] [--images 40]
-        [--moves 4,8] [--out DIR] [--sheet edit.jpg] [--warp-ceiling]
+        [--moves 4,8] [--out DIR] [--sheet edit.jpg] [--warp-ceiling] [--blur-reference 0.5,1,2]
 
 For each artifact (torch-free: onnxruntime), on ``--images`` crops spread evenly over the last fifth of
 ``--data`` (the crops a model of the default protocol does not fit its regressor on; editing needs no
@@ -17,6 +17,8 @@ solved with torch: this flag needs the training install).
 ``--sheet`` draws input | reconstruction | edit of three faces for every artifact side by side (landmarks 3
 and 0 moved by ``--sheet-px`` crop pixels, as the edit figure of docs/results.md). Skips (exit 0, a
 message) when the data is absent.
+``--blur-reference`` adds a scale for the sharpness: the same inputs blurred by a Gaussian of each sigma
+(pixels), with their sharpness (``blur_reference`` in ``editing.json``).
 """
 
 from __future__ import annotations
@@ -73,12 +75,17 @@ def main() -> None:
         action="store_true",
         help="also measure edits made by warping the input itself: what the artifact's detector allows",
     )
+    parser.add_argument(
+        "--blur-reference",
+        default="",
+        help="also give the sharpness of the inputs blurred by these Gaussian sigmas (pixels, comma-separated)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.data == str(DEFAULT_DATA) and not DEFAULT_DATA.is_file():
         logger.info("skipped: %s not found (the MTFL dev data is not part of lmsdk)", DEFAULT_DATA)
         return
-    from lmsdk.eval.editing import RuntimeEditModel, editing_report
+    from lmsdk.eval.editing import RuntimeEditModel, blur_reference, editing_report
     from lmsdk.fileio import atomic_write_json
     from lmsdk.runtime import Detector, ShapeEditor
 
@@ -110,9 +117,16 @@ def main() -> None:
                 f"{single['others']:6.3f} {translation['along']:6.3f} {r['sharpness']:6.3f} "
                 f"{r['sharpness_face']:6.3f} {r['sharpness_rest']:6.3f}"
             )
+    summary: dict = {"data": args.data, "moves_px": moves, "results": results}
+    if args.blur_reference:
+        sigmas = [float(v) for v in args.blur_reference.split(",")]
+        scale = blur_reference(np.stack(crops), sigmas)
+        lines += ["", f"{'inputs blurred by a Gaussian of sigma (px)':44s} {'sharp':>6s}"]
+        lines += [f"{sigma:44.2f} {ratio:6.3f}" for sigma, ratio in scale.items()]
+        summary["blur_reference"] = {str(sigma): ratio for sigma, ratio in scale.items()}
     sys.stdout.write("\n".join(lines) + "\n")
     args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(args.out / "editing.json", {"data": args.data, "moves_px": moves, "results": results})
+    atomic_write_json(args.out / "editing.json", summary)
     logger.info("wrote %s", args.out / "editing.json")
     if sheets:
         from lmsdk.images import write_image

@@ -37,6 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
+import cv2
 import numpy as np
 
 from lmsdk.errors import InputError
@@ -243,6 +244,19 @@ def sharpness_ratio(decoded: np.ndarray, inputs: np.ndarray, region: np.ndarray 
     if reference <= 0:
         raise InputError("the input images are flat (no gradient): sharpness is undefined")
     return float(decoded_map.mean() / reference)
+
+
+def blur_reference(inputs: np.ndarray, sigmas: Sequence[float]) -> dict[float, float]:
+    """The sharpness (:func:`sharpness_ratio`) of the ``(N, H, W, 3)`` uint8 inputs themselves blurred by a
+    Gaussian of each standard deviation in ``sigmas`` (pixels, > 0): a scale for reading a decoder's figure
+    (which blur of a perfect reconstruction it draws as sharply as)."""
+    images = np.asarray(inputs)
+    if any(not s > 0 for s in sigmas):
+        raise InputError(f"blur sigmas must be > 0 pixels, got {list(sigmas)}")
+    return {
+        float(s): sharpness_ratio(np.stack([cv2.GaussianBlur(im, (0, 0), float(s)) for im in images]), images)
+        for s in sigmas
+    }
 
 
 def landmark_box_mask(landmarks: np.ndarray, size: int, margin: float = FACE_MARGIN) -> np.ndarray:

@@ -5,6 +5,7 @@ import pytest
 
 from lmsdk.errors import InputError
 from lmsdk.eval.editing import (
+    blur_reference,
     gradient_energy,
     landmark_box_mask,
     landmark_consistency,
@@ -117,6 +118,19 @@ def test_sharpness_compares_gradient_energy():
         sharpness_ratio(image[None], np.zeros_like(image)[None])
     with pytest.raises(InputError, match="shape"):
         sharpness_ratio(image[None], image[None, :10])
+
+
+def test_blur_reference_falls_with_the_blur():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    images = np.repeat(images[..., :1], 3, -1)  # grey, so the blur acts on the grey level unmixed
+    scale = blur_reference(images, [0.3, 1.0, 2.0])
+    assert list(scale) == [0.3, 1.0, 2.0]
+    assert 1.0 > scale[0.3] > scale[1.0] > scale[2.0] > 0.0
+    assert scale[0.3] > 0.5  # a tenth of a pixel's spread barely blurs
+    assert scale[2.0] < 0.05  # white noise loses almost all its gradient energy to a 2 px blur
+    with pytest.raises(InputError, match="sigmas"):
+        blur_reference(images, [0.0])
 
 
 def test_sharpness_over_a_region_and_the_landmarks_box():
