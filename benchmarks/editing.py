@@ -8,7 +8,8 @@ For each artifact (torch-free: onnxruntime), on ``--images`` crops spread evenly
 labels), every landmark is moved by each length in ``--moves`` (crop pixels) in the four axis directions, and
 all landmarks together (a translation); the landmarks are re-detected on the edited images and on the plain
 reconstruction (see :mod:`lmsdk.eval.editing`). The sharpness is given over the whole crop, inside the box
-around the detected landmarks (``face``) and outside it (``rest``). Prints one table and writes
+around the detected landmarks (``face``) and outside it (``rest``), beside the reconstructions' mean absolute
+error (``L1``, pixel values in [0, 1]: sharpness counts any edge, faithful or not). Prints one table and writes
 ``DIR/editing.json``. With
 ``--warp-ceiling`` each artifact also gets a row ``(warp)``: the same edits made by warping the input crop
 (each landmark's neighbourhood carried rigidly where it is sent, :mod:`lmsdk.eval.warp_edits`) and
@@ -107,7 +108,7 @@ def main() -> None:
             sheets.append(sheet_rows(artifact, crops[:3], args.sheet_px))
     header = (
         f"{'artifact':40s} {'move':>5s} {'along':>6s} {'across':>6s} {'others':>6s} {'transl':>6s} {'sharp':>6s} "
-        f"{'face':>6s} {'rest':>6s}"
+        f"{'face':>6s} {'rest':>6s} {'L1':>6s}"
     )
     lines = [header]
     for name, r in results.items():
@@ -115,7 +116,7 @@ def main() -> None:
             lines.append(
                 f"{Path(name).name[-40:]:40s} {single['move_px']:5.1f} {single['along']:6.3f} {single['across']:6.3f} "
                 f"{single['others']:6.3f} {translation['along']:6.3f} {r['sharpness']:6.3f} "
-                f"{r['sharpness_face']:6.3f} {r['sharpness_rest']:6.3f}"
+                f"{r['sharpness_face']:6.3f} {r['sharpness_rest']:6.3f} {r['reconstruction_error']:6.3f}"
             )
     summary: dict = {"data": args.data, "moves_px": moves, "results": results}
     if args.blur_reference:

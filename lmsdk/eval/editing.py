@@ -20,7 +20,8 @@ landmarks: how much of a global shift the decoder draws.
 [0, 1]) of decoded images to that of their inputs: 1 is as sharp as the input, an L2-trained decoder draws
 far less. Also split by region: inside the box around each input's detected landmarks (widened by
 :data:`FACE_MARGIN` of its longer side on every side: the face the landmarks describe) and outside it (hair,
-background: what the decoder is not told about).
+background: what the decoder is not told about). Sharpness counts any edge, the input's or not, so the report
+gives beside it the reconstructions' mean absolute error (``reconstruction_error``, pixel values in [0, 1]).
 
 **Generation consistency.** Landmarks detected on generated images against the landmarks they were
 conditioned on (the paper's cyclic check), as a fraction of the crop side and, where given, of the
@@ -95,6 +96,9 @@ class EditingReport:
     crop_size: int
     sharpness_face: float = float("nan")  # the same ratio inside the landmarks' box (see landmark_box_mask)
     sharpness_rest: float = float("nan")  # and outside it
+    # Mean absolute difference of the reconstructions from their inputs (pixel values in [0, 1]): sharpness
+    # counts any edge, faithful or not, so it is read beside this.
+    reconstruction_error: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -404,4 +408,5 @@ def editing_report(
         model.size,
         region_sharpness(face),
         region_sharpness(~face),
+        float(np.abs(decoded.astype(np.float64) - inputs).mean() / 255.0),
     )

@@ -42,6 +42,7 @@ def test_the_report_splits_sharpness_between_the_landmarks_box_and_the_rest():
     crops = [render(START)]
     exact = editing_report(WarpEditModel(centroids, K, S), crops, (4.0,))  # reconstructs the crops themselves
     assert exact.sharpness == exact.sharpness_face == exact.sharpness_rest == 1.0
+    assert exact.reconstruction_error == 0.0
 
     class FaceOnly(WarpEditModel):
         """Reconstructs the landmarks' blobs exactly and drops what else the crop shows."""
@@ -55,3 +56,5 @@ def test_the_report_splits_sharpness_between_the_landmarks_box_and_the_rest():
     report = editing_report(FaceOnly(fixed.detect, K, S), [with_bar], (4.0,))
     assert report.sharpness_face == pytest.approx(1.0)
     assert report.sharpness_rest < 0.05 < report.sharpness < 0.5  # the bar holds most of the crop's gradient
+    # the bar's 4 x 10 pixels at 200 are all the reconstruction misses
+    assert report.reconstruction_error == pytest.approx(4 * 10 * 200 / (S * S * 255))
