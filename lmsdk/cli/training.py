@@ -205,6 +205,14 @@ def sharpen(
     steps: Annotated[int | None, typer.Option("--steps", help="Maximum fine-tuning steps (default 2000).")] = None,
     max_minutes: StageMinutes = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="Images per step (default 16).")] = None,
+    reconstruction: Annotated[
+        float | None,
+        typer.Option(
+            "--reconstruction",
+            help="Weight of the L1 reconstruction term (default 20: reconstructions keep the input's colours; "
+            "lower it and raise --cycle for edits that follow further, less faithfully).",
+        ),
+    ] = None,
     adversarial: Annotated[
         float | None,
         typer.Option("--adversarial", help="Weight of the BEGAN adversarial term (default 1; 0 switches it off)."),
@@ -248,6 +256,7 @@ def sharpen(
         from lmsdk.trainer.sharpen import sharpen_config
 
         given = (
+            ("reconstruction", reconstruction),
             ("adversarial", adversarial),
             ("gradient", gradient),
             ("cycle", cycle),
@@ -260,6 +269,7 @@ def sharpen(
     fixed = {
         "--steps": steps,
         "--batch-size": batch_size,
+        "--reconstruction": reconstruction,
         "--adversarial": adversarial,
         "--gradient": gradient,
         "--cycle": cycle,

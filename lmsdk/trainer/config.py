@@ -141,7 +141,10 @@ class SharpenConfig:
     """
 
     source: str  # the trained run whose decoder is sharpened
-    reconstruction: float = 1.0
+    # 20, not 1: at 1 the cycle term (about 2 crop px x 3) outweighs the L1 (about 0.1) sixty times, and 1,500
+    # steps from the L2 decoder left reconstructions 0.15-0.18 from their inputs (0.09 before) in pale, saturated
+    # colours; at 20, 0.107, with a 4 px edit still 0.49 of the way (0.23 before; docs/results.md)
+    reconstruction: float = 20.0
     adversarial: float = 1.0
     # gradient 2 with cycle 3 drew sharper (0.286 vs 0.242 of the inputs' gradient energy) and edited a little
     # better than gradient 0 with cycle 1; cycle 1.0 beat 0.2 and 0.2 beat 0.02 (docs/results.md, "Editing you
