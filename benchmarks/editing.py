@@ -62,6 +62,17 @@ def sheet_rows(artifact: Path, crops: list[np.ndarray], move_px: float) -> list[
     return rows
 
 
+def sigmas(text: str) -> list[float]:
+    """``--blur-reference``'s comma-separated Gaussian sigmas (pixels, > 0); argparse reports a bad list."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if any(not v > 0 for v in values):
+        raise argparse.ArgumentTypeError(f"blur sigmas must be > 0 pixels, got {text!r}")
+    return values
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("artifacts", type=Path, nargs="+")
@@ -78,7 +89,8 @@ def main() -> None:
     )
     parser.add_argument(
         "--blur-reference",
-        default="",
+        type=sigmas,
+        default=[],
         help="also give the sharpness of the inputs blurred by these Gaussian sigmas (pixels, comma-separated)",
     )
     args = parser.parse_args()
@@ -120,8 +132,7 @@ def main() -> None:
             )
     summary: dict = {"data": args.data, "moves_px": moves, "results": results}
     if args.blur_reference:
-        sigmas = [float(v) for v in args.blur_reference.split(",")]
-        scale = blur_reference(np.stack(crops), sigmas)
+        scale = blur_reference(np.stack(crops), args.blur_reference)
         lines += ["", f"{'inputs blurred by a Gaussian of sigma (px)':44s} {'sharp':>6s}"]
         lines += [f"{sigma:44.2f} {ratio:6.3f}" for sigma, ratio in scale.items()]
         summary["blur_reference"] = {str(sigma): ratio for sigma, ratio in scale.items()}
