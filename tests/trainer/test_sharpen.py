@@ -37,6 +37,7 @@ def test_sharpening_tunes_the_decoder_and_descriptors_and_keeps_the_detector(sha
     logged = [m for m in lines if "began/k" in m]
     assert logged and all(0 <= m["began/k"] <= 1 and m["began/convergence"] > 0 for m in logged)
     assert {"loss/reconstruction", "loss/adversarial", "loss/gradient", "loss/cycle"} <= set(logged[-1])
+    assert logged[-1]["weight/reconstruction"] == SharpenConfig(source="").reconstruction  # the default is used
     assert sorted(p.name for p in (sharp_run / "samples").glob("*.png"))  # sample sheets with an edit row
     assert all((c / "extra.safetensors").is_file() for c in (sharp_run / "checkpoints").iterdir())
 
