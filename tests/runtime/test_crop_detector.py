@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lmsdk.geometry import Box, CropScratch, crop_resize
-from lmsdk.runtime import Detector, Tracker
+from lmsdk.runtime import Detector, Tracker, TrackerConfig, TrackState
 from lmsdk.runtime.crop_detector import CropDetector
 
 BOXES = [Box(10, 5, 100, 100), Box(-40, -30, 260, 240), Box(30, 30, 20, 20), Box(150, 100, 90, 90), Box(0, 0, 7, 9)]
@@ -45,21 +45,44 @@ def test_a_crop_depends_on_the_box_not_on_the_rest_of_the_frame():
         assert crop_resize(picture, box, 16, out=out) is out and np.array_equal(out, alone)
 
 
-def test_tracking_allocates_nothing_per_frame_after_warm_up(artifact, frames):
-    tracker = Tracker(Detector(artifact))
-    for i in range(20):
+def _traced_growth(tracker: Tracker, frames: list[np.ndarray], indices: range) -> int:
+    """Bytes still held (traced) after tracking ``frames`` at ``indices``."""
+    before = tracemalloc.get_traced_memory()[0]
+    for i in indices:
         tracker.update(frames[i % len(frames)], i / 30)
+    return tracemalloc.get_traced_memory()[0] - before
+
+
+def test_tracking_allocates_nothing_per_frame_after_warm_up(artifact, frames):
+    """After warm-up no frame makes a crop-sized buffer, and nothing accumulates.
+
+    Warm-up lasts until the traced memory stops growing: onnxruntime keeps about 120 bytes per
+    ``run_with_iobinding`` call for the first ~150 calls of a process (its own bounded cache; measured),
+    so how long it takes depends on what ran before in the same process.
+    """
+    tracker = Tracker(Detector(artifact), TrackerConfig(min_confidence=0.0, relative_confidence=0.0))
+    warm = 0
     tracemalloc.start()
     try:
+        for _ in range(20):  # at most 1,000 frames
+            growth = _traced_growth(tracker, frames, range(warm, warm + 50))
+            warm += 50
+            if growth < 50 * 16:
+                break
+        else:
+            pytest.fail(f"the traced memory still grows by {growth} bytes per 50 frames after {warm} frames")
         base = tracemalloc.get_traced_memory()[0]
-        for i in range(20, 320):
-            tracker.update(frames[i % len(frames)], i / 30)
-            if i == 20:
-                tracemalloc.reset_peak()
-        current, peak = tracemalloc.get_traced_memory()
+        worst = 0
+        for i in range(warm, warm + 300):
+            held = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            result = tracker.update(frames[i % len(frames)], i / 30)
+            worst = max(worst, tracemalloc.get_traced_memory()[1] - held)
+            assert result.state == TrackState.TRACKING  # the per-frame path, never a search
+        current = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
     crop_bytes = 3 * Detector(artifact).manifest.input.crop_size ** 2  # one uint8 crop
-    # Measured: a few KB of peak (the frame's result objects) and about 1 byte of growth per frame.
-    assert peak - base < crop_bytes, (peak - base, crop_bytes)  # no crop-sized buffer is made per frame
-    assert current - base < 300 * 16  # nothing accumulates
+    # Measured: about 2.4 KB of peak per frame (the frame's result objects) and no growth.
+    assert worst < crop_bytes, (worst, crop_bytes)  # no crop-sized buffer is made per frame
+    assert current - base < 300 * 16, current - base  # nothing accumulates
