@@ -111,6 +111,11 @@ class Box:
     def center(self) -> tuple[float, float]:
         return (self.left + self.width / 2, self.top + self.height / 2)
 
+    def overlaps(self, image_width: float, image_height: float) -> bool:
+        """Whether any of the box lies on an ``image_width x image_height`` image (edges touching do not count)."""
+        inside_x = self.left < image_width and self.left + self.width > 0
+        return inside_x and self.top < image_height and self.top + self.height > 0
+
     def scaled(self, factor: float) -> Box:
         """The same centre, sides times ``factor``."""
         cx, cy = self.center

@@ -49,8 +49,8 @@ def check_box_overlaps(box: Box | None, width: int, height: int, what: str) -> N
     would be padding only, and every landmark found in it meaningless); a box partly outside is fine."""
     if box is None or width <= 0 or height <= 0:
         return
-    x0, y0, x1, y1 = box.to_xyxy()
-    if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:
+    if not box.overlaps(width, height):
+        x0, y0, x1, y1 = box.to_xyxy()
         raise ConfigError(f"--box {x0:g},{y0:g},{x1:g},{y1:g}: entirely outside {what} ({width} x {height} pixels)")
 
 

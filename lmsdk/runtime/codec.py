@@ -31,7 +31,7 @@ class Encoder(ArtifactPart):
         """Encode one BGR uint8 image (grey and BGRA accepted) inside ``box`` (default: its largest centred
         square)."""
         image = as_image(image)
-        box = as_box(box) or Box.centered_square(image.shape[1], image.shape[0])
+        box = as_box(box, image=image) or Box.centered_square(image.shape[1], image.shape[0])
         out = self.backend.run({"image": self.artifact.preprocess(image, box)[None]})
         lm = out["landmarks"][0].astype(np.float32)
         desc = out["descriptors"][0].astype(np.float32) if "descriptors" in out else None

@@ -48,7 +48,8 @@ class Detector(ArtifactPart):
 
     Images may also be grey (``HxW``) or BGRA; views such as ``image[:, ::-1]`` are fine. Anything else
     (None, a path string, float arrays, empty images) raises :class:`~lmsdk.errors.ImageError`, and an
-    invalid box :class:`~lmsdk.errors.InputError`.
+    invalid box (or one lying wholly outside its image) :class:`~lmsdk.errors.InputError`; a box partly outside
+    is padded with zeros.
 
     Constructor arguments: see :class:`~lmsdk.runtime.artifact.ArtifactPart`.
 
@@ -102,7 +103,7 @@ class Detector(ArtifactPart):
             raise InputError(f"{len(boxes)} boxes for {len(images)} images: pass one per image")
         images = [as_image(im, f"images[{i}]" if len(images) > 1 else "image") for i, im in enumerate(images)]
         boxes = [
-            as_box(b, f"boxes[{i}]") or Box.centered_square(im.shape[1], im.shape[0])
+            as_box(b, f"boxes[{i}]" if len(boxes) > 1 else "box", im) or Box.centered_square(im.shape[1], im.shape[0])
             for i, (im, b) in enumerate(zip(images, boxes, strict=True))
         ]
         if not boxes:

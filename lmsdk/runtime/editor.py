@@ -74,7 +74,7 @@ class ShapeEditor:
         """
         moves = as_moves(moves, self.num_landmarks)
         image = as_image(image)
-        code = self.encode(image, as_box(box))
+        code = self.encode(image, as_box(box, image=image))
         target = code.normalized.copy()
         for index, (dx, dy) in moves.items():
             target[index] += np.array([dx / code.box.width, dy / code.box.height], np.float32)
@@ -108,8 +108,9 @@ class ShapeEditor:
             raise InputError(f"a morph needs at least 2 frames (both ends), got {steps!r}")
         if appearance not in APPEARANCES:
             raise ConfigError(f"appearance {appearance!r}: one of {', '.join(APPEARANCES)}")
-        a = self.encode(as_image(image_a, "image_a"), as_box(box_a, "box_a"))
-        b = self.encode(as_image(image_b, "image_b"), as_box(box_b, "box_b"))
+        image_a, image_b = as_image(image_a, "image_a"), as_image(image_b, "image_b")
+        a = self.encode(image_a, as_box(box_a, "box_a", image_a))
+        b = self.encode(image_b, as_box(box_b, "box_b", image_b))
         t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None, None]
         landmarks = (1 - t) * a.normalized + t * b.normalized
         descriptors = None
@@ -124,7 +125,7 @@ class ShapeEditor:
     def paste(self, frame: np.ndarray, crop: np.ndarray, box: Box, feather: float = 0.12) -> np.ndarray:
         """Put a decoded crop back into the frame region ``box`` with a feathered edge (for video editing)."""
         frame, crop = as_image(frame, "frame"), as_image(crop, "crop")
-        box = as_box(box)
+        box = as_box(box, image=frame)
         if box is None:
             raise InputError("paste needs the box the crop came from")
         if not 0 < feather <= 0.5:

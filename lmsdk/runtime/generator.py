@@ -122,7 +122,8 @@ class Generator(ArtifactPart):
     def like(self, image: np.ndarray, n: int = 8, seed: int | None = None, box: Box | None = None) -> Generation:
         """``n`` images with the landmarks the artifact's detector finds in ``image`` (BGR uint8; grey and BGRA
         accepted) inside ``box`` (default: its largest centred square)."""
-        image, box = as_image(image, "reference"), as_box(box)
+        image = as_image(image, "reference")
+        box = as_box(box, image=image)
         n, seed = _count(n), _seed(seed)
         if self._detector is None:
             self._detector = Detector(self.artifact, **self._options)

@@ -64,11 +64,17 @@ def is_single_image(images: Any) -> bool:
     return not isinstance(images, (list, tuple))
 
 
-def as_box(box: Any, what: str = "box") -> Box | None:
-    """``box`` itself when it is a :class:`Box` or None; an :class:`InputError` for anything else."""
-    if box is None or isinstance(box, Box):
-        return box
-    raise InputError(f"{what} is {describe(box)}; pass an lmsdk Box, e.g. Box.from_xyxy(x0, y0, x1, y1)")
+def as_box(box: Any, what: str = "box", image: np.ndarray | None = None) -> Box | None:
+    """``box`` itself when it is a :class:`Box` or None; an :class:`InputError` for anything else, or for a box
+    lying wholly outside ``image`` (when given: a crop of nothing but padding would give landmarks of nothing)."""
+    if box is not None and not isinstance(box, Box):
+        raise InputError(f"{what} is {describe(box)}; pass an lmsdk Box, e.g. Box.from_xyxy(x0, y0, x1, y1)")
+    if box is not None and image is not None and not box.overlaps(image.shape[1], image.shape[0]):
+        x0, y0, x1, y1 = box.to_xyxy()
+        raise InputError(
+            f"{what} ({x0:g}, {y0:g})-({x1:g}, {y1:g}) lies wholly outside the {image.shape[1]}x{image.shape[0]} image"
+        )
+    return box
 
 
 #: The largest landmark shift (pixels) :func:`as_moves` accepts: far beyond any picture, well inside float32.

@@ -198,6 +198,8 @@ class Tracker:
         best: Landmarks = max(self.detector.detect_boxes(frame, boxes), key=lambda r: r.score)
         for _ in range(self.config.refine_steps):
             box = self._next_box(best.points, best.box, frame.shape)
+            if not box.overlaps(frame.shape[1], frame.shape[0]):
+                break  # landmarks at the frame's edge can frame a box beyond it: keep the best found
             refined = self.detector(frame, box)
             if refined.score < best.score:
                 break

@@ -96,6 +96,42 @@ def test_boxes_must_be_boxes_and_match_the_batch(detector):
         detector([GOOD] * 3, box=[Box(0, 0, 10, 10)] * 2)
 
 
+@pytest.mark.parametrize(
+    ("box", "overlaps"),
+    [
+        (Box(-10, -10, 10, 10), False),  # touches the top-left corner from outside
+        (Box(50, 10, 5, 5), False),  # right
+        (Box(10, 40, 5, 5), False),  # below
+        (Box(-5, 10, 5, 5), False),  # left
+        (Box(10, -5, 5, 5), False),  # above
+        (Box(-10, -10, 10.5, 10.5), True),  # half a pixel of the corner
+        (Box(49.9, 39.9, 100, 100), True),
+        (Box(-100, -100, 300, 300), True),  # the whole image inside the box
+    ],
+)
+def test_box_overlaps_a_50_by_40_image(box, overlaps):
+    assert box.overlaps(50, 40) is overlaps
+
+
+def test_a_box_wholly_outside_its_image_is_refused_everywhere_a_box_meets_an_image(artifact, detector, editor):
+    """GOOD is 50 x 40: a box touching its edge from outside holds no pixel of it; one pixel inside is enough."""
+    beyond, above = Box(50, 0, 20, 20), Box(10, -20, 20, 20)
+    for call, pattern in [
+        (lambda: detector(GOOD, beyond), r"box \(50, 0\)-\(70, 20\) lies wholly outside the 50x40 image"),
+        (lambda: detector([GOOD, GOOD], [Box(0, 0, 9, 9), above]), r"boxes\[1\] .* wholly outside"),
+        (lambda: detector(GOOD, [Box(0, 0, 9, 9), beyond]), r"boxes\[1\] .* wholly outside"),
+        (lambda: Encoder(artifact)(GOOD, above), "wholly outside the 50x40 image"),
+        (lambda: editor.edit(GOOD, {0: (1.0, 0.0)}, beyond), "wholly outside"),
+        (lambda: editor.edit_frame(GOOD, above, {0: (1.0, 0.0)}), "wholly outside"),
+        (lambda: editor.morph(GOOD, GOOD, 2, box_b=beyond), r"box_b \(50, 0\)"),
+        (lambda: editor.paste(GOOD, GOOD, Box(-30, 5, 30, 10)), "wholly outside"),
+    ]:
+        with pytest.raises(InputError) as excinfo:
+            call()
+        one_line(excinfo, pattern)
+    assert detector(GOOD, Box(49, 39, 20, 20)).box == Box(49, 39, 20, 20)  # one pixel of the image is enough
+
+
 def test_encoder_and_decoder_check_their_inputs(artifact):
     encoder, decoder = Encoder(artifact), Decoder(artifact)
     with pytest.raises(ImageError, match="is None"):

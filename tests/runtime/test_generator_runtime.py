@@ -5,7 +5,7 @@ import pytest
 
 from lmsdk.data import SyntheticFaces
 from lmsdk.errors import ArtifactError, ImageError, InputError
-from lmsdk.runtime import Detector, Generator
+from lmsdk.runtime import Box, Detector, Generator
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +48,7 @@ def test_generate_takes_one_or_several_landmark_sets(generator_artifact):
         (lambda g: g.generate(np.zeros((8, 2)), latent=np.zeros((2, 3))), InputError, "latent has shape"),
         (lambda g: g.like(None), ImageError, "None"),
         (lambda g: g.like("face.jpg"), ImageError, "not an image array"),
+        (lambda g: g.like(np.zeros((40, 50, 3), np.uint8), box=Box(60, 0, 9, 9)), InputError, "wholly outside"),
     ],
 )
 def test_bad_inputs_are_one_line_errors(generator_artifact, call, error, message):

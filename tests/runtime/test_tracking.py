@@ -7,7 +7,7 @@ import pytest
 
 from lmsdk.cli.track_app import track_video
 from lmsdk.data.clips import ClipSpec, clip_frames, write_clip
-from lmsdk.runtime import Detector, Tracker, TrackerConfig, TrackState, VideoSource
+from lmsdk.runtime import Box, Detector, Tracker, TrackerConfig, TrackState, VideoSource
 from lmsdk.runtime.tracking import with_smoothing
 
 FPS = 30.0
@@ -139,3 +139,13 @@ def test_lost_threshold_follows_the_models_own_confidence(learned_artifact):
     strict = Tracker(detector, TrackerConfig(min_confidence=1.0, relative_confidence=0.5))
     assert strict.min_confidence == pytest.approx(0.5 * typical)
     assert Tracker(detector, TrackerConfig(min_confidence=1e-3)).min_confidence == 1e-3
+
+
+def test_a_search_keeps_its_best_window_when_reframing_points_beyond_the_frame(artifact, monkeypatch):
+    """Landmarks at a frame's edge can frame a box wholly outside it: the search keeps the window it found
+    (the detector refuses such a box) instead of failing the frame."""
+    frame = np.full((60, 80, 3), 128, np.uint8)
+    tracker = Tracker(Detector(artifact), TrackerConfig(min_confidence=0.0, relative_confidence=0.0), search="full")
+    monkeypatch.setattr(tracker, "_next_box", lambda points, current, shape: Box(500, 500, 40, 40))
+    result = tracker.update(frame, 0.0)
+    assert result.state == TrackState.TRACKING and result.box == Box(10, 0, 60, 60)  # the centred square
