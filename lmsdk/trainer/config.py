@@ -222,7 +222,7 @@ class TrainConfig:
     eval_every: int = 0  # 0: only at the end; the regression error is logged when labels exist
     eval_images: int = 1000
     keep_checkpoints: int = 2
-    threads: int | None = None  # torch intra-op threads (None: all cores, split across processes)
+    threads: int | None = None  # torch intra-op threads (None: the CPUs this process may use, split across processes)
     distill: DistillConfig | None = None  # set: train the model's lite detector from a trained teacher
     sharpen: SharpenConfig | None = None  # set: fine-tune a trained run's decoder (lmsdk sharpen)
     generation: GenerationConfig | None = None  # set: train a landmark-conditioned generator (lmsdk train-generator)

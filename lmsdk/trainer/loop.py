@@ -49,6 +49,14 @@ class RunResult:
         return self.stop_reason == "interrupted"
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity: ``taskset``, a container's cpuset), not the host's count."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, hooks: tuple[Hook, ...] = ()) -> RunResult:
     """Train a landmark autoencoder; write everything under ``run_dir``.
 
@@ -67,7 +75,7 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, hoo
     run_dir = Path(run_dir)
     config, resume = resolve_config(config, run_dir, resume)
     info, device = distributed.setup(config.device)
-    torch.set_num_threads(config.threads or max(1, (os.cpu_count() or 1) // info.world_size))
+    torch.set_num_threads(config.threads or max(1, usable_cpus() // info.world_size))
     try:
         run = make_run(config, run_dir, info, device)  # opens the data: bad input fails before anything is written
         if info.is_main and not resume:
