@@ -10,14 +10,13 @@ training crops (synthetic faces where they are not readable), with the decoder's
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from lmsdk.export.onnx_export import export_graph, to_fp16
-from lmsdk.export.parity import BATCHES, TOLERANCES, ParityReport, real_batch
+from lmsdk.export.parity import BATCHES, TOLERANCES, ParityReport, new_seed, real_batch
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.generator import LandmarkGenerator
 from lmsdk.ops.images import images_to_tensor
@@ -48,17 +47,20 @@ def generator_parity(
     path: Path,
     precision: str,
     crops: np.ndarray | None = None,
+    seed: int | None = None,
 ) -> ParityReport:
-    """Max absolute pixel difference between eager PyTorch and onnxruntime on fresh random inputs and on the
-    landmarks the model finds on ``crops`` (``(n, S, S, 3)`` uint8 RGB training crops; default synthetic faces)."""
-    seed = int.from_bytes(os.urandom(8), "little")
+    """Max absolute pixel difference between eager PyTorch and onnxruntime on random inputs (from ``seed``; None:
+    fresh ones, recorded in the report) and on the landmarks the model finds on ``crops`` (``(n, S, S, 3)`` uint8
+    RGB training crops; default synthetic faces)."""
+    seed = new_seed() if seed is None else seed
     rng = torch.Generator().manual_seed(seed)
     feeds = [generator_inputs(model, generator, b, rng) for b in BATCHES]
     images, inputs = real_batch(model.config.crop_size, crops, seed)
     with torch.no_grad():
         points = model.eval().detect(images_to_tensor(images)).points
     feeds.append((points, torch.randn(len(points), generator.spec.latent_dim, generator=rng)))
-    report = ParityReport(GENERATOR, precision, tolerance={"image": TOLERANCES[precision]["image"]}, inputs=inputs)
+    tolerance = {"image": TOLERANCES[precision]["image"]}
+    report = ParityReport(GENERATOR, precision, tolerance=tolerance, inputs=inputs, seed=seed)
     runner = OrtBackend(path)
     try:
         for landmarks, latent in feeds:

@@ -43,10 +43,11 @@ class ParityReport:
     max_abs: dict[str, float] = field(default_factory=dict)
     tolerance: dict[str, float] = field(default_factory=dict)
     inputs: str = REAL_SYNTHETIC  # what the real-input batch was
+    seed: int | None = None  # of the random inputs: ``check_parity(..., seed=seed)`` compares the same ones again
 
     def to_manifest(self) -> dict:
         """The report as the manifest's ``parity`` entry records it."""
-        return {"max_abs": self.max_abs, "tolerance": self.tolerance, "inputs": self.inputs}
+        return {"max_abs": self.max_abs, "tolerance": self.tolerance, "inputs": self.inputs, "seed": self.seed}
 
     @property
     def ok(self) -> bool:
@@ -54,7 +55,7 @@ class ParityReport:
 
     def describe(self) -> str:
         parts = [f"{k} {v:.2e} (tol {self.tolerance[k]:.0e})" for k, v in self.max_abs.items()]
-        return f"{self.component} {self.precision}: " + ", ".join(parts)
+        return f"{self.component} {self.precision}: " + ", ".join(parts) + f" (inputs seed {self.seed})"
 
 
 def real_batch(crop_size: int, crops: np.ndarray | None, seed: int) -> tuple[np.ndarray, str]:
@@ -65,12 +66,18 @@ def real_batch(crop_size: int, crops: np.ndarray | None, seed: int) -> tuple[np.
     return SyntheticFaces(crop_size, BATCHES[-1], seed=seed % (2**31)).images(range(BATCHES[-1])), REAL_SYNTHETIC
 
 
+def new_seed() -> int:
+    """A fresh seed for :func:`parity_inputs` (the gate draws new random inputs every time it runs)."""
+    return int.from_bytes(os.urandom(4), "little")
+
+
 def parity_inputs(
-    model: LandmarkAutoencoder, component: str, crops: np.ndarray | None = None
+    model: LandmarkAutoencoder, component: str, crops: np.ndarray | None = None, seed: int | None = None
 ) -> list[tuple[torch.Tensor, ...]]:
-    """Fresh random inputs (a new seed every call) at each batch size, plus real ones: ``crops`` (``(n, S, S, 3)``
-    uint8 RGB crops of the model's training data) or, without them, ``BATCHES[-1]`` synthetic faces."""
-    seed = int.from_bytes(os.urandom(8), "little")
+    """Random inputs drawn from ``seed`` (None: a fresh one) at each batch size, plus real ones: ``crops``
+    (``(n, S, S, 3)`` uint8 RGB crops of the model's training data) or, without them, ``BATCHES[-1]``
+    synthetic faces drawn from the same seed."""
+    seed = new_seed() if seed is None else seed
     generator = torch.Generator().manual_seed(seed)
     batches = [example_inputs(model, component, b, generator) for b in BATCHES]
     crops = images_to_tensor(real_batch(model.config.crop_size, crops, seed)[0])
@@ -91,13 +98,15 @@ def check_parity(
     backend: Backend | None = None,
     graph: torch.nn.Module | None = None,
     crops: np.ndarray | None = None,
+    seed: int | None = None,
 ) -> ParityReport:
     """Compare eager PyTorch (``graph``, default the component's plain graph) with the file at ``path``
-    (onnxruntime CPU unless ``backend`` is given) on :func:`parity_inputs` (``crops``: the real ones)."""
+    (onnxruntime CPU unless ``backend`` is given) on :func:`parity_inputs` (``crops``: the real ones; ``seed``:
+    the random ones', None for fresh ones; the report records it, so a failed gate can be rerun on its inputs)."""
     graph = (graph or GRAPHS[component](model)).eval()
     runner = backend or OrtBackend(path)
     try:
-        return _compare(model, component, graph, runner, precision, crops)
+        return _compare(model, component, graph, runner, precision, crops, new_seed() if seed is None else seed)
     finally:
         runner.close()
 
@@ -109,10 +118,11 @@ def _compare(
     runner: Backend,
     precision: str,
     crops: np.ndarray | None,
+    seed: int,
 ) -> ParityReport:
     inputs_kind = REAL_SYNTHETIC if crops is None else REAL_TRAINING
-    report = ParityReport(component, precision, tolerance=dict(TOLERANCES[precision]), inputs=inputs_kind)
-    for inputs in parity_inputs(model, component, crops):
+    report = ParityReport(component, precision, tolerance=dict(TOLERANCES[precision]), inputs=inputs_kind, seed=seed)
+    for inputs in parity_inputs(model, component, crops, seed):
         with torch.no_grad():
             expected = graph(*inputs)
         expected = expected if isinstance(expected, tuple) else (expected,)

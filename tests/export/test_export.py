@@ -29,14 +29,15 @@ def model(tiny_run):
 @pytest.mark.parametrize("batch", [1, 7])
 def test_fp32_graph_matches_torch_on_fresh_random_inputs(artifact, model, component, batch):
     backend = OrtBackend(artifact / f"{component}.onnx")
-    inputs = example_inputs(model, component, batch, torch.Generator().manual_seed(torch.seed()))
+    seed = torch.seed()  # fresh inputs every run; a failure names the seed that reproduces it
+    inputs = example_inputs(model, component, batch, torch.Generator().manual_seed(seed))
     with torch.no_grad():
         expected = GRAPHS[component](model)(*inputs)
     expected = expected if isinstance(expected, tuple) else (expected,)
     got = backend.run(dict(zip(backend.input_names, (x.numpy() for x in inputs), strict=True)))
     for name, ref in zip(backend.output_names, expected, strict=True):
         assert got[name].shape == tuple(ref.shape)
-        assert np.abs(got[name] - ref.numpy()).max() <= TOLERANCES["fp32"][name], name
+        assert np.abs(got[name] - ref.numpy()).max() <= TOLERANCES["fp32"][name], (name, seed)
 
 
 @pytest.mark.parametrize("component", ["detector", "encoder", "decoder"])
@@ -75,6 +76,19 @@ def test_parity_uses_the_given_training_crops_as_its_real_batch(model):
     decoder_batches = parity_inputs(model, "decoder", crops)
     with torch.no_grad():
         assert torch.equal(decoder_batches[-1][0], model.encode(images_to_tensor(crops)).points)
+
+
+def test_a_parity_check_records_its_seed_and_reruns_on_the_same_inputs(artifact, model):
+    """The gate draws fresh random inputs each time; the report (and the manifest) keeps their seed, so a failed
+    gate can be rerun on exactly its inputs."""
+    a, b = parity_inputs(model, "detector", seed=7), parity_inputs(model, "detector", seed=7)
+    assert all(torch.equal(x[0], y[0]) for x, y in zip(a, b, strict=True))
+    assert not torch.equal(a[0][0], parity_inputs(model, "detector", seed=8)[0][0])
+    first = check_parity(model, "detector", artifact / "detector.fp16.onnx", "fp16")
+    again = check_parity(model, "detector", artifact / "detector.fp16.onnx", "fp16", seed=first.seed)
+    assert first.seed is not None and again.max_abs == first.max_abs
+    assert f"seed {first.seed}" in first.describe()
+    assert isinstance(read_manifest(artifact).parity["detector.fp16"]["seed"], int)
 
 
 def test_export_without_the_training_data_checks_parity_on_synthetic_faces(tiny_run, tmp_path, caplog):
