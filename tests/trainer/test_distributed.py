@@ -42,9 +42,8 @@ def test_torchrun_two_processes_stay_in_sync(tmp_path):
     assert (run / "model" / "model.safetensors").is_file()
 
 
-def _diverging_worker(rank: int, port: int, result_path: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=2)
+def _diverging_worker(rank: int, store: str, result_path: str) -> None:
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=2)
     layer = torch.nn.Linear(2, 2)
     with torch.no_grad():
         layer.weight.fill_(float(rank))  # rank 1 differs
@@ -59,12 +58,8 @@ def _diverging_worker(rank: int, port: int, result_path: str) -> None:
 
 
 def test_divergence_between_processes_is_detected(tmp_path):
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    mp.spawn(_diverging_worker, args=(port, str(tmp_path / "out")), nprocs=2)
+    # A file store, not a TCP port: nothing another process could take between choosing it and binding it.
+    mp.spawn(_diverging_worker, args=(str(tmp_path / "store"), str(tmp_path / "out")), nprocs=2)
     for rank in range(2):
         assert "diverged" in (tmp_path / f"out.{rank}").read_text()
 
