@@ -19,7 +19,9 @@ def _seed() -> None:
 def tiny_config():
     from lmsdk.trainer import get_preset
 
-    return get_preset("tiny").replace(progress=False)
+    # Two threads wherever the suite runs (CI's machines have two cores): the trained fixtures, and the figures
+    # tests assert on them, do not follow the host's core count (summation order follows the thread split).
+    return get_preset("tiny").replace(progress=False, threads=2)
 
 
 @pytest.fixture(scope="session")
