@@ -51,7 +51,11 @@ def train(
     ] = None,
     max_minutes: Annotated[
         float | None,
-        typer.Option("--max-minutes", help="Wall-clock budget: the run plans its steps to finish cleanly within it."),
+        typer.Option(
+            "--max-minutes",
+            help="Wall-clock budget: the run plans its steps to finish cleanly within it. 0: no budget, train "
+            "exactly --steps (the same model on any machine).",
+        ),
     ] = None,
     device: Annotated[str | None, typer.Option("--device", help="cpu or cuda.")] = None,
     resume: Annotated[
@@ -89,6 +93,10 @@ def train(
         int | None,
         typer.Option("--checkpoint-every", help="Steps between checkpoints: at most this much is lost to a crash."),
     ] = None,
+    keep_checkpoints: Annotated[
+        int | None,
+        typer.Option("--keep-checkpoints", help="Checkpoints kept on disk, the newest (default 2; 0 keeps all)."),
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (weights, batches, warps).")] = None,
     init: Annotated[
         Path | None,
@@ -118,12 +126,13 @@ def train(
             "--seed": seed,
             "--init": init,
             "--compile/--no-compile": compile_model,
+            "--keep-checkpoints": keep_checkpoints,
         }
         given = [flag for flag, value in fixed.items() if value is not None]
         if given:
             raise ConfigError(f"{', '.join(given)} cannot change when resuming; the run keeps {out / CONFIG_FILE}")
         config = TrainConfig.read(out / CONFIG_FILE)
-        changes = (("max_minutes", max_minutes), ("device", device), ("checkpoint_every", checkpoint_every))
+        changes = (("device", device), ("checkpoint_every", checkpoint_every))
         config = config.replace(**{k: v for k, v in changes if v is not None}, progress=not quiet)
     else:
         config = configure(
@@ -135,15 +144,19 @@ def train(
             image_size=image_size,
             steps=steps,
             batch_size=batch_size,
-            max_minutes=max_minutes,
             device=device,
             precision=precision,
             seed=seed,
             init=str(init) if init else None,
             compile=compile_model,
             checkpoint_every=checkpoint_every,
+            keep_checkpoints=keep_checkpoints,
             progress=not quiet,
         )
+    if max_minutes is not None:
+        if max_minutes < 0:
+            raise ConfigError(f"--max-minutes {max_minutes:g}: a budget in minutes, or 0 for none")
+        config = config.replace(max_minutes=max_minutes or None)
     _check_out(out, config.data.source.partition("#")[0], config.init)
     result = run_training(config, out, resume=resume)
     if result.interrupted:

@@ -9,6 +9,12 @@ face like CelebA does, the landmarks settle on hair and background. The loader t
 sub-collection with one fixed box, derived once from the dataset-level mean of the annotations
 (never from the annotations of the image at hand), so that the eyes are about 0.28 of the crop apart as
 in CelebA's 80 px crops. Images from folders it does not know keep the whole image.
+
+Splits (``train.txt#SPLIT``): ``fit`` and ``test`` are the held-out protocol's two parts, the first 80 % and the
+rest of a random permutation of the list (seed 0), exactly the split ``lmsdk eval`` makes when fit and test name
+the same list; a sub-folder's name (``lfw_5590``, ``net_7876``) keeps that folder's images, and
+``FOLDER-fit`` / ``FOLDER-test`` its images in either part. So a model trained on ``#fit`` never saw a face of
+``#test``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from lmsdk.data.base import ImageSource
+from lmsdk.data.splits import fit_test_partition
 from lmsdk.data.transforms import Box, crop_resize, keypoints_to_crop, read_image_rgb
 from lmsdk.errors import DataError
 
@@ -66,17 +73,48 @@ def read_mtfl_list(path: str | os.PathLike[str]) -> list[MtflRecord]:
     return records
 
 
+def select_split(records: list[MtflRecord], split: str | None, where: str) -> list[MtflRecord]:
+    """The records of ``split`` (``None``: all; ``fit``, ``test``, a folder name, ``FOLDER-fit``,
+    ``FOLDER-test``), in list order; :class:`DataError` naming ``where`` for an unknown or empty split."""
+    if split is None:
+        return records
+    folder, part = split, None
+    for suffix in ("fit", "test"):
+        if split == suffix:
+            folder, part = None, suffix
+        elif split.endswith(f"-{suffix}"):
+            folder, part = split[: -len(suffix) - 1], suffix
+    keep = np.ones(len(records), bool)
+    if part is not None:
+        fit, test = fit_test_partition(len(records))
+        keep[:] = False
+        keep[fit if part == "fit" else test] = True
+    if folder is not None:
+        folders = sorted({r.path.parent.name for r in records})
+        if folder not in folders:
+            raise DataError(
+                f"{where}: unknown split {split!r}; use fit, test, a folder ({', '.join(folders)}) or FOLDER-fit / "
+                "FOLDER-test"
+            )
+        keep &= np.array([r.path.parent.name == folder for r in records])
+    chosen = [r for r, k in zip(records, keep, strict=True) if k]
+    if not chosen:
+        raise DataError(f"{where}: split {split!r} holds no image")
+    return chosen
+
+
 class MtflList(ImageSource):
     """Face crops from an MTFL list, with the five annotated points and the attribute codes."""
 
     keypoint_names = KEYPOINT_NAMES
     normalizer_indices = (0, 1)
 
-    def __init__(self, list_path: str | os.PathLike[str], crop_size: int) -> None:
+    def __init__(self, list_path: str | os.PathLike[str], crop_size: int, split: str | None = None) -> None:
         self.list_path = Path(list_path)
-        self.records = read_mtfl_list(list_path)
+        self.records = select_split(read_mtfl_list(list_path), split, str(self.list_path))
         self.crop_size = crop_size
-        self.description = f"MTFL list {self.list_path} ({len(self.records)} images)"
+        part = "" if split is None else f"#{split}"
+        self.description = f"MTFL list {self.list_path}{part} ({len(self.records)} images)"
         self._sizes: dict[int, tuple[int, int]] = {}
         missing = [r.path for r in self.records[:50] if not r.path.is_file()]
         if missing:

@@ -100,7 +100,7 @@ FORMATS: dict[str, tuple[Callable[[Path], bool], _Opener]] = {
         lambda p: p.is_dir() and next(p.rglob("*.cat"), None) is not None,
         lambda s, split, size, c: CatHeads(s, size, split or "all"),
     ),
-    "mtfl": (_is_mtfl_list, lambda s, split, size, c: MtflList(s, size)),
+    "mtfl": (_is_mtfl_list, lambda s, split, size, c: MtflList(s, size, split)),
     "labels": (_is_labels_csv, lambda s, split, size, c: LabelledImages(s, size, c.crop_fraction)),
     "mnist": (_is_idx, lambda s, split, size, c: MnistDigits(s, size, None if split is None else int(split))),
     "video": (
@@ -112,7 +112,7 @@ FORMATS: dict[str, tuple[Callable[[Path], bool], _Opener]] = {
 
 
 #: The formats whose ``path#split`` names a part of the dataset; the others take none.
-SPLIT_FORMATS = ("celeba", "aflw", "cats", "mnist")
+SPLIT_FORMATS = ("celeba", "aflw", "cats", "mnist", "mtfl")
 
 
 def detect_format(source: str | os.PathLike[str]) -> str:

@@ -12,6 +12,7 @@ import numpy as np
 
 from lmsdk.data.base import ImageSource
 from lmsdk.data.sources import open_labelled
+from lmsdk.data.splits import FIT_FRACTION, fit_test_partition
 from lmsdk.errors import ConfigError, DataError
 from lmsdk.eval.fewshot import FewShotPoint, few_shot_curve
 from lmsdk.eval.h36m import evaluate_h36m
@@ -140,11 +141,10 @@ def evaluate(
         _check_pairs(swap or [], fit_labels.shape[1], fit)  # before minutes of inference
     fit_points = model(fit_source)
     if test == fit:
-        order = np.random.default_rng(0).permutation(len(fit_source))
-        n_fit = fit_count or int(0.8 * len(order))
-        if not 0 < n_fit < len(order):
-            raise DataError(f"{fit}: cannot fit on {n_fit} of {len(order)} images and test on the rest")
-        test_idx, fit_idx = order[n_fit:], order[:n_fit]
+        n_fit = fit_count or int(FIT_FRACTION * len(fit_source))
+        if not 0 < n_fit < len(fit_source):
+            raise DataError(f"{fit}: cannot fit on {n_fit} of {len(fit_source)} images and test on the rest")
+        fit_idx, test_idx = fit_test_partition(len(fit_source), n_fit)
         test_points, test_labels = fit_points[test_idx], fit_labels[test_idx]
         fit_points, fit_labels = fit_points[fit_idx], fit_labels[fit_idx]
         test_images = fit_source.images(test_idx[:figure_images])

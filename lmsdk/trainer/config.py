@@ -239,7 +239,7 @@ class TrainConfig:
             raise ConfigError(f"seed must be a non-negative integer, got {self.seed}")
         if self.log_every < 1:
             raise ConfigError(f"log_every must be at least 1, got {self.log_every}")
-        for name in ("sample_every", "checkpoint_every", "eval_every"):
+        for name in ("sample_every", "checkpoint_every", "eval_every", "keep_checkpoints"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be a step count, or 0 for never; got {getattr(self, name)}")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
