@@ -38,11 +38,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lmsdk.cli.track_app import track_video
 from lmsdk.data.clips import ClipSpec, write_clip
 from lmsdk.geometry import Box
 from lmsdk.runtime import Detector, Tracker, TrackerConfig, VideoSource
 from lmsdk.runtime.filters import OneEuroFilter, SmoothingConfig
+from lmsdk.runtime.video_tracking import track_video
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 logger = logging.getLogger("tracking")

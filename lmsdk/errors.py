@@ -20,7 +20,7 @@ also :class:`ValueError`, so code that catches ``ValueError`` keeps working.
     └── EngineBuildError       TensorRT could not parse a graph or build an engine
 
 The modules that used to define some of these re-export them under the old names
-(``lmsdk.spec.ArtifactError``, ``lmsdk.runtime.errors``, ``lmsdk.runtime.VideoError``,
+(``lmsdk.spec.ArtifactError``, ``lmsdk.runtime.VideoError``,
 ``lmsdk.export.ParityError``, ``lmsdk.export.tensorrt.EngineBuildError``).
 """
 

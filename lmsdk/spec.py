@@ -2,12 +2,15 @@
 
 An artifact directory holds ``detector.onnx``, ``encoder.onnx``, ``decoder.onnx`` (their fp16 twins, an int8
 detector and TensorRT engines with a sidecar JSON each when exported with them; ``generator.onnx`` when exported
-from a generator run) plus ``manifest.json``. The
-runtime reads everything it needs from the manifest and never guesses: an unknown schema, a missing file
-or a file whose hash differs is refused.
+from a generator run; ``tracker.onnx``, a distilled lite detector for video, when exported from a distilled run)
+plus ``manifest.json``, and may carry attachments: ``reference.npz`` (a few inputs and the PyTorch outputs
+recorded at export, for checking the graphs anywhere), ``weights/`` (the PyTorch weights, to fine-tune from) and
+``MODEL_CARD.md``. The runtime reads everything it needs from the manifest and never guesses: an unknown schema,
+a missing file or a file whose hash differs is refused.
 
 Tensors (all float32 at the boundary; N is the only dynamic dimension):
     detector  image (N, 3, S, S) -> landmarks (N, K, 2), confidence (N, K) [, named (N, P, 2)]
+    tracker   the same tensors as the detector                   [optional: a distilled run's lite detector]
     encoder   image (N, 3, S, S) -> landmarks (N, K, 2), descriptors (N, K + 1, C)   [C = 0: no descriptors]
     decoder   landmarks (N, K, 2), descriptors (N, K + 1, C) -> image (N, 3, S, S)
     generator landmarks (N, K, 2), latent (N, Z) -> image (N, 3, S, S)   [optional: a generator run's export]
@@ -15,8 +18,8 @@ Images are RGB in [0, 1], NCHW, the square crop of side S; the graphs pad it the
 normalised (x, y) in the crop: the centre of pixel column i is x = (i + 0.5) / S. The generator's latent is
 drawn from an isotropic Gaussian N(0, I) of Z dimensions (the manifest's ``generator.latent_dim``).
 
-The generator is an optional part (schema 1 still): a manifest without it is what every earlier lmsdk wrote,
-and an earlier lmsdk reading a manifest with it ignores the ``generator`` entry and file.
+The generator, the tracker, the attachments and the licence are optional parts (schema 1 still): a manifest
+without them is what every earlier lmsdk wrote, and an earlier lmsdk reading a manifest with them ignores them.
 """
 
 from __future__ import annotations
@@ -35,7 +38,14 @@ SCHEMA_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 COMPONENTS = ("detector", "encoder", "decoder")
 GENERATOR = "generator"
-OPTIONAL_COMPONENTS = (GENERATOR,)  # present only in some artifacts (a generator run's)
+TRACKER = "tracker"
+OPTIONAL_COMPONENTS = (GENERATOR, TRACKER)  # present only in some artifacts (a generator run's, a distilled run's)
+DETECTORS = ("detector", TRACKER)  # the graphs that find landmarks in images (the same tensors)
+# Attachments: files that are not graphs, listed with their hashes (manifest ``attachments``).
+REFERENCE = "reference"  # reference.npz: inputs and PyTorch outputs recorded at export
+WEIGHTS = "weights"  # weights/model.safetensors: the PyTorch weights (lmsdk train --init ARTIFACT)
+WEIGHTS_CONFIG = "weights_config"  # weights/model_config.json: their model config
+CARD = "card"  # MODEL_CARD.md
 COLOR_ORDERS = ("RGB", "BGR")
 COORDINATES = "xy; normalised [0, 1] over the S x S crop; pixel column i has its centre at (i + 0.5) / S"
 
@@ -57,6 +67,14 @@ class ModelFile:
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...]
     macs: int | None = None  # multiply-adds per image, counted at export (None: an older artifact)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file of an artifact that is not a graph (reference outputs, weights, model card)."""
+
+    file: str
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,8 @@ class Manifest:
     named_points: dict[str, Any] | None = None
     # With a generator (a generator run's export): {"latent_dim": Z, "latent": "isotropic Gaussian N(0, I)", ...}
     generator: dict[str, Any] | None = None
+    attachments: dict[str, Attachment] = field(default_factory=dict)  # REFERENCE, WEIGHTS, CARD, ...
+    license: str | None = None  # the terms the model may be used under (its training data's), when stated
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
@@ -150,6 +170,10 @@ class Manifest:
                 source=dict(data.get("source", {})),
                 named_points=data.get("named_points"),
                 generator=data.get("generator"),
+                attachments={
+                    k: Attachment(str(v["file"]), str(v["sha256"])) for k, v in data.get("attachments", {}).items()
+                },
+                license=None if data.get("license") is None else str(data["license"]),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ArtifactError(f"{where}: malformed manifest ({type(exc).__name__}: {exc})") from None
@@ -266,7 +290,7 @@ def read_manifest(artifact_dir: str | os.PathLike[str]) -> Manifest:
     return Manifest.from_dict(data, str(path)).check(str(path))
 
 
-def verify_file(artifact_dir: str | os.PathLike[str], entry: ModelFile) -> Path:
+def verify_file(artifact_dir: str | os.PathLike[str], entry: ModelFile | Attachment) -> Path:
     """The path of a model file, after checking that it lies inside the artifact directory (no ``..``, absolute
     path or link leads out of it), exists and matches the manifest's hash."""
     root = Path(artifact_dir).resolve()
@@ -286,3 +310,15 @@ def verify_file(artifact_dir: str | os.PathLike[str], entry: ModelFile) -> Path:
             f"({entry.sha256[:12]}...); the file is truncated or was replaced"
         )
     return path
+
+
+def listed_files(manifest: Manifest) -> dict[str, ModelFile | Attachment]:
+    """Every file ``manifest`` lists, graphs and attachments, by their manifest keys."""
+    return {**manifest.files, **manifest.attachments}
+
+
+def verify_artifact(artifact_dir: str | os.PathLike[str], manifest: Manifest) -> None:
+    """Check every file the manifest lists (:func:`verify_file`): a wrong hash anywhere in an artifact is refused
+    when it is opened, not only when the file happens to be used."""
+    for entry in listed_files(manifest).values():
+        verify_file(artifact_dir, entry)

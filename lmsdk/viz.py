@@ -14,7 +14,7 @@ import numpy as np
 
 from lmsdk.images import write_image_rgb as write_image
 
-__all__ = ["draw_landmarks", "edit_sheet", "generation_row", "palette", "tile", "write_image"]
+__all__ = ["draw_landmarks", "draw_named", "edit_sheet", "generation_row", "palette", "tile", "write_image"]
 
 
 def palette(n: int) -> list[tuple[int, int, int]]:
@@ -53,6 +53,26 @@ def draw_landmarks(
             cv2.putText(
                 out, str(k), (int(x) + radius + 1, int(y) - radius), cv2.FONT_HERSHEY_SIMPLEX, 0.35, c, 1, cv2.LINE_AA
             )
+    return out
+
+
+def draw_named(
+    image: np.ndarray, points: np.ndarray, names: tuple[str, ...] | list[str], *, radius: int = 3, labels: bool = True
+) -> np.ndarray:
+    """Draw ``(P, 2)`` named pixel points on a copy of an HxWx3 uint8 image: white discs with a dark rim (apart
+    from the coloured crosses of :func:`draw_landmarks`), each with its name when ``labels``; NaN points are
+    skipped. Colour-order free (white and black)."""
+    out = np.ascontiguousarray(image.copy())
+    for (x, y), name in zip(points, names, strict=True):
+        if not (np.isfinite(x) and np.isfinite(y)):
+            continue
+        centre = (round(x), round(y))
+        cv2.circle(out, centre, radius + 1, (0, 0, 0), -1, cv2.LINE_AA)
+        cv2.circle(out, centre, radius, (255, 255, 255), -1, cv2.LINE_AA)
+        if labels:
+            org = (round(x) + radius + 2, round(y) + radius + 2)
+            cv2.putText(out, name, org, cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0), 2, cv2.LINE_AA)
+            cv2.putText(out, name, org, cv2.FONT_HERSHEY_SIMPLEX, 0.35, (255, 255, 255), 1, cv2.LINE_AA)
     return out
 
 

@@ -113,4 +113,4 @@ def main() -> NoReturn:
 
 
 # Register the commands (each module decorates functions with ``@app.command``).
-from lmsdk.cli import deploy, doctor, generation, training, video  # noqa: E402, F401
+from lmsdk.cli import deploy, doctor, generation, models, training, video  # noqa: E402, F401

@@ -51,27 +51,57 @@ def export(
             "--int8",
             help="Also write an int8 detector (onnxruntime static quantization calibrated on the run's training "
             "crops; needs the run's data). Refused when its landmarks land more than 0.5 px (mean) or 2 px (99th "
-            "percentile) from the fp32 graph's; run it with --precision int8.",
+            "percentile) from the fp32 graph's (for a distilled run: the tracker graph). track picks it on CPUs.",
         ),
     ] = False,
+    with_weights: Annotated[
+        bool,
+        typer.Option(
+            "--with-weights",
+            help="Also carry the PyTorch weights (weights/), so lmsdk train --init ARTIFACT fine-tunes from it.",
+        ),
+    ] = False,
+    card: Annotated[
+        Path | None,
+        typer.Option("--card", help="A model card (Markdown) to carry as MODEL_CARD.md: data, licence, figures."),
+    ] = None,
+    license_text: Annotated[
+        str | None,
+        typer.Option("--license", help="The terms the model may be used under, as lmsdk models shows them."),
+    ] = None,
 ) -> None:
-    """Export a trained model to ONNX (and TensorRT) with a parity gate: fails if any graph disagrees."""
+    """Export a trained model to ONNX (and TensorRT) with a parity gate: fails if any graph disagrees. A distilled
+    run exports its teacher's detector and its lite detector (the tracker graph); every artifact records a few
+    inputs and the PyTorch outputs on them (reference.npz; lmsdk verify checks against them)."""
     from lmsdk.export import export_run
 
-    result = export_run(run_dir, out, fp16=fp16, trt=trt, labels=labels, labels_format=labels_format, int8=int8)
-    for key, entry in result.manifest.files.items():
+    result = export_run(
+        run_dir,
+        out,
+        fp16=fp16,
+        trt=trt,
+        labels=labels,
+        labels_format=labels_format,
+        int8=int8,
+        with_weights=with_weights,
+        card=card,
+        license=license_text,
+    )
+    listed = {**result.manifest.files, **result.manifest.attachments}
+    for key, entry in listed.items():
         size = (out / entry.file).stat().st_size / 1e6
-        typer.echo(f"  {entry.file:22s} {size:7.2f} MB  {key}")
+        typer.echo(f"  {entry.file:26s} {size:7.2f} MB  {key}")
     for report in result.reports:
         typer.echo(f"  parity {report.describe()}")
     typer.echo(f"  end to end: {result.manifest.parity['end_to_end_px']['max_abs']:.4f} px")
-    int8_parity = result.manifest.parity.get("detector.int8")
-    if int8_parity:
-        px = int8_parity["crop_px"]
-        typer.echo(
-            f"  parity detector int8 vs fp32 on {int8_parity['crops']} training crops: mean {px['mean']:.3f} px, "
-            f"p99 {px['p99']:.3f} px, max {px['max']:.3f} px (crop pixels)"
-        )
+    for key in ("detector.int8", "tracker.int8"):
+        int8_parity = result.manifest.parity.get(key)
+        if int8_parity:
+            px = int8_parity["crop_px"]
+            typer.echo(
+                f"  parity {key.split('.')[0]} int8 vs fp32 on {int8_parity['crops']} training crops: mean "
+                f"{px['mean']:.3f} px, p99 {px['p99']:.3f} px, max {px['max']:.3f} px (crop pixels)"
+            )
     named = result.manifest.named_points
     if named:
         typer.echo(

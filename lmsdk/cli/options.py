@@ -19,6 +19,13 @@ RuntimeBackend = Annotated[
     str, typer.Option("--backend", help="auto, onnxruntime or tensorrt (tensorrt fails if it cannot run TensorRT).")
 ]
 RuntimeDevice = Annotated[str, typer.Option("--device", help="cpu or cuda.")]
+ArtifactArg = Annotated[
+    Path,
+    typer.Argument(
+        help="An artifact directory written by lmsdk export, or the name of a shipped model such as 'faces' "
+        "(lmsdk models lists them; an existing path wins over a name)."
+    ),
+]
 
 # The options every fine-tuning command (distill, sharpen, train-generator) shares.
 StageMinutes = Annotated[
@@ -72,8 +79,12 @@ def parse_moves(texts: list[str] | None) -> dict[int, tuple[float, float]]:
 
 
 def artifact_files(artifact: Path) -> list[Path]:
-    """The artifact folder and every file in it: what an output of a runtime command must not overwrite."""
-    return [artifact, *(p for p in artifact.iterdir() if p.is_file())] if artifact.is_dir() else [artifact]
+    """The artifact folder (or the shipped model a name stands for) and every file in it: what an output of a
+    runtime command must not overwrite."""
+    from lmsdk.zoo import resolve
+
+    folder = resolve(artifact)
+    return [folder, *(p for p in folder.rglob("*") if p.is_file())] if folder.is_dir() else [folder]
 
 
 def distinct(**outputs: Path | None) -> None:

@@ -14,6 +14,7 @@ import typer
 
 from lmsdk.cli import app
 from lmsdk.cli.options import (
+    ArtifactArg,
     RuntimeBackend,
     RuntimeDevice,
     artifact_files,
@@ -32,7 +33,7 @@ REPLACED = "an existing file is replaced"
 
 @app.command()
 def track(
-    artifact: Annotated[Path, typer.Argument(help="An artifact directory written by lmsdk export.")],
+    artifact: ArtifactArg,
     source: Annotated[str, typer.Argument(help="A video file, or a camera index such as 0.")],
     out: Annotated[
         Path | None, typer.Option("--out", help=f"Write the overlay video here (.mp4 or .avi; {REPLACED}).")
@@ -76,10 +77,18 @@ def track(
         str,
         typer.Option(
             "--precision",
-            help="Detector graph to run: fp32, fp16 or int8 (int8: exported with lmsdk export --int8; the "
-            "fastest on CPUs).",
+            help="Graph precision: auto (int8 on the CPU where the artifact has it, else fp32), fp32, fp16 or int8 "
+            "(int8: exported with lmsdk export --int8; the fastest on CPUs).",
         ),
-    ] = "fp32",
+    ] = "auto",
+    graph: Annotated[
+        str,
+        typer.Option(
+            "--graph",
+            help="Which detector tracks: auto (the artifact's distilled tracker graph when it has one, else its "
+            "detector), tracker or detector.",
+        ),
+    ] = "auto",
 ) -> None:
     """Track landmarks through a video or a camera; reports pipeline FPS and, per frame, the tracking time apart
     from decoding and drawing."""
@@ -87,10 +96,10 @@ def track(
 
     from rich.progress import Progress
 
-    from lmsdk.cli.track_app import track_video
     from lmsdk.runtime import Detector, Tracker, TrackerConfig, VideoSource
     from lmsdk.runtime.inputs import as_moves
     from lmsdk.runtime.tracking import with_smoothing
+    from lmsdk.runtime.video_tracking import track_video
 
     config = with_smoothing(
         replace(TrackerConfig(), redetect_every=redetect_every, min_confidence=min_confidence), smooth
@@ -102,7 +111,14 @@ def track(
     if csv_path is not None:
         check_output_file(csv_path, option="--csv", inputs=inputs)
     distinct(out=out, csv=csv_path)
-    detector = Detector(artifact, backend=backend, device=device, precision=precision)
+    if graph not in ("auto", "detector", "tracker"):
+        raise ConfigError(f"--graph {graph!r}: auto, detector or tracker")
+    if graph == "auto":
+        detector = Detector.for_tracking(artifact, backend=backend, device=device, precision=precision)
+    else:
+        if precision == "auto":
+            precision = "fp32"
+        detector = Detector(artifact, graph=graph, backend=backend, device=device, precision=precision)
     tracker = Tracker(detector, config, box=first_box)
     edit = None
     if moves:
@@ -118,7 +134,8 @@ def track(
     typer.echo(
         f"{summary.frames} frames, object found in {summary.found}; pipeline {summary.pipeline_fps:.1f} fps; "
         f"per frame: tracking {summary.tracking_ms:.2f} ms (model {summary.inference_ms:.2f} ms, "
-        f"{detector.backend_name}), decoding {summary.decode_ms:.2f} ms, drawing and writing {summary.draw_ms:.2f} ms"
+        f"{detector.graph} {detector.precision} on {detector.backend_name}), decoding {summary.decode_ms:.2f} ms, "
+        f"drawing and writing {summary.draw_ms:.2f} ms"
     )
     for path in summary.outputs:
         typer.echo(f"wrote {path}")
@@ -126,7 +143,7 @@ def track(
 
 @app.command()
 def edit(
-    artifact: Annotated[Path, typer.Argument(help="An artifact directory written by lmsdk export.")],
+    artifact: ArtifactArg,
     image: Annotated[Path, typer.Argument(help="The image to edit.")],
     move: Annotated[
         list[str],
@@ -179,7 +196,7 @@ def edit(
 
 @app.command()
 def morph(
-    artifact: Annotated[Path, typer.Argument(help="An artifact directory written by lmsdk export.")],
+    artifact: ArtifactArg,
     image_a: Annotated[Path, typer.Argument(help="The start image.")],
     image_b: Annotated[Path, typer.Argument(help="The end image.")],
     out: Annotated[Path, typer.Option("--out", help=f"Write the morph video here (.mp4 or .avi; {REPLACED}).")],

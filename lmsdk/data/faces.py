@@ -21,7 +21,7 @@ from lmsdk.data.base import ImageSource
 from lmsdk.data.transforms import Box, crop_resize, keypoints_to_crop, read_image_rgb
 from lmsdk.errors import DataError
 
-FACE_POINTS = ("left_eye", "right_eye", "nose", "left_mouth", "right_mouth")
+FACE_POINTS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 CELEBA_SPLITS = ("train", "mafl-train", "mafl-test", "val", "test")
 CELEBA_CROP = 0.8  # 100 x 100 squash, central 80 x 80
 

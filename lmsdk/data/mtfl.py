@@ -26,11 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from lmsdk.data.base import ImageSource
+from lmsdk.data.faces import FACE_POINTS
 from lmsdk.data.splits import fit_test_partition
 from lmsdk.data.transforms import Box, crop_resize, keypoints_to_crop, read_image_rgb
 from lmsdk.errors import DataError
 
-KEYPOINT_NAMES = ("left_eye", "right_eye", "nose", "left_mouth", "right_mouth")
+KEYPOINT_NAMES = FACE_POINTS  # image-left first
 ATTRIBUTE_NAMES = ("gender", "smile", "glasses", "pose")
 
 # Fixed boxes (centre x, centre y, side) in pixel-edge coordinates of the 80 px MTFL images, per folder.

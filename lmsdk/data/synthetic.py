@@ -18,8 +18,9 @@ import cv2
 import numpy as np
 
 from lmsdk.data.base import ImageSource
+from lmsdk.data.faces import FACE_POINTS
 
-KEYPOINT_NAMES = ("left_eye", "right_eye", "nose", "left_mouth", "right_mouth")
+KEYPOINT_NAMES = FACE_POINTS  # image-left first
 _SUPERSAMPLE = 4
 _SHIFT = 4  # fractional bits for OpenCV drawing
 

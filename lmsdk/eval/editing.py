@@ -344,7 +344,7 @@ class RuntimeEditModel:
 
     def detect(self, crops: np.ndarray) -> np.ndarray:
         whole = Box(0.0, 0.0, float(self.size), float(self.size))
-        return np.stack([r.normalized for r in self.detector.detect_batch(list(crops), [whole] * len(crops))])
+        return np.stack([r.normalized for r in self.detector.batch(list(crops), [whole] * len(crops))])
 
     def reconstruct(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         """``(N, S, S, 3)`` BGR reconstructions of crops (their own landmarks and descriptors)."""

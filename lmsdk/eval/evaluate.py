@@ -65,7 +65,7 @@ class LandmarkModel:
             crops = source.images(range(start, min(start + batch, len(source))))
             bgr = [rgb_to_bgr(c) for c in crops]  # the runtime's boundary: OpenCV order
             whole = Box(0.0, 0.0, float(self.crop_size), float(self.crop_size))
-            out += [r.normalized for r in self.detector.detect_batch(bgr, [whole] * len(bgr))]
+            out += [r.normalized for r in self.detector.batch(bgr, [whole] * len(bgr))]
         return np.stack(out)
 
 

@@ -16,6 +16,7 @@ import onnxruntime
 import torch
 
 from lmsdk import __version__
+from lmsdk.data.base import ImageSource
 from lmsdk.data.synthetic import SyntheticFaces
 from lmsdk.errors import (
     BackendUnavailableError,
@@ -26,11 +27,13 @@ from lmsdk.errors import (
     OutputError,
     ParityError,
 )
+from lmsdk.export.attachments import write_card, write_reference, write_weights
 from lmsdk.export.generator import export_generator
 from lmsdk.export.onnx_export import EXPORTER, OPSET, export_component, multiply_adds, to_fp16
-from lmsdk.export.parity import BATCHES, ParityReport, check_parity
+from lmsdk.export.parity import BATCHES, ParityReport, check_parity, real_batch
+from lmsdk.export.provenance import source_info
 from lmsdk.export.quantize import CALIBRATION_CROPS, INT8_TOLERANCE_PX, int8_detector
-from lmsdk.export.wrappers import DetectorGraph, io_names
+from lmsdk.export.wrappers import GRAPHS, DetectorGraph, io_names
 from lmsdk.fileio import atomic_directory, atomic_write_bytes, read_json
 from lmsdk.geometry import Box, crop_resize, crop_to_image, rgb_to_bgr
 from lmsdk.model.autoencoder import LandmarkAutoencoder
@@ -42,8 +45,10 @@ from lmsdk.outputs import check_output_dir
 from lmsdk.spec import (
     COMPONENTS,
     COORDINATES,
+    DETECTORS,
     MANIFEST_FILE,
     SCHEMA_VERSION,
+    TRACKER,
     Framing,
     InputSpec,
     Manifest,
@@ -86,41 +91,63 @@ def _tensor_specs(
 def _entry(
     path: Path, model: LandmarkAutoencoder, component: str, precision: str, named: int = 0, macs: int | None = None
 ) -> ModelFile:
-    inputs, outputs = _tensor_specs(model, component, named if component == "detector" else 0)
+    inputs, outputs = _tensor_specs(model, component, named if component in DETECTORS else 0)
     return ModelFile(path.name, sha256_file(path), precision, inputs, outputs, macs)
 
 
-def _named_points(model: LandmarkAutoencoder, labels: str, data_format: str | None) -> tuple[DetectorGraph, dict]:
-    """The detector graph with a regressor from the landmarks to a labels file's points folded in.
+def detector_graphs(model: LandmarkAutoencoder) -> list[str]:
+    """The detector graphs an export of ``model`` writes: ``detector`` (the hourglass), and ``tracker`` (the lite
+    detector) for a distilled model."""
+    return ["detector", TRACKER] if model.lite is not None else ["detector"]
+
+
+@torch.no_grad()
+def _graph_landmarks(graph: DetectorGraph, source: ImageSource, batch: int = 64) -> np.ndarray:
+    """``(N, K, 2)`` normalised landmarks of every crop of ``source`` through a detector graph (eval mode)."""
+    graph.eval()
+    parts = [
+        graph(images_to_tensor(source.images(range(i, min(i + batch, len(source))))))[0].numpy()
+        for i in range(0, len(source), batch)
+    ]
+    return np.concatenate(parts)
+
+
+def _named_points(
+    model: LandmarkAutoencoder, labels: str, data_format: str | None
+) -> tuple[dict[str, DetectorGraph], dict]:
+    """Each detector graph (:func:`detector_graphs`) with a regressor from its landmarks to a labels file's points
+    folded in, each fitted on its own landmarks.
 
     The regressor is ridge with a bias, its strength cross-validated on the labels (:mod:`lmsdk.eval.ridge`):
     the paper's bias-free least squares interpolates annotation noise with about 2K labelled images.
     """
     from lmsdk.data.sources import open_labelled
-    from lmsdk.eval.predict import predict_landmarks
     from lmsdk.eval.ridge import fit_ridge_cv
 
     source = open_labelled(labels, model.config.crop_size, data_format=data_format)
-    discovered, annotated = predict_landmarks(model, source), source.all_keypoints()
-    fit = fit_ridge_cv(discovered, annotated)
+    annotated = source.all_keypoints()
     names = list(source.keypoint_names or [str(i) for i in range(annotated.shape[1])])
-    info = {
-        "names": names,
-        "labels": labels,
-        "fit_images": len(source),
-        "protocol": "ridge-cv",
-        "ridge_alpha": fit.alpha,
-        "cv_error": fit.cv_error,
-    }
-    return DetectorGraph(model, torch.from_numpy(fit.weights), torch.from_numpy(fit.bias)), info
+    info: dict = {"names": names, "labels": labels, "fit_images": len(source), "protocol": "ridge-cv"}
+    graphs = {}
+    for component in detector_graphs(model):
+        plain = DetectorGraph(model, tracker=component == TRACKER)
+        fit = fit_ridge_cv(_graph_landmarks(plain, source), annotated)
+        graphs[component] = DetectorGraph(
+            model, torch.from_numpy(fit.weights), torch.from_numpy(fit.bias), tracker=component == TRACKER
+        )
+        suffix = "" if component == "detector" else f"_{component}"
+        info[f"ridge_alpha{suffix}"], info[f"cv_error{suffix}"] = fit.alpha, fit.cv_error
+    return graphs, info
 
 
 ARTIFACT_FILE = re.compile(
-    r"^(manifest\.json|(detector|encoder|decoder|generator)(\.fp16|\.int8)?\.(onnx|engine|engine\.json))$"
+    r"^(manifest\.json|reference\.npz|MODEL_CARD\.md|"
+    r"(detector|tracker|encoder|decoder|generator)(\.fp16|\.int8)?\.(onnx|engine|engine\.json))$"
 )
 
 
-OWN_FOLDERS = ("trt_cache", "eval")  # onnxruntime's TensorRT cache, lmsdk eval's default output: replaced too
+# onnxruntime's TensorRT cache, lmsdk eval's default output, the weights attachment: replaced too
+OWN_FOLDERS = ("trt_cache", "eval", "weights")
 
 
 def _check_out_dir(out_dir: Path, run_dir: Path, labels: str | None) -> None:
@@ -158,6 +185,9 @@ def export_run(
     labels: str | None = None,
     labels_format: str | None = None,
     int8: bool = False,
+    with_weights: bool = False,
+    card: str | os.PathLike[str] | None = None,
+    license: str | None = None,
 ) -> ExportResult:
     """Export the finished model of ``run_dir`` to ``out_dir`` and prove parity.
 
@@ -168,8 +198,14 @@ def export_run(
     CSV or labelled dataset) the detector also outputs those annotated points, regressed from the landmarks
     (a ridge regressor, :mod:`lmsdk.eval.ridge`, folded into the graph). With ``int8`` it also writes
     ``detector.int8.onnx``, quantized with calibration on the run's own training crops and gated in pixels
-    (:mod:`lmsdk.export.quantize`). With ``trt`` it then builds TensorRT engines (needs an NVIDIA GPU; without
-    one it raises after the ONNX files are written).
+    (:mod:`lmsdk.export.quantize`); for a distilled run, the tracker graph is the one quantized. With ``trt`` it
+    then builds TensorRT engines (needs an NVIDIA GPU; without one it raises after the ONNX files are written).
+
+    A distilled run (``lmsdk distill``) exports both detectors: ``detector`` (its teacher's hourglass, the most
+    accurate) and ``tracker`` (the distilled lite detector, what video tracking runs). Every artifact carries
+    ``reference.npz`` (crops and the PyTorch outputs on them, :mod:`lmsdk.export.attachments`); with
+    ``with_weights`` also the PyTorch weights (``lmsdk train --init ARTIFACT``), with ``card`` a model card,
+    with ``license`` the terms of use the manifest states.
 
     Everything is written into a temporary sibling folder that replaces ``out_dir`` as a whole only when the
     parity gate passed: a failed export leaves an existing artifact as it was.
@@ -186,21 +222,24 @@ def export_run(
     if not (model_dir / WEIGHTS_FILE).is_file():
         raise CheckpointError(f"{model_dir}: no finished model (train to the end, or resume, first)")
     _check_out_dir(out_dir, run_dir, labels)
+    if card is not None and not Path(card).is_file():
+        raise ConfigError(f"--card {card}: no such file (a Markdown model card)")
     model = load_model(model_dir)
     named_info, graphs = None, {}
     if labels is not None:
-        graphs["detector"], named_info = _named_points(model, labels, labels_format)
+        graphs, named_info = _named_points(model, labels, labels_format)
     count = len(named_info["names"]) if named_info else 0
     crops = _int8_crops(run_dir, model.config.crop_size) if int8 else None
     real = _parity_crops(run_dir, model.config.crop_size)
     generator = load_generator(model_dir) if has_generator(model_dir) else None
+    extras = {"with_weights": with_weights, "card": None if card is None else Path(card), "license": license}
     with atomic_directory(out_dir) as staging:
         manifest, reports = _write_onnx(
-            model, model_dir, run_dir, staging, graphs, named_info, count, fp16, real, crops, generator
+            model, model_dir, run_dir, staging, graphs, named_info, count, fp16, real, crops, generator, **extras
         )
     if trt:
         try:
-            manifest = _add_engines(model, out_dir, manifest, fp16, graphs.get("detector"), count, real)
+            manifest = _add_engines(model, out_dir, manifest, fp16, graphs, count, real)
         except BackendUnavailableError as exc:
             raise BackendUnavailableError(
                 f"{exc}; the ONNX files and manifest are written to {out_dir} and work "
@@ -221,14 +260,20 @@ def _write_onnx(
     real: np.ndarray | None = None,
     int8_crops: np.ndarray | None = None,
     generator: LandmarkGenerator | None = None,
+    *,
+    with_weights: bool = False,
+    card: Path | None = None,
+    license: str | None = None,
 ) -> tuple[Manifest, list[ParityReport]]:
     """Export every graph (and a generator run's generator) into ``out_dir``, gate on parity (``real``: the real
-    crops of :func:`_parity_crops`), write the manifest, check end to end."""
+    crops of :func:`_parity_crops`), write the attachments and the manifest, check end to end."""
     files: dict[str, ModelFile] = {}
     reports: list[ParityReport] = []
     macs: dict[str, int] = {}
-    for component in COMPONENTS:
-        graph = graphs.get(component)
+    components = [*COMPONENTS, *(c for c in detector_graphs(model) if c not in COMPONENTS)]
+    graphs = {c: graphs.get(c) or GRAPHS[c](model) for c in components}
+    for component in components:
+        graph = graphs[component]
         path = export_component(model, component, out_dir / f"{component}.onnx", graph)
         reports.append(check_parity(model, component, path, "fp32", graph=graph, crops=real))
         macs[component] = multiply_adds(model, component, graph)
@@ -249,14 +294,20 @@ def _write_onnx(
 
     parity = {f"{r.component}.{r.precision}": r.to_manifest() for r in reports}
     if int8_crops is not None:
-        path = out_dir / "detector.int8.onnx"
-        report = int8_detector(out_dir / "detector.onnx", path, int8_crops)
-        files["detector.int8"] = _entry(path, model, "detector", "int8", count, macs["detector"])
-        parity["detector.int8"] = {
+        tracking = detector_graphs(model)[-1]  # the tracker where there is one: int8 is for fast video
+        path = out_dir / f"{tracking}.int8.onnx"
+        report = int8_detector(out_dir / f"{tracking}.onnx", path, int8_crops)
+        files[f"{tracking}.int8"] = _entry(path, model, tracking, "int8", count, macs[tracking])
+        parity[f"{tracking}.int8"] = {
             "crop_px": {"mean": report.mean_px, "p99": report.p99_px, "max": report.max_px},
             "tolerance_px": dict(INT8_TOLERANCE_PX),
             "crops": report.crops,
         }
+    attachments = write_reference(model, graphs, real_batch(model.config.crop_size, real, 0)[0], out_dir)
+    if with_weights:
+        attachments |= write_weights(model, out_dir)
+    if card is not None:
+        attachments |= write_card(card, out_dir)
     manifest = Manifest(
         schema_version=SCHEMA_VERSION,
         lmsdk_version=__version__,
@@ -275,7 +326,7 @@ def _write_onnx(
             "opset": str(OPSET),
             "exporter": EXPORTER,
         },
-        source={"run_dir": str(run_dir.resolve()), "weights_sha256": sha256_file(model_dir / WEIGHTS_FILE)},
+        source=source_info(run_dir, model_dir / WEIGHTS_FILE),
         named_points=named_info,
         generator=None
         if generator is None
@@ -284,6 +335,8 @@ def _write_onnx(
             "latent": "isotropic Gaussian N(0, I)",
             "spec": generator.spec.to_dict(),
         },
+        attachments=attachments,
+        license=license,
     )
     atomic_write_bytes(out_dir / MANIFEST_FILE, manifest.to_json().encode())
     error_px = _end_to_end_error(model, out_dir)
@@ -346,7 +399,7 @@ def _end_to_end_error(model: LandmarkAutoencoder, out_dir: Path) -> float:
             box = Box.centered_square(picture.shape[1], picture.shape[0])
             crop = crop_resize(picture, box, model.config.crop_size)  # the training side crops RGB
             with torch.no_grad():
-                points = model.detect(images_to_tensor(crop[None])).points[0].numpy()
+                points = DetectorGraph(model).eval()(images_to_tensor(crop[None]))[0][0].numpy()
             expected = crop_to_image(points, box)
             found = detector(rgb_to_bgr(picture)).points  # the runtime's boundary takes OpenCV order
             worst = max(worst, float(np.abs(found - expected).max()))
@@ -358,7 +411,7 @@ def _add_engines(
     out_dir: Path,
     manifest: Manifest,
     fp16: bool,
-    detector_graph: torch.nn.Module | None,
+    graphs: dict[str, torch.nn.Module],
     named: int,
     real: np.ndarray | None = None,
 ) -> Manifest:
@@ -366,11 +419,11 @@ def _add_engines(
     from lmsdk.runtime.trt import TrtBackend
 
     precision = "fp16" if fp16 else "fp32"
-    for component in COMPONENTS:
+    for component in [*COMPONENTS, *(c for c in detector_graphs(model) if c not in COMPONENTS)]:
         engine = out_dir / f"{component}.engine"
         half = out_dir / f"{component}.fp16.onnx"
         build_engine(out_dir / f"{component}.onnx", engine, fp16=fp16, fp16_onnx=half if half.exists() else None)
-        graph = detector_graph if component == "detector" else None
+        graph = graphs.get(component)
         report = check_parity(model, component, engine, precision, backend=TrtBackend(engine), graph=graph, crops=real)
         if not report.ok:
             raise ParityError(f"TensorRT engine failed the parity gate: {report.describe()}")

@@ -8,6 +8,9 @@ and scales, and the decoder renders its Gaussian heatmaps inside the graph, so e
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import torch
 from torch import Tensor, nn
 
@@ -22,18 +25,30 @@ class DetectorGraph(nn.Module):
     With a ``regressor`` (``(2K, 2P)``) and its ``bias`` (``(2P,)``; fitted on a few labelled images by
     :mod:`lmsdk.eval.ridge`) the graph also outputs the user's named points,
     ``named = (landmarks - 0.5) @ regressor + bias + 0.5``, so the artifact detects the points they care about.
+    ``tracker``: the model's distilled lite detector (``model.lite``) instead of its hourglass detector.
     """
 
-    def __init__(self, model: LandmarkAutoencoder, regressor: Tensor | None = None, bias: Tensor | None = None) -> None:
+    def __init__(
+        self,
+        model: LandmarkAutoencoder,
+        regressor: Tensor | None = None,
+        bias: Tensor | None = None,
+        *,
+        tracker: bool = False,
+    ) -> None:
         super().__init__()
+        if tracker and model.lite is None:
+            raise ValueError("a tracker graph needs a model with a distilled lite detector")
         self.model = model
+        self.tracker = tracker
         self.regressor = None if regressor is None else nn.Parameter(regressor.float(), requires_grad=False)
         if regressor is not None and bias is None:
             bias = torch.zeros(regressor.shape[1])
         self.bias = None if bias is None else nn.Parameter(bias.float(), requires_grad=False)
 
     def forward(self, image: Tensor) -> tuple[Tensor, ...]:
-        det = self.model.detect(image)
+        padded = self.model.pad(image)
+        det = self.model.lite(padded) if self.tracker else self.model.detector(padded)
         confidence = det.confidence
         if self.regressor is None:
             return det.points, confidence
@@ -72,7 +87,7 @@ def example_inputs(
     """Random inputs of the right shapes for ``component`` (images in [0, 1], landmarks inside the crop)."""
     cfg = model.config
     s, k = cfg.crop_size, cfg.num_landmarks
-    if component in ("detector", "encoder"):
+    if component in ("detector", "tracker", "encoder"):
         return (torch.rand(batch, 3, s, s, generator=generator),)
     points = 0.2 + 0.6 * torch.rand(batch, k, 2, generator=generator)
     if not cfg.has_descriptors:
@@ -80,7 +95,12 @@ def example_inputs(
     return points, torch.randn(batch, k + 1, cfg.descriptor_dim, generator=generator)
 
 
-GRAPHS = {"detector": DetectorGraph, "encoder": EncoderGraph, "decoder": DecoderGraph}
+GRAPHS: dict[str, Callable[[LandmarkAutoencoder], nn.Module]] = {
+    "detector": DetectorGraph,
+    "tracker": partial(DetectorGraph, tracker=True),  # a distilled model's lite detector
+    "encoder": EncoderGraph,
+    "decoder": DecoderGraph,
+}
 
 
 def io_names(model: LandmarkAutoencoder, component: str, named: bool = False) -> tuple[list[str], list[str]]:
@@ -88,6 +108,7 @@ def io_names(model: LandmarkAutoencoder, component: str, named: bool = False) ->
     desc = model.config.has_descriptors
     return {
         "detector": (["image"], ["landmarks", "confidence", "named"] if named else ["landmarks", "confidence"]),
+        "tracker": (["image"], ["landmarks", "confidence", "named"] if named else ["landmarks", "confidence"]),
         "encoder": (["image"], ["landmarks", "descriptors"] if desc else ["landmarks"]),
         "decoder": (["landmarks", "descriptors"] if desc else ["landmarks"], ["image"]),
     }[component]

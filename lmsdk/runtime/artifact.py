@@ -11,7 +11,18 @@ import numpy as np
 from lmsdk.errors import ArtifactError, BackendUnavailableError, ConfigError, EngineIncompatibleError
 from lmsdk.geometry import Box, bgr_to_rgb, crop_resize, to_model_input
 from lmsdk.runtime.backends import Backend, open_backend
-from lmsdk.spec import COMPONENTS, GENERATOR, OPTIONAL_COMPONENTS, Manifest, ModelFile, read_manifest, verify_file
+from lmsdk.spec import (
+    COMPONENTS,
+    GENERATOR,
+    OPTIONAL_COMPONENTS,
+    TRACKER,
+    Manifest,
+    ModelFile,
+    read_manifest,
+    verify_artifact,
+    verify_file,
+)
+from lmsdk.zoo import resolve_artifact
 
 PRECISIONS = ("fp32", "fp16", "int8")  # int8: the detector only (lmsdk export --int8)
 MAX_BATCH = 64  # largest batch sent in one call (the TensorRT engines' profile maximum)
@@ -61,14 +72,25 @@ def check_graph(backend: Backend, entry: ModelFile, path: Path) -> None:
 
 
 class Artifact:
-    """``manifest.json`` plus the model files it lists (each checked against its hash when opened, and its
-    graph against the manifest's shapes)."""
+    """``manifest.json`` plus the files it lists: every one checked against its hash when the artifact is opened
+    (and again when a graph is opened), each graph against the manifest's shapes.
+
+    Args:
+        directory: a folder written by ``lmsdk export``, or the name of a shipped model (``"faces"``,
+            :mod:`lmsdk.zoo`); a path that exists wins over a name.
+    """
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         if not isinstance(directory, (str, os.PathLike)):
             raise ArtifactError(f"artifact {directory!r}: give the path of a folder written by lmsdk export")
-        self.directory = Path(directory)
+        self.directory = resolve_artifact(directory)
         self.manifest: Manifest = read_manifest(self.directory)
+        verify_artifact(self.directory, self.manifest)
+
+    @property
+    def has_tracker(self) -> bool:
+        """Whether the artifact carries a distilled lite detector for video (the ``tracker`` graph)."""
+        return TRACKER in self.manifest.files
 
     def model_path(
         self, component: str, *, precision: str = "fp32", backend: str = "auto", device: str = "cpu"
@@ -91,6 +113,11 @@ class Artifact:
             raise ArtifactError(
                 f"{self.directory}: the artifact has no generator (export a generator run: lmsdk train-generator "
                 "RUN --out GEN_RUN, then lmsdk export GEN_RUN --out ARTIFACT)"
+            )
+        if component == TRACKER and not self.has_tracker:
+            raise ArtifactError(
+                f"{self.directory}: the artifact has no tracker graph (export a distilled run: lmsdk distill RUN "
+                "--out LITE_RUN, then lmsdk export LITE_RUN --out ARTIFACT)"
             )
         if precision not in PRECISIONS:
             raise ArtifactError(f"unknown precision {precision!r}; one of {', '.join(PRECISIONS)}")
@@ -175,6 +202,7 @@ class ArtifactPart:
     ) -> None:
         self.artifact = artifact if isinstance(artifact, Artifact) else Artifact(artifact)
         self.manifest = self.artifact.manifest
+        self.precision = precision  # the graph's precision: fp32, fp16 or int8
         self.backend = self.artifact.open(
             self.component, precision=precision, backend=backend, device=device, threads=threads
         )

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lmsdk.geometry import Box, CropScratch, bgr_to_rgb, crop_resize, crop_to_image
-from lmsdk.runtime.detector import Detector, Landmarks
+from lmsdk.geometry import Box, CropScratch, bgr_to_rgb, crop_resize
+from lmsdk.runtime.detector import Detector, Landmarks, landmarks_from_outputs
 
 
 class CropDetector:
@@ -36,6 +36,7 @@ class CropDetector:
             self._outputs["named"] = np.empty((1, len(detector.named_points), 2), np.float32)
         bind = getattr(detector.backend, "bound", None)
         self._run = None if bind is None else bind({"image": self._input}, self._outputs)
+        self._names = tuple(detector.named_points)
 
     def __call__(self, frame: np.ndarray, box: Box) -> Landmarks:
         """Detect inside ``box`` of an HxWx3 uint8 BGR ``frame``; the same numbers as ``detector(frame, box)``."""
@@ -50,12 +51,4 @@ class CropDetector:
             outputs = self._outputs
         else:
             outputs = self.detector.backend.run({"image": self._input})
-        normalized = outputs["landmarks"][0]
-        named = outputs.get("named")
-        return Landmarks(
-            crop_to_image(normalized, box).astype(np.float32),
-            outputs["confidence"][0].copy(),
-            box,
-            normalized.copy(),
-            None if named is None else crop_to_image(named[0], box).astype(np.float32),
-        )
+        return landmarks_from_outputs(outputs, 0, box, self._names, copy=True)

@@ -2,33 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from lmsdk.errors import InputError
+from lmsdk.errors import ArtifactError, InputError
 from lmsdk.geometry import Box, crop_to_image
-from lmsdk.runtime.artifact import ArtifactPart, run_in_chunks
-from lmsdk.runtime.inputs import as_box, as_image, is_single_image
+from lmsdk.runtime.artifact import Artifact, ArtifactPart, run_in_chunks
+from lmsdk.runtime.inputs import as_box, as_image, describe
+from lmsdk.spec import DETECTORS, TRACKER
 
 
 @dataclass(frozen=True)
 class Landmarks:
-    """The landmarks found in one image."""
+    """The landmarks found in one image.
+
+    ``points`` are the K discovered landmarks; ``named`` the P points the artifact was taught by labels (for the
+    shipped face models: ``left_eye``, ``right_eye``, ``nose``, ``mouth_left``, ``mouth_right``, image-left
+    first), regressed from the discovered ones; ``names`` names them.
+    """
 
     points: np.ndarray  # (K, 2) float32, (x, y) OpenCV pixel coordinates of the image passed in
     confidence: np.ndarray  # (K,) float32 in [0, 1]: the peak probability of each landmark's detection map
     box: Box  # the crop the model saw, in pixel-edge coordinates of the image
     normalized: np.ndarray  # (K, 2) float32, the model's own frame: normalised (x, y) in the crop
-    named: np.ndarray | None = None  # (P, 2) float32 pixels: the user's points, when exported with labels
+    named: np.ndarray | None = None  # (P, 2) float32 pixels of the image: the labelled points, when exported with them
+    names: tuple[str, ...] = ()  # (P,) the names of the rows of ``named``
 
     @property
     def score(self) -> float:
         """Mean confidence over landmarks."""
         return float(self.confidence.mean())
 
+    def point(self, name: str) -> np.ndarray:
+        """``(2,)`` float32 pixels of the named point ``name`` (e.g. ``"left_eye"``)."""
+        if self.named is None or name not in self.names:
+            known = ", ".join(self.names) or "none: the artifact was exported without labels"
+            raise InputError(f"no named point {name!r} (named points: {known})")
+        return self.named[self.names.index(name)]
+
     def to_dict(self) -> dict[str, object]:
+        """JSON-ready: ``points``, ``confidence``, ``box`` (x0, y0, x1, y1), ``normalized`` and, with named points,
+        ``named`` as ``{name: [x, y]}`` in pixels of the image."""
         out: dict[str, object] = {
             "points": self.points.tolist(),
             "confidence": self.confidence.tolist(),
@@ -36,11 +53,26 @@ class Landmarks:
             "normalized": self.normalized.tolist(),
         }
         if self.named is not None:
-            out["named"] = self.named.tolist()
+            out["named"] = {name: xy.tolist() for name, xy in zip(self.names, self.named, strict=True)}
         return out
 
 
-ImageInput = np.ndarray | Sequence[np.ndarray]
+def landmarks_from_outputs(
+    outputs: Mapping[str, np.ndarray], index: int, box: Box, names: tuple[str, ...], copy: bool = False
+) -> Landmarks:
+    """Row ``index`` of a detector graph's outputs (``landmarks (N, K, 2)``, ``confidence (N, K)`` [, ``named
+    (N, P, 2)``]), the crop ``box`` it saw, as :class:`Landmarks` in pixels of the image: the one place that
+    turns a detector's outputs into landmarks. ``copy``: the outputs are buffers that will be reused."""
+    normalized = outputs["landmarks"][index]
+    named = outputs.get("named")
+    return Landmarks(
+        crop_to_image(normalized, box).astype(np.float32),
+        outputs["confidence"][index].astype(np.float32, copy=copy),
+        box,
+        normalized.astype(np.float32, copy=copy),
+        None if named is None else crop_to_image(named[index], box).astype(np.float32),
+        names if named is not None else (),
+    )
 
 
 class Detector(ArtifactPart):
@@ -51,15 +83,59 @@ class Detector(ArtifactPart):
     invalid box (or one lying wholly outside its image) :class:`~lmsdk.errors.InputError`; a box partly outside
     is padded with zeros.
 
-    Constructor arguments: see :class:`~lmsdk.runtime.artifact.ArtifactPart`.
+    Args:
+        artifact: an artifact directory, the name of a shipped model (``"faces"``) or an opened ``Artifact``.
+        graph: ``"detector"`` (the default: the artifact's most accurate detector) or ``"tracker"`` (the distilled
+            lite detector a distilled run's artifact carries for video; :class:`~lmsdk.runtime.Tracker` picks it).
+        Other arguments: see :class:`~lmsdk.runtime.artifact.ArtifactPart`.
 
     Example:
-        >>> det = Detector("artifacts/faces")  # doctest: +SKIP
-        >>> res = det(cv2.imread("face.jpg"))   # doctest: +SKIP
-        >>> res.points                          # (K, 2) pixels of the image
+        >>> det = Detector("faces")                 # doctest: +SKIP
+        >>> res = det(cv2.imread("face.jpg"))       # doctest: +SKIP
+        >>> res.points, res.point("left_eye")       # (K, 2) and (2,) pixels of the image
     """
 
     component = "detector"
+
+    def __init__(
+        self,
+        artifact: str | os.PathLike[str] | Artifact,
+        *,
+        graph: str = "detector",
+        backend: str = "auto",
+        device: str = "cpu",
+        precision: str = "fp32",
+        threads: int | None = None,
+    ) -> None:
+        if graph not in DETECTORS:
+            raise ArtifactError(f"graph {graph!r}: one of {', '.join(DETECTORS)}")
+        self.component = graph
+        super().__init__(artifact, backend=backend, device=device, precision=precision, threads=threads)
+
+    @classmethod
+    def for_tracking(
+        cls,
+        artifact: str | os.PathLike[str] | Artifact,
+        *,
+        precision: str = "auto",
+        backend: str = "auto",
+        device: str = "cpu",
+        threads: int | None = None,
+    ) -> Detector:
+        """The detector video should run: the artifact's ``tracker`` graph (a distilled lite detector) when it has
+        one, else its detector. ``precision="auto"`` takes that graph's int8 variant on the CPU where it was
+        exported (gated at export against the fp32 graph), else fp32."""
+        opened = artifact if isinstance(artifact, Artifact) else Artifact(artifact)
+        graph = TRACKER if opened.has_tracker else "detector"
+        if precision == "auto":
+            int8 = f"{graph}.int8" in opened.manifest.files and device == "cpu" and backend != "tensorrt"
+            precision = "int8" if int8 else "fp32"
+        return cls(opened, graph=graph, precision=precision, backend=backend, device=device, threads=threads)
+
+    @property
+    def graph(self) -> str:
+        """Which of the artifact's detector graphs runs: ``"detector"`` or ``"tracker"``."""
+        return self.component
 
     @property
     def num_landmarks(self) -> int:
@@ -70,35 +146,32 @@ class Detector(ArtifactPart):
         """Names of the points the artifact regresses from its landmarks (empty without labels at export)."""
         return list(self.manifest.named_points["names"]) if self.manifest.named_points else []
 
-    def __call__(self, images: ImageInput, box: Box | Sequence[Box] | None = None) -> Landmarks | list[Landmarks]:
-        """Detect landmarks in one image (``HxWx3``) or a batch (``NxHxWx3`` array or a list of images).
+    def __call__(self, image: np.ndarray, box: Box | None = None) -> Landmarks:
+        """Detect landmarks in one image.
 
         Args:
-            images: BGR uint8 image(s), any size.
-            box: the crop to look in (one for all, or one per image); default the largest centred square of
-                each image. A list of boxes with a single image detects in each box of that image.
+            image: a BGR uint8 image ``HxWx3`` (grey and BGRA accepted), any size.
+            box: the crop to look in, pixel-edge coordinates of the image; default the largest centred square.
 
         Returns:
-            :class:`Landmarks` for a single image and box, a list otherwise.
+            :class:`Landmarks` in pixels of ``image``. Batches: :meth:`batch`.
         """
-        single = is_single_image(images)
-        several_boxes = isinstance(box, (list, tuple))
-        if single and several_boxes:
-            return self.detect_boxes(images, list(box))  # one image, several boxes
-        batch = [images] if single else list(images)
-        boxes = list(box) if several_boxes else [box] * len(batch)
-        if len(boxes) != len(batch):
-            raise InputError(f"{len(boxes)} boxes for {len(batch)} images: pass one box, or one per image")
-        results = self.detect_batch(batch, boxes)
-        return results[0] if single else results
+        if isinstance(image, (list, tuple)) or (isinstance(image, np.ndarray) and image.ndim == 4):
+            raise InputError(f"image is {describe(image)}: pass one image, or use Detector.batch for several")
+        return self.batch([image], [box])[0]
 
     def detect_boxes(self, image: np.ndarray, boxes: Sequence[Box]) -> list[Landmarks]:
         """Landmarks inside each of several boxes of one image (one batched model call)."""
         image = as_image(image)
-        return self.detect_batch([image] * len(boxes), boxes)
+        return self.batch([image] * len(boxes), boxes)
 
-    def detect_batch(self, images: Sequence[np.ndarray], boxes: Sequence[Box | None]) -> list[Landmarks]:
-        """Landmarks of each image inside its box (``None``: the largest centred square)."""
+    def batch(
+        self, images: Sequence[np.ndarray] | np.ndarray, boxes: Sequence[Box | None] | None = None
+    ) -> list[Landmarks]:
+        """Landmarks of each image (a list, or an ``NxHxWx3`` array) inside its box (``None``, or no ``boxes``:
+        the largest centred square of each), in batched model calls."""
+        images = list(images)
+        boxes = [None] * len(images) if boxes is None else list(boxes)
         if len(images) != len(boxes):
             raise InputError(f"{len(boxes)} boxes for {len(images)} images: pass one per image")
         images = [as_image(im, f"images[{i}]" if len(images) > 1 else "image") for i, im in enumerate(images)]
@@ -110,14 +183,5 @@ class Detector(ArtifactPart):
             return []
         batch = np.stack([self.artifact.preprocess(im, b) for im, b in zip(images, boxes, strict=True)])
         out = run_in_chunks(self.backend, {"image": batch}, self.max_batch)
-        named = out.get("named", [None] * len(boxes))
-        return [
-            Landmarks(
-                crop_to_image(p, b).astype(np.float32),
-                c.astype(np.float32),
-                b,
-                p.astype(np.float32),
-                None if q is None else crop_to_image(q, b).astype(np.float32),
-            )
-            for p, c, q, b in zip(out["landmarks"], out["confidence"], named, boxes, strict=True)
-        ]
+        names = tuple(self.named_points)
+        return [landmarks_from_outputs(out, i, b, names) for i, b in enumerate(boxes)]

@@ -7,14 +7,18 @@ import numpy as np
 
 from lmsdk.runtime.inputs import as_image
 from lmsdk.runtime.tracking import TrackResult
-from lmsdk.viz import draw_landmarks
+from lmsdk.viz import draw_landmarks, draw_named
 
 
 def draw_track(frame: np.ndarray, result: TrackResult, fps: float | None = None) -> np.ndarray:
-    """A copy of the BGR frame with the landmarks, the crop box and a status line (state, confidence, and the
-    frame rate and inference time when ``fps`` is given) drawn on it."""
+    """A copy of the BGR frame with the landmarks (coloured crosses), the named points with their names (white
+    discs), the crop box and a status line (state, confidence, and the frame rate and inference time when
+    ``fps`` is given) drawn on it."""
     frame = as_image(frame, "frame")
-    out = draw_landmarks(frame, result.points, radius=max(3, frame.shape[0] // 120), bgr=True)
+    radius = max(3, frame.shape[0] // 120)
+    out = draw_landmarks(frame, result.points, radius=radius, bgr=True)
+    if result.named is not None:
+        out = draw_named(out, result.named, result.names, radius=max(2, radius - 1))
     if result.box is not None:
         x0, y0, x1, y1 = (round(v) for v in result.box.to_xyxy())
         color = (80, 200, 80) if result.found else (60, 60, 220)

@@ -63,7 +63,7 @@ class TrackerConfig:
 
 @dataclass(frozen=True)
 class TrackResult:
-    """One frame's outcome. ``points`` are smoothed; NaN when the object is lost."""
+    """One frame's outcome. ``points`` (and ``named``) are smoothed; NaN when the object is lost."""
 
     index: int
     timestamp: float  # seconds
@@ -73,6 +73,8 @@ class TrackResult:
     confidence: np.ndarray  # (K,) float32
     box: Box | None  # the crop used for this frame
     inference_seconds: float  # time spent in the model (all windows of a search included)
+    named: np.ndarray | None = None  # (P, 2) float32 smoothed pixels of the labelled points (artifacts with labels)
+    names: tuple[str, ...] = ()  # (P,) their names
 
     @property
     def found(self) -> bool:
@@ -116,6 +118,7 @@ class Tracker:
         if framing is not None and framing.confidence is not None:
             self.min_confidence = min(config.min_confidence, config.relative_confidence * framing.confidence)
         self._filter = OneEuroFilter(config.smoothing)
+        self._names = tuple(detector.named_points)
         self.reset()
 
     def reset(self) -> None:
@@ -160,18 +163,25 @@ class Tracker:
             if candidate is not None and (found is None or candidate.score > found.score):
                 found = candidate
         seconds = time.perf_counter() - t0
-        k = self.detector.num_landmarks
+        k, names = self.detector.num_landmarks, self._names
         if found is None or found.score < self.min_confidence:
             self.state = TrackState.LOST
             self._filter.reset()
             nan = np.full((k, 2), np.nan, np.float32)
             conf = found.confidence if found is not None else np.zeros(k, np.float32)
-            return TrackResult(index, timestamp, self.state, nan, nan, conf, found.box if found else None, seconds)
+            named = np.full((len(names), 2), np.nan, np.float32) if names else None
+            box = found.box if found else None
+            return TrackResult(index, timestamp, self.state, nan, nan, conf, box, seconds, named, names)
         self.state = TrackState.TRACKING
-        smooth = self._filter(found.points, timestamp, scale=found.box.width).astype(np.float32)
+        # The named points ride in the same filter as the landmarks (one scale, one clock).
+        raw = found.points if found.named is None else np.concatenate([found.points, found.named])
+        smooth = self._filter(raw, timestamp, scale=found.box.width).astype(np.float32)
         used = found.box
-        self.box = self._next_box(smooth, found.box, frame.shape)
-        return TrackResult(index, timestamp, self.state, smooth, found.points, found.confidence, used, seconds)
+        self.box = self._next_box(smooth[:k], found.box, frame.shape)
+        named = smooth[k:] if names else None
+        return TrackResult(
+            index, timestamp, self.state, smooth[:k], found.points, found.confidence, used, seconds, named, names
+        )
 
     # -- framing ----------------------------------------------------------------------------------------
 

@@ -132,8 +132,8 @@ def test_batched_detection_equals_one_by_one(artifact):
 
     images = [np.ascontiguousarray(im[:, :, ::-1]) for im in SyntheticFaces(64, 3, seed=3).images(range(3))]
     det = Detector(artifact)
-    batched = det(images)
-    stacked = det(np.stack(images))
+    batched = det.batch(images)
+    stacked = det.batch(np.stack(images))
     for one, a, b in zip(images, batched, stacked, strict=True):
         single = det(one)
         assert np.allclose(single.points, a.points, atol=1e-4) and np.allclose(a.points, b.points)
@@ -227,7 +227,7 @@ def test_missing_or_broken_manifest_is_refused(artifact_copy, tmp_path):
     (artifact_copy / MANIFEST_FILE).unlink()
     with pytest.raises(ArtifactError, match="manifest not found"):
         Artifact(artifact_copy)
-    with pytest.raises(ArtifactError, match="not an artifact directory"):
+    with pytest.raises(ArtifactError, match="no such artifact folder, and not the name of a shipped model"):
         Artifact(tmp_path / "nothing")
 
 

@@ -68,7 +68,13 @@ def test_detector_refuses_what_is_not_an_image(detector, image):
 
 def test_a_bad_image_in_a_batch_is_named_by_its_index(detector):
     with pytest.raises(ImageError, match=r"images\[1\] is None"):
-        detector([GOOD, None])
+        detector.batch([GOOD, None])
+
+
+def test_a_batch_passed_as_one_image_points_to_batch(detector):
+    for several in ([GOOD, GOOD], np.stack([GOOD, GOOD])):
+        with pytest.raises(InputError, match=r"pass one image, or use Detector\.batch"):
+            detector(several)
 
 
 BOXES = [
@@ -93,7 +99,7 @@ def test_boxes_must_be_boxes_and_match_the_batch(detector):
     with pytest.raises(InputError, match="pass an lmsdk Box"):
         detector(GOOD, box=(0, 0, 10, 10))
     with pytest.raises(InputError, match="2 boxes for 3 images"):
-        detector([GOOD] * 3, box=[Box(0, 0, 10, 10)] * 2)
+        detector.batch([GOOD] * 3, [Box(0, 0, 10, 10)] * 2)
 
 
 @pytest.mark.parametrize(
@@ -118,8 +124,8 @@ def test_a_box_wholly_outside_its_image_is_refused_everywhere_a_box_meets_an_ima
     beyond, above = Box(50, 0, 20, 20), Box(10, -20, 20, 20)
     for call, pattern in [
         (lambda: detector(GOOD, beyond), r"box \(50, 0\)-\(70, 20\) lies wholly outside the 50x40 image"),
-        (lambda: detector([GOOD, GOOD], [Box(0, 0, 9, 9), above]), r"boxes\[1\] .* wholly outside"),
-        (lambda: detector(GOOD, [Box(0, 0, 9, 9), beyond]), r"boxes\[1\] .* wholly outside"),
+        (lambda: detector.batch([GOOD, GOOD], [Box(0, 0, 9, 9), above]), r"boxes\[1\] .* wholly outside"),
+        (lambda: detector.detect_boxes(GOOD, [Box(0, 0, 9, 9), beyond]), r"boxes\[1\] .* wholly outside"),
         (lambda: Encoder(artifact)(GOOD, above), "wholly outside the 50x40 image"),
         (lambda: editor.edit(GOOD, {0: (1.0, 0.0)}, beyond), "wholly outside"),
         (lambda: editor.edit_frame(GOOD, above, {0: (1.0, 0.0)}), "wholly outside"),

@@ -58,20 +58,22 @@ def test_views_with_odd_strides_give_the_contiguous_copy_result(detector, face):
 
 def test_mixed_sizes_a_4d_batch_and_an_empty_batch(detector, face):
     images = [face, cv2.resize(face, (100, 37)), np.zeros((5, 9, 3), np.uint8)]
-    results = detector(images)
+    results = detector.batch(images)
     assert len(results) == 3 and all(_finite(r) for r in results)
     np.testing.assert_allclose(results[0].points, detector(face).points, atol=1e-5)
-    batch = detector(np.stack([face, face[::-1]]))
+    batch = detector.batch(np.stack([face, face[::-1]]))
     assert isinstance(batch, list) and len(batch) == 2
-    assert detector([]) == []
+    np.testing.assert_allclose(batch[1].points, detector(face[::-1]).points, atol=1e-5)
+    assert detector.batch([]) == []
 
 
 def test_boxes_partly_outside_the_image_and_per_image(detector, face):
     assert _finite(detector(face, Box(-20, -10, 60, 60)))
-    results = detector([face, face], box=[Box(0, 0, 64, 64), Box(10, 10, 30, 30)])
+    results = detector.batch([face, face], [Box(0, 0, 64, 64), Box(10, 10, 30, 30)])
     assert results[1].box == Box(10, 10, 30, 30)
-    several = detector(face, box=[Box(0, 0, 64, 64), Box(10, 10, 30, 30)])  # one image, several boxes
-    assert len(several) == 2
+    several = detector.detect_boxes(face, [Box(0, 0, 64, 64), Box(10, 10, 30, 30)])  # one image, several boxes
+    assert [r.box for r in several] == [r.box for r in results]
+    np.testing.assert_allclose(several[1].points, results[1].points, atol=1e-5)
 
 
 def test_editor_and_tracker_take_grey_frames_and_numpy_indices(artifact, face):

@@ -5,10 +5,10 @@ import csv
 import numpy as np
 import pytest
 
-from lmsdk.cli.track_app import track_video
 from lmsdk.data.clips import ClipSpec, clip_frames, write_clip
 from lmsdk.runtime import Box, Detector, Tracker, TrackerConfig, TrackState, VideoSource
 from lmsdk.runtime.tracking import with_smoothing
+from lmsdk.runtime.video_tracking import track_video
 
 FPS = 30.0
 
@@ -119,7 +119,7 @@ def test_track_video_writes_one_csv_row_per_frame_and_an_overlay(learned_artifac
 
 
 def test_decoding_on_its_own_thread_tracks_the_same_frames(learned_artifact, tmp_path, monkeypatch):
-    import lmsdk.cli.track_app as track_app
+    import lmsdk.runtime.video_tracking as track_app
 
     drawn = []
     monkeypatch.setattr(track_app, "draw_track", lambda *args, **kwargs: drawn.append(1))

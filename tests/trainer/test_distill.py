@@ -55,25 +55,34 @@ def test_an_untrained_student_is_far_from_the_teacher(learned_run):
     assert _student_teacher_px(model) > 4.0
 
 
-def test_the_lite_run_exports_and_runs_like_any_run(lite_run, tmp_path):
+def test_the_lite_run_exports_both_detectors_and_tracking_runs_the_student(lite_run, tmp_path):
     import onnx
 
     from lmsdk.export import export_run
     from lmsdk.runtime import Detector, ShapeEditor
 
     result = export_run(lite_run, tmp_path / "lite")
-    graphs = {c: onnx.load(tmp_path / "lite" / f"{c}.onnx").graph for c in ("detector", "encoder")}
+    graphs = {c: onnx.load(tmp_path / "lite" / f"{c}.onnx").graph for c in ("detector", "tracker", "encoder")}
     ops = {c: {node.op_type for node in g.node} for c, g in graphs.items()}
-    # the detector graph is the student (ReLU inverted residuals), the encoder the teacher's (LeakyReLU hourglasses)
-    assert "Relu" in ops["detector"] and "LeakyRelu" not in ops["detector"] and "LeakyRelu" in ops["encoder"]
-    assert any("lite" in t.name for t in graphs["detector"].initializer)
+    # the tracker graph is the student (ReLU inverted residuals); the detector and encoder the teacher's
+    # (LeakyReLU hourglasses)
+    assert "Relu" in ops["tracker"] and "LeakyRelu" not in ops["tracker"]
+    assert "LeakyRelu" in ops["detector"] and "LeakyRelu" in ops["encoder"]
+    assert any("lite" in t.name for t in graphs["tracker"].initializer)
+    assert not any("lite" in t.name for t in graphs["detector"].initializer)
     side = result.manifest.input.crop_size
     rgb = SyntheticFaces(side, 1, seed=4).image(0)  # exactly a crop: the runtime's crop is the whole image
     image = np.ascontiguousarray(rgb[:, :, ::-1])
-    found = Detector(tmp_path / "lite")(image)
+    model = load_model(lite_run / "model")
     with torch.no_grad():
-        expected = load_model(lite_run / "model").detect(images_to_tensor(rgb[None])).points[0].numpy()
-    assert np.abs(found.normalized - expected).max() < 1e-4
+        crop = images_to_tensor(rgb[None])
+        student, teacher = model.detect(crop).points[0].numpy(), model.detector(model.pad(crop)).points[0].numpy()
+    assert np.abs(student - teacher).max() > 1e-3  # the two detectors differ, so the checks below can tell them apart
+    tracking = Detector.for_tracking(tmp_path / "lite")
+    assert (tracking.graph, tracking.precision) == ("tracker", "fp32")  # no int8 exported
+    assert np.abs(tracking(image).normalized - student).max() < 1e-4
+    assert np.abs(Detector(tmp_path / "lite", graph="tracker")(image).normalized - student).max() < 1e-4
+    assert np.abs(Detector(tmp_path / "lite")(image).normalized - teacher).max() < 1e-4
     edit = ShapeEditor(tmp_path / "lite").edit(image, {0: (4.0, 0.0)})  # the teacher's encoder and decoder
     assert edit.image.shape == (side, side, 3) and np.abs(edit.image.astype(int) - edit.reconstruction).max() > 0
 

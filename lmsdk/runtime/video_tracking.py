@@ -1,9 +1,8 @@
-"""The video application behind ``lmsdk track``: read, track, (edit), draw, write, show a window, log to CSV.
+"""Tracking a whole video: read, track, (edit), draw, write, show a window, log to CSV (``lmsdk track``'s loop).
 
-The runtime library keeps the reusable pieces (:class:`~lmsdk.runtime.Tracker`, :func:`~lmsdk.runtime.draw_track`,
-:meth:`~lmsdk.runtime.ShapeEditor.edit_frame`, :class:`~lmsdk.video.VideoSink`); the loop, the CSV log, the
-window and its keys are this command's. Outputs are written to temporary files and moved into place only
-when the whole video went through.
+:func:`track_video` runs a :class:`~lmsdk.runtime.Tracker` over a :class:`~lmsdk.video.VideoSource` and returns a
+:class:`TrackSummary`; the CLI, the benchmarks and the tests call it. Outputs are written to temporary files and
+moved into place only when the whole video went through.
 """
 
 from __future__ import annotations
@@ -22,7 +21,9 @@ import numpy as np
 
 from lmsdk.errors import VideoError
 from lmsdk.outputs import PendingFile
-from lmsdk.runtime import ShapeEditor, Tracker, TrackResult, draw_track
+from lmsdk.runtime.editor import ShapeEditor
+from lmsdk.runtime.overlay import draw_track
+from lmsdk.runtime.tracking import Tracker, TrackResult
 from lmsdk.video import Frame, RateMeter, VideoSink, VideoSource, has_display, prefetched
 
 logger = logging.getLogger(__name__)
@@ -44,19 +45,28 @@ class TrackSummary:
     outputs: tuple[Path, ...]
 
 
-class CsvLog:
-    """One row per frame: index, time, state, mean confidence, then x0, y0, x1, y1, ... in frame pixels
-    (written to a temporary file; :meth:`close` moves it into place, :meth:`abort` throws it away)."""
+def csv_header(num_landmarks: int, names: tuple[str, ...] = ()) -> list[str]:
+    """The columns of :class:`CsvLog`: ``frame, time, state, confidence, x0, y0, ..., x{K-1}, y{K-1}``, then
+    ``{name}_x, {name}_y`` for each named point (e.g. ``left_eye_x, left_eye_y``)."""
+    coords = [f"{a}{k}" for k in range(num_landmarks) for a in ("x", "y")]
+    named = [f"{name}_{a}" for name in names for a in ("x", "y")]
+    return ["frame", "time", "state", "confidence", *coords, *named]
 
-    def __init__(self, path: str | Path, num_landmarks: int) -> None:
+
+class CsvLog:
+    """One row per frame: index, time, state, mean confidence, then the smoothed landmarks and named points in
+    frame pixels (:func:`csv_header`; empty cells while the object is lost). Written to a temporary file;
+    :meth:`close` moves it into place, :meth:`abort` throws it away."""
+
+    def __init__(self, path: str | Path, num_landmarks: int, names: tuple[str, ...] = ()) -> None:
         self.pending = PendingFile(path)
         self.file: TextIO = self.pending.tmp.open("w", newline="")
         self.writer = csv.writer(self.file)
-        coords = [f"{a}{k}" for k in range(num_landmarks) for a in ("x", "y")]
-        self.writer.writerow(["frame", "time", "state", "confidence", *coords])
+        self.writer.writerow(csv_header(num_landmarks, names))
 
     def write(self, result: TrackResult) -> None:
-        values = ["" if not np.isfinite(v) else f"{v:.3f}" for v in result.points.reshape(-1)]
+        points = result.points if result.named is None else np.concatenate([result.points, result.named])
+        values = ["" if not np.isfinite(v) else f"{v:.3f}" for v in points.reshape(-1)]
         row = [result.index, f"{result.timestamp:.4f}", result.state.value, f"{float(result.confidence.mean()):.4f}"]
         self.writer.writerow([*row, *values])
 
@@ -98,7 +108,7 @@ def track_video(
     if prefetch is None:
         prefetch = out is not None or show
     sink = VideoSink(out, source.fps) if out else None
-    log = CsvLog(csv_path, tracker.detector.num_landmarks) if csv_path else None
+    log = CsvLog(csv_path, tracker.detector.num_landmarks, tuple(tracker.detector.named_points)) if csv_path else None
     loop = RateMeter()
     frames = found = 0
     spent = dict.fromkeys(("decode", "track", "infer", "draw"), 0.0)
