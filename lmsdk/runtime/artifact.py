@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from lmsdk.errors import ArtifactError, BackendUnavailableError, ConfigError, EngineIncompatibleError
-from lmsdk.geometry import Box, bgr_to_rgb, crop_resize, to_model_input
+from lmsdk.geometry import Box, bgr_to_rgb, crop_resize, from_model_output, rgb_to_bgr, to_model_input
 from lmsdk.runtime.backends import Backend, open_backend
 from lmsdk.spec import COMPONENTS, GENERATOR, OPTIONAL_COMPONENTS, Manifest, ModelFile, read_manifest, verify_file
 
@@ -148,6 +148,16 @@ class Artifact:
         crop = crop_resize(image_bgr, box, spec.crop_size)
         ordered = bgr_to_rgb(crop) if spec.color_order == "RGB" else crop
         return to_model_input(ordered[None], spec.scale)[0]
+
+    def postprocess(self, images: np.ndarray) -> np.ndarray:
+        """BGR uint8 images from a graph's image output (a decoder's or a generator's): ``(N, 3, S, S)`` float in
+        ``[0, 1]`` in the manifest's colour order -> ``(N, S, S, 3)`` uint8 BGR, C-contiguous.
+
+        The twin of :meth:`preprocess`: the numpy twin of training's conversion
+        (:func:`~lmsdk.geometry.from_model_output`, rounded and clipped) and the colour rule's one swap.
+        """
+        decoded = from_model_output(images)
+        return np.ascontiguousarray(rgb_to_bgr(decoded) if self.manifest.input.color_order == "RGB" else decoded)
 
 
 class ArtifactPart:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from lmsdk.errors import InputError
-from lmsdk.geometry import Box, crop_resize, from_model_output, rgb_to_bgr
+from lmsdk.geometry import Box, crop_resize
 from lmsdk.runtime.artifact import Artifact, ArtifactPart, run_in_chunks
 from lmsdk.runtime.detector import Detector
 from lmsdk.runtime.inputs import as_box, as_image, as_points
@@ -114,9 +114,8 @@ class Generator(ArtifactPart):
         if len(points) * m > MAX_IMAGES:
             raise InputError(f"{len(points)} landmark sets x {m} latents is over {MAX_IMAGES} images in one call")
         feed = {"landmarks": np.repeat(points, m, axis=0), "latent": np.tile(codes, (len(points), 1))}
-        decoded = from_model_output(run_in_chunks(self.backend, feed, self.max_batch)["image"])  # (N m, S, S, 3) RGB
-        bgr = rgb_to_bgr(decoded) if self.manifest.input.color_order == "RGB" else decoded
-        images = np.ascontiguousarray(bgr).reshape(len(points), m, self.size, self.size, 3)
+        bgr = self.artifact.postprocess(run_in_chunks(self.backend, feed, self.max_batch)["image"])  # (N m, S, S, 3)
+        images = bgr.reshape(len(points), m, self.size, self.size, 3)
         return images[0] if single else images
 
     def like(self, image: np.ndarray, n: int = 8, seed: int | None = None, box: Box | None = None) -> Generation:
