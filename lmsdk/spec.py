@@ -1,8 +1,8 @@
 """The artifact contract between ``lmsdk export`` (writer) and ``lmsdk.runtime`` (reader). Stdlib only.
 
 An artifact directory holds ``detector.onnx``, ``encoder.onnx``, ``decoder.onnx`` (their fp16 twins, an int8
-detector and TensorRT engines with a sidecar JSON each when exported with them; ``generator.onnx`` when exported
-from a generator run) plus ``manifest.json``. The
+detector and TensorRT engines with a sidecar JSON each when exported with them; ``prior.onnx`` for a model with
+descriptors; ``generator.onnx`` when exported from a generator run) plus ``manifest.json``. The
 runtime reads everything it needs from the manifest and never guesses: an unknown schema, a missing file
 or a file whose hash differs is refused.
 
@@ -10,13 +10,18 @@ Tensors (all float32 at the boundary; N is the only dynamic dimension):
     detector  image (N, 3, S, S) -> landmarks (N, K, 2), confidence (N, K) [, named (N, P, 2)]
     encoder   image (N, 3, S, S) -> landmarks (N, K, 2), descriptors (N, K + 1, C)   [C = 0: no descriptors]
     decoder   landmarks (N, K, 2), descriptors (N, K + 1, C) -> image (N, 3, S, S)
+    prior     landmarks (N, K, 2), noise (N, Z') -> descriptors (N, K + 1, C)   [optional: models with descriptors]
     generator landmarks (N, K, 2), latent (N, Z) -> image (N, 3, S, S)   [optional: a generator run's export]
 Images are RGB in [0, 1], NCHW, the square crop of side S; the graphs pad it themselves. Landmarks are
 normalised (x, y) in the crop: the centre of pixel column i is x = (i + 0.5) / S. The generator's latent is
-drawn from an isotropic Gaussian N(0, I) of Z dimensions (the manifest's ``generator.latent_dim``).
+drawn from an isotropic Gaussian N(0, I) of Z dimensions (the manifest's ``generator.latent_dim``); so is the
+prior's noise, of Z' dimensions (``prior.latent_dim``): the prior turns it into descriptors of a new object with
+the given landmarks (:mod:`lmsdk.model.prior`), which the decoder draws.
 
-The generator is an optional part (schema 1 still): a manifest without it is what every earlier lmsdk wrote,
-and an earlier lmsdk reading a manifest with it ignores the ``generator`` entry and file.
+The generator and the prior are optional parts (schema 1 still): a manifest without them is what earlier lmsdk
+versions wrote, and an earlier lmsdk reading a manifest with them ignores their entries and files (the prior's
+input is named ``noise``, not ``latent``, so that an earlier lmsdk's shape check never compares it with a
+generator's latent).
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ SCHEMA_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 COMPONENTS = ("detector", "encoder", "decoder")
 GENERATOR = "generator"
-OPTIONAL_COMPONENTS = (GENERATOR,)  # present only in some artifacts (a generator run's)
+PRIOR = "prior"
+OPTIONAL_COMPONENTS = (GENERATOR, PRIOR)  # present only in some artifacts (a generator run's; models with descriptors)
 COLOR_ORDERS = ("RGB", "BGR")
 COORDINATES = "xy; normalised [0, 1] over the S x S crop; pixel column i has its centre at (i + 0.5) / S"
 
@@ -118,6 +124,8 @@ class Manifest:
     named_points: dict[str, Any] | None = None
     # With a generator (a generator run's export): {"latent_dim": Z, "latent": "isotropic Gaussian N(0, I)", ...}
     generator: dict[str, Any] | None = None
+    # With a prior over the codes (models with descriptors): {"latent_dim": Z', "latent": ..., "crops": n, ...}
+    prior: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
@@ -150,6 +158,7 @@ class Manifest:
                 source=dict(data.get("source", {})),
                 named_points=data.get("named_points"),
                 generator=data.get("generator"),
+                prior=data.get("prior"),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ArtifactError(f"{where}: malformed manifest ({type(exc).__name__}: {exc})") from None
@@ -175,12 +184,12 @@ class Manifest:
             raise ArtifactError(f"{where}: impossible input settings {asdict(spec)}")
         if self.num_landmarks < 1 or self.descriptor_dim < 0:
             raise ArtifactError(f"{where}: num_landmarks {self.num_landmarks}, descriptor_dim {self.descriptor_dim}")
-        if (GENERATOR in self.files) != (self.generator is not None):
-            raise ArtifactError(f"{where}: a generator file needs the manifest's generator entry, and the reverse")
-        if self.generator is not None and not (
-            isinstance(self.generator.get("latent_dim"), int) and self.generator["latent_dim"] >= 1
-        ):
-            raise ArtifactError(f"{where}: the generator entry needs a positive integer latent_dim")
+        for name, entry in ((GENERATOR, self.generator), (PRIOR, self.prior)):
+            if (name in self.files) != (entry is not None):
+                raise ArtifactError(f"{where}: a {name} file needs the manifest's {name} entry, and the reverse")
+            latent = entry.get("latent_dim") if isinstance(entry, dict) else None
+            if entry is not None and (isinstance(latent, bool) or not isinstance(latent, int) or latent < 1):
+                raise ArtifactError(f"{where}: the {name} entry needs a positive integer latent_dim")
         if self.named_points is not None:
             names = self.named_points.get("names") if isinstance(self.named_points, dict) else None
             if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
@@ -224,6 +233,8 @@ def expected_shapes(manifest: Manifest) -> dict[str, tuple[int | str, ...]]:
     }
     if manifest.generator:
         shapes["latent"] = ("N", manifest.generator["latent_dim"])
+    if manifest.prior:
+        shapes["noise"] = ("N", manifest.prior["latent_dim"])
     if manifest.named_points:
         shapes["named"] = ("N", len(manifest.named_points.get("names", [])), 2)
     return shapes

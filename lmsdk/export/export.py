@@ -8,6 +8,7 @@ import os
 import re
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from lmsdk.errors import (
 from lmsdk.export.generator import export_generator
 from lmsdk.export.onnx_export import EXPORTER, OPSET, export_component, multiply_adds, to_fp16
 from lmsdk.export.parity import BATCHES, ParityReport, check_parity
+from lmsdk.export.prior import export_prior, fit_run_prior
 from lmsdk.export.quantize import CALIBRATION_CROPS, INT8_TOLERANCE_PX, int8_detector
 from lmsdk.export.wrappers import DetectorGraph, io_names
 from lmsdk.fileio import atomic_directory, atomic_write_bytes, read_json
@@ -37,6 +39,7 @@ from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.checkpoint import WEIGHTS_FILE, load_model
 from lmsdk.model.generator import LandmarkGenerator
 from lmsdk.model.generator_io import has_generator, load_generator
+from lmsdk.model.prior import PriorFit
 from lmsdk.ops.images import images_to_tensor
 from lmsdk.outputs import check_output_dir
 from lmsdk.spec import (
@@ -116,7 +119,7 @@ def _named_points(model: LandmarkAutoencoder, labels: str, data_format: str | No
 
 
 ARTIFACT_FILE = re.compile(
-    r"^(manifest\.json|(detector|encoder|decoder|generator)(\.fp16|\.int8)?\.(onnx|engine|engine\.json))$"
+    r"^(manifest\.json|(detector|encoder|decoder|generator|prior)(\.fp16|\.int8)?\.(onnx|engine|engine\.json))$"
 )
 
 
@@ -161,22 +164,23 @@ def export_run(
 ) -> ExportResult:
     """Export the finished model of ``run_dir`` to ``out_dir`` and prove parity.
 
-    Writes ``detector.onnx``, ``encoder.onnx``, ``decoder.onnx`` (with ``--fp16`` also ``*.fp16.onnx``) and, for a
-    generator run (``lmsdk train-generator``), ``generator.onnx`` (:mod:`lmsdk.export.generator`), then
-    ``manifest.json`` only if every graph passes the parity gate (:mod:`lmsdk.export.parity`) and the
-    runtime, run on a picture of another size, lands on the eager model's pixels. With ``labels`` (a labels
-    CSV or labelled dataset) the detector also outputs those annotated points, regressed from the landmarks
-    (a ridge regressor, :mod:`lmsdk.eval.ridge`, folded into the graph). With ``int8`` it also writes
-    ``detector.int8.onnx``, quantized with calibration on the run's own training crops and gated in pixels
-    (:mod:`lmsdk.export.quantize`). With ``trt`` it then builds TensorRT engines (needs an NVIDIA GPU; without
-    one it raises after the ONNX files are written).
+        Writes ``detector.onnx``, ``encoder.onnx``, ``decoder.onnx`` (with ``--fp16`` also ``*.fp16.onnx``) and, for a
+        generator run (``lmsdk train-generator``), ``generator.onnx`` (:mod:`lmsdk.export.generator`), and for a model
+    with descriptors ``prior.onnx`` (fitted on the run's training crops, :mod:`lmsdk.export.prior`), then
+        ``manifest.json`` only if every graph passes the parity gate (:mod:`lmsdk.export.parity`) and the
+        runtime, run on a picture of another size, lands on the eager model's pixels. With ``labels`` (a labels
+        CSV or labelled dataset) the detector also outputs those annotated points, regressed from the landmarks
+        (a ridge regressor, :mod:`lmsdk.eval.ridge`, folded into the graph). With ``int8`` it also writes
+        ``detector.int8.onnx``, quantized with calibration on the run's own training crops and gated in pixels
+        (:mod:`lmsdk.export.quantize`). With ``trt`` it then builds TensorRT engines (needs an NVIDIA GPU; without
+        one it raises after the ONNX files are written).
 
-    Everything is written into a temporary sibling folder that replaces ``out_dir`` as a whole only when the
-    parity gate passed: a failed export leaves an existing artifact as it was.
+        Everything is written into a temporary sibling folder that replaces ``out_dir`` as a whole only when the
+        parity gate passed: a failed export leaves an existing artifact as it was.
 
-    Raises:
-        ParityError: a graph disagrees with the model beyond tolerance (nothing is written).
-        OutputError: ``out_dir`` is or holds an input, is a file, or a folder that is not an artifact.
+        Raises:
+            ParityError: a graph disagrees with the model beyond tolerance (nothing is written).
+            OutputError: ``out_dir`` is or holds an input, is a file, or a folder that is not an artifact.
     """
     start = time.perf_counter()
     if labels_format is not None and labels is None:
@@ -194,9 +198,10 @@ def export_run(
     crops = _int8_crops(run_dir, model.config.crop_size) if int8 else None
     real = _parity_crops(run_dir, model.config.crop_size)
     generator = load_generator(model_dir) if has_generator(model_dir) else None
+    prior = fit_run_prior(model, partial(_training_crops, run_dir, model.config.crop_size))
     with atomic_directory(out_dir) as staging:
         manifest, reports = _write_onnx(
-            model, model_dir, run_dir, staging, graphs, named_info, count, fp16, real, crops, generator
+            model, model_dir, run_dir, staging, graphs, named_info, count, fp16, real, crops, generator, prior
         )
     if trt:
         try:
@@ -221,6 +226,7 @@ def _write_onnx(
     real: np.ndarray | None = None,
     int8_crops: np.ndarray | None = None,
     generator: LandmarkGenerator | None = None,
+    prior: PriorFit | None = None,
 ) -> tuple[Manifest, list[ParityReport]]:
     """Export every graph (and a generator run's generator) into ``out_dir``, gate on parity (``real``: the real
     crops of :func:`_parity_crops`), write the manifest, check end to end."""
@@ -243,6 +249,12 @@ def _write_onnx(
         files.update(generator_files)
         reports.extend(generator_reports)
         logger.info("exported %s", ", ".join(r.describe() for r in generator_reports))
+    prior_info = None
+    if prior is not None:  # the prior over the codes (lmsdk.export.prior)
+        prior_files, prior_report, prior_info = export_prior(prior, out_dir)
+        files.update(prior_files)
+        reports.append(prior_report)
+        logger.info("exported %s", prior_report.describe())
     failed = [r for r in reports if not r.ok]
     if failed:
         raise ParityError("parity gate failed: " + "; ".join(r.describe() for r in failed))
@@ -284,6 +296,7 @@ def _write_onnx(
             "latent": "isotropic Gaussian N(0, I)",
             "spec": generator.spec.to_dict(),
         },
+        prior=prior_info,
     )
     atomic_write_bytes(out_dir / MANIFEST_FILE, manifest.to_json().encode())
     error_px = _end_to_end_error(model, out_dir)

@@ -11,7 +11,16 @@ import numpy as np
 from lmsdk.errors import ArtifactError, BackendUnavailableError, ConfigError, EngineIncompatibleError
 from lmsdk.geometry import Box, bgr_to_rgb, crop_resize, from_model_output, rgb_to_bgr, to_model_input
 from lmsdk.runtime.backends import Backend, open_backend
-from lmsdk.spec import COMPONENTS, GENERATOR, OPTIONAL_COMPONENTS, Manifest, ModelFile, read_manifest, verify_file
+from lmsdk.spec import (
+    COMPONENTS,
+    GENERATOR,
+    OPTIONAL_COMPONENTS,
+    PRIOR,
+    Manifest,
+    ModelFile,
+    read_manifest,
+    verify_file,
+)
 
 PRECISIONS = ("fp32", "fp16", "int8")  # int8: the detector only (lmsdk export --int8)
 MAX_BATCH = 64  # largest batch sent in one call (the TensorRT engines' profile maximum)
@@ -19,6 +28,12 @@ MAX_BATCH = 64  # largest batch sent in one call (the TensorRT engines' profile 
 # million multiply-adds across threads costs more in hand-offs than it saves (the lite detector: 0.34 ms on one
 # thread against 0.55 ms and a 4.7 ms p99 on two, docs/lite.md), and it leaves the other cores to decoding.
 SINGLE_THREAD_MACS = 50_000_000
+# How to get an optional part an artifact lacks.
+MISSING_PART = {
+    GENERATOR: "export a generator run: lmsdk train-generator RUN --out GEN_RUN, then lmsdk export GEN_RUN "
+    "--out ARTIFACT",
+    PRIOR: "re-export the run with this lmsdk; a model without descriptors has none",
+}
 
 logger = logging.getLogger(__name__)
 
@@ -87,11 +102,8 @@ class Artifact:
             raise ArtifactError(
                 f"unknown component {component!r}; one of {', '.join(COMPONENTS + OPTIONAL_COMPONENTS)}"
             )
-        if component == GENERATOR and GENERATOR not in self.manifest.files:
-            raise ArtifactError(
-                f"{self.directory}: the artifact has no generator (export a generator run: lmsdk train-generator "
-                "RUN --out GEN_RUN, then lmsdk export GEN_RUN --out ARTIFACT)"
-            )
+        if component in OPTIONAL_COMPONENTS and component not in self.manifest.files:
+            raise ArtifactError(f"{self.directory}: the artifact has no {component} ({MISSING_PART[component]})")
         if precision not in PRECISIONS:
             raise ArtifactError(f"unknown precision {precision!r}; one of {', '.join(PRECISIONS)}")
         files = self.manifest.files
