@@ -163,6 +163,17 @@ class Manifest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ArtifactError(f"{where}: malformed manifest ({type(exc).__name__}: {exc})") from None
 
+    def latent_dim(self, component: str) -> int:
+        """Z of the generator's ``latent`` or the prior's ``noise`` (``component``: ``"generator"`` or ``"prior"``).
+
+        Raises:
+            ArtifactError: the manifest has no such part.
+        """
+        entry = {GENERATOR: self.generator, PRIOR: self.prior}.get(component)
+        if entry is None:
+            raise ArtifactError(f"the manifest has no {component} entry, so no latent size")
+        return int(entry["latent_dim"])
+
     def check(self, where: str = MANIFEST_FILE) -> Manifest:
         """Raise :class:`ArtifactError` unless the manifest agrees with itself: input settings a runtime can
         follow, and every graph's tensor shapes matching the landmark count, crop size and descriptor size."""
@@ -232,9 +243,9 @@ def expected_shapes(manifest: Manifest) -> dict[str, tuple[int | str, ...]]:
         "descriptors": ("N", k + 1, c),
     }
     if manifest.generator:
-        shapes["latent"] = ("N", manifest.generator["latent_dim"])
+        shapes["latent"] = ("N", manifest.latent_dim(GENERATOR))
     if manifest.prior:
-        shapes["noise"] = ("N", manifest.prior["latent_dim"])
+        shapes["noise"] = ("N", manifest.latent_dim(PRIOR))
     if manifest.named_points:
         shapes["named"] = ("N", len(manifest.named_points.get("names", [])), 2)
     return shapes

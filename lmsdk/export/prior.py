@@ -20,10 +20,9 @@ import torch
 
 from lmsdk.errors import DataError
 from lmsdk.export.onnx_export import export_graph
-from lmsdk.export.parity import BATCHES, TOLERANCES, ParityReport, new_seed
+from lmsdk.export.parity import BATCHES, TOLERANCES, ParityReport, graph_difference, new_seed
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.prior import DescriptorPrior, PriorFit, encode_crops, fit_prior
-from lmsdk.runtime.backends import OrtBackend
 from lmsdk.spec import PRIOR, ModelFile, TensorSpec, sha256_file
 
 PRIOR_CROPS = 1000  # training crops the prior is fitted on (fewer where the data has fewer)
@@ -60,16 +59,7 @@ def prior_parity(prior: DescriptorPrior, path: Path, seed: int | None = None) ->
     feeds.append(_inputs(prior, prior.landmark_mean[None].clone(), rng))
     tolerance = {"descriptors": TOLERANCES["fp32"]["descriptors"]}
     report = ParityReport(PRIOR, "fp32", tolerance=tolerance, inputs="random and the training mean", seed=seed)
-    runner = OrtBackend(path)
-    try:
-        for landmarks, noise in feeds:
-            with torch.no_grad():
-                expected = prior.eval()(landmarks, noise).numpy()
-            got = runner.run({"landmarks": landmarks.numpy(), "noise": noise.numpy()})["descriptors"]
-            error = float(np.abs(got.astype(np.float64) - expected).max())
-            report.max_abs["descriptors"] = max(report.max_abs.get("descriptors", 0.0), error)
-    finally:
-        runner.close()
+    report.max_abs["descriptors"] = graph_difference(prior, path, feeds, INPUTS, OUTPUTS[0])
     return report
 
 

@@ -95,8 +95,8 @@ class GeneratorGraph(ArtifactPart):
 
     @property
     def latent_dim(self) -> int:
-        assert self.manifest.generator is not None  # the manifest's check ties the entry to the file
-        return int(self.manifest.generator["latent_dim"])
+        """Z: the size of a latent."""
+        return self.manifest.latent_dim(GENERATOR)
 
     def __call__(self, landmarks: np.ndarray, latent: np.ndarray) -> np.ndarray:
         """``(N, S, S, 3)`` BGR uint8 images for checked ``(N, K, 2)`` landmarks and ``(N, Z)`` latents."""

@@ -29,8 +29,7 @@ class CodePrior(ArtifactPart):
     @property
     def latent_dim(self) -> int:
         """Z: the size of one Gaussian draw."""
-        assert self.manifest.prior is not None  # the manifest's check ties the entry to the file
-        return int(self.manifest.prior["latent_dim"])
+        return self.manifest.latent_dim(PRIOR)
 
     def __call__(self, landmarks: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """``(N, K + 1, C)`` float32 descriptors for ``(N, K, 2)`` normalised landmarks and ``(N, Z)`` draws.
