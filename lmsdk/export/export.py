@@ -164,23 +164,23 @@ def export_run(
 ) -> ExportResult:
     """Export the finished model of ``run_dir`` to ``out_dir`` and prove parity.
 
-        Writes ``detector.onnx``, ``encoder.onnx``, ``decoder.onnx`` (with ``--fp16`` also ``*.fp16.onnx``) and, for a
-        generator run (``lmsdk train-generator``), ``generator.onnx`` (:mod:`lmsdk.export.generator`), and for a model
-    with descriptors ``prior.onnx`` (fitted on the run's training crops, :mod:`lmsdk.export.prior`), then
-        ``manifest.json`` only if every graph passes the parity gate (:mod:`lmsdk.export.parity`) and the
-        runtime, run on a picture of another size, lands on the eager model's pixels. With ``labels`` (a labels
-        CSV or labelled dataset) the detector also outputs those annotated points, regressed from the landmarks
-        (a ridge regressor, :mod:`lmsdk.eval.ridge`, folded into the graph). With ``int8`` it also writes
-        ``detector.int8.onnx``, quantized with calibration on the run's own training crops and gated in pixels
-        (:mod:`lmsdk.export.quantize`). With ``trt`` it then builds TensorRT engines (needs an NVIDIA GPU; without
-        one it raises after the ONNX files are written).
+    Writes ``detector.onnx``, ``encoder.onnx``, ``decoder.onnx`` (with ``--fp16`` also ``*.fp16.onnx``) and, for a
+    generator run (``lmsdk train-generator``), ``generator.onnx`` (:mod:`lmsdk.export.generator`), then
+    ``manifest.json`` only if every graph passes the parity gate (:mod:`lmsdk.export.parity`) and the
+    runtime, run on a picture of another size, lands on the eager model's pixels. With ``labels`` (a labels
+    CSV or labelled dataset) the detector also outputs those annotated points, regressed from the landmarks
+    (a ridge regressor, :mod:`lmsdk.eval.ridge`, folded into the graph). With ``int8`` it also writes
+    ``detector.int8.onnx``, quantized with calibration on the run's own training crops and gated in pixels
+    (:mod:`lmsdk.export.quantize`). With ``trt`` it then builds TensorRT engines (needs an NVIDIA GPU; without
+    one it raises after the ONNX files are written). A model with descriptors also gets ``prior.onnx``, the prior
+    over its codes fitted on the run's training crops (:mod:`lmsdk.export.prior`).
 
-        Everything is written into a temporary sibling folder that replaces ``out_dir`` as a whole only when the
-        parity gate passed: a failed export leaves an existing artifact as it was.
+    Everything is written into a temporary sibling folder that replaces ``out_dir`` as a whole only when the
+    parity gate passed: a failed export leaves an existing artifact as it was.
 
-        Raises:
-            ParityError: a graph disagrees with the model beyond tolerance (nothing is written).
-            OutputError: ``out_dir`` is or holds an input, is a file, or a folder that is not an artifact.
+    Raises:
+        ParityError: a graph disagrees with the model beyond tolerance (nothing is written).
+        OutputError: ``out_dir`` is or holds an input, is a file, or a folder that is not an artifact.
     """
     start = time.perf_counter()
     if labels_format is not None and labels is None:
