@@ -173,7 +173,7 @@ class Artifact:
 
 
 class ArtifactPart:
-    """One exported graph of an artifact (detector, encoder, decoder or generator), opened on a backend.
+    """One exported graph of an artifact (detector, encoder, decoder, prior or generator), opened on a backend.
 
     Args:
         artifact: an artifact directory written by ``lmsdk export`` (or an opened :class:`Artifact`).
