@@ -9,8 +9,8 @@ fitted on; torch-free), the artifact's detector finds each reference's landmarks
 images with them (``--source``, repeatable; default every source the artifact has: the prior over its codes,
 and its trained generator where it has one; latents from ``--seed``, scaled by ``--temperature``). Printed for
 each source's generations, and beside them for the references themselves (the ceiling), the decoder's plain
-reconstructions of the references, and two floors made of them (Gaussian-blurred, flat):
-(:mod:`lmsdk.eval.generation`)
+reconstructions of the references, and two floors made of them (Gaussian-blurred, flat;
+:mod:`lmsdk.eval.generation`):
 
 - **face found**: the rate at which MediaPipe's face detector (BlazeFace, :mod:`benchmarks.face_detector`) finds
   a face in the image resized to 128 px; also on the mean of the references (a blurred average face). Without
@@ -21,10 +21,11 @@ reconstructions of the references, and two floors made of them (Gaussian-blurred
   [0, 1]); for the other rows, between n different references;
 - **sharpness**: gradient energy over the references' (the editing benchmark's figure).
 
-Writes ``DIR/generation.json`` (default: the artifact). ``--sheet`` draws ``--sheet-references`` references (their
-landmarks drawn), each followed by ``--sheet-n`` generations of every source, one row per source, with the
-figures in the JSON. MediaPipe needs numpy < 2: run this in a venv with mediapipe 0.10.21 and lmsdk's runtime
-from the checkout (docs/generation.md). Skips (exit 0, a message) when the data is absent.
+Writes ``DIR/generation.json`` (default: the artifact's ``eval/``, which a re-export replaces with the rest).
+``--sheet`` draws ``--sheet-references`` references (their landmarks drawn), each followed by ``--sheet-n``
+generations of every source, one row per source. MediaPipe needs numpy < 2: run this in a venv with mediapipe
+0.10.21 and lmsdk's runtime from the checkout (docs/generation.md). Skips (exit 0, a message) when the data is
+absent.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--temperature", type=float, default=1.0, help="standard deviation of the latents")
     parser.add_argument("--source", action="append", choices=["prior", "generator"], help="what draws (repeatable)")
     parser.add_argument("--no-faces", action="store_true", help="skip the face detector")
-    parser.add_argument("--out", type=Path, default=None, help="folder for generation.json (default: the artifact)")
+    parser.add_argument("--out", type=Path, default=None, help="folder for generation.json (default: ARTIFACT/eval)")
     parser.add_argument("--sheet", type=Path, default=None, help="write a sheet of references and generations here")
     parser.add_argument("--sheet-references", type=int, default=4, help="references on the sheet")
     parser.add_argument("--sheet-n", type=int, default=6, help="generations per reference and source on the sheet")
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(time.perf_counter() - start, 1),
     }
     print_table(rows, mean_face)
-    atomic_write_json((args.out or args.artifact) / "generation.json", table)
+    atomic_write_json((args.out or args.artifact / "eval") / "generation.json", table)
     if args.sheet is not None:
         picked = np.linspace(0, len(crops) - 1, min(args.sheet_references, len(crops))).round().astype(int)
         tiles = []
