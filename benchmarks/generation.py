@@ -1,19 +1,31 @@
-"""Landmark-conditioned generation you can measure: the cyclic check of an exported generator (paper Fig. 11).
+"""Landmark-conditioned generation measured by four figures a flat image fails (paper Fig. 11; docs/generation.md).
 
-    python benchmarks/generation.py GEN_ARTIFACT [--data ../shared/data/mtfl/train.txt] [--images 200] [--n 4]
-        [--seed 0] [--out DIR] [--grid generation.jpg] [--grid-references 4] [--grid-n 6]
+    python -m benchmarks.generation ARTIFACT [--data ../shared/data/mtfl/train.txt#test] [--references 200]
+        [--n 4] [--seed 0] [--temperature 1] [--source prior --source generator] [--no-faces] [--out DIR]
+        [--sheet sheet.jpg] [--sheet-references 4] [--sheet-n 6]
 
-On ``--images`` reference crops spread evenly over the last fifth of ``--data`` (torch-free: onnxruntime), the
-artifact's detector finds each reference's landmarks, the generator draws ``--n`` images with them (Gaussian
-latents, ``--seed``), and the same detector finds the landmarks on every generated image. Prints how far they
-sit from their reference's (the condition): as a fraction of the crop side, in crop pixels and, where the data
-has eye annotations, over the inter-ocular distance (:func:`lmsdk.eval.editing.landmark_consistency`), beside
-two baselines a generator that ignored its condition could reach (another reference's landmarks; the mean
-training landmarks, from the artifact's framing), and the generations' sharpness (their gradient energy over
-their references': a generator can satisfy the detector with faint marks where the landmarks go, which the
-landmark figures alone would not show); writes ``DIR/generation.json``. ``--grid`` draws
-``--grid-references`` references (landmarks drawn) with ``--grid-n`` generations each. Skips (exit 0, a
-message) when the data is absent.
+On ``--references`` crops spread evenly over ``--data`` (by default MTFL's held-out split: faces the prior was not
+fitted on; torch-free), the artifact's detector finds each reference's landmarks and every source draws ``--n``
+images with them (``--source``, repeatable; default every source the artifact has: the prior over its codes,
+and its trained generator where it has one; latents from ``--seed``, scaled by ``--temperature``). Printed for
+each source's generations, and beside them for the references themselves (the ceiling), the decoder's plain
+reconstructions of the references, and two floors made of them (Gaussian-blurred, flat;
+:mod:`lmsdk.eval.generation`):
+
+- **face found**: the rate at which MediaPipe's face detector (BlazeFace, :mod:`benchmarks.face_detector`) finds
+  a face in the image resized to 128 px; also on the mean of the references (a blurred average face). Without
+  mediapipe (or with ``--no-faces``) the column is skipped with a message;
+- **control**: the rate at which the landmarks detected on a generation lie closer to its own reference's
+  than to another reference's (0.5: an image that ignores its condition);
+- **diversity**: the mean absolute difference between two generations of one reference (pixel values in
+  [0, 1]); for the other rows, between n different references;
+- **sharpness**: gradient energy over the references' (the editing benchmark's figure).
+
+Writes ``DIR/generation.json`` (default: the artifact's ``eval/``, which a re-export replaces with the rest).
+``--sheet`` draws ``--sheet-references`` references (their landmarks drawn), each followed by ``--sheet-n``
+generations of every source, one row per source. MediaPipe needs numpy < 2: run this in a venv with mediapipe
+0.10.21 and lmsdk's runtime from the checkout (docs/generation.md). Skips (exit 0, a message) when the data is
+absent.
 """
 
 from __future__ import annotations
@@ -30,105 +42,111 @@ DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / 
 logger = logging.getLogger("benchmarks.generation")
 
 
-def references(data: str, size: int, count: int) -> tuple[list[np.ndarray], np.ndarray | None]:
-    """``count`` BGR uint8 crops of side ``size`` spread evenly over the last fifth of ``data``, and their
-    inter-ocular distances as fractions of the crop side (None without eye annotations)."""
+def references(data: str, size: int, count: int) -> np.ndarray:
+    """``(count, size, size, 3)`` BGR uint8 crops spread evenly over ``data`` (fewer where it holds fewer)."""
     from lmsdk.data.sources import DataConfig, open_source
-    from lmsdk.geometry import rgb_to_bgr
 
     source = open_source(DataConfig(source=data, cache=False), size)
-    n = len(source)
-    start = n - n // 5 if n >= 5 else 0
-    picked = np.linspace(start, n - 1, min(count, n - start)).round().astype(int)
-    crops = [np.ascontiguousarray(rgb_to_bgr(source.image(int(i)))) for i in picked]
-    eyes = source.normalizer_indices if source.has_keypoints else None
-    if eyes is None:
-        return crops, None
-    points = np.stack([source.keypoints(int(i)) for i in picked])
-    return crops, np.linalg.norm(points[:, eyes[0]] - points[:, eyes[1]], axis=-1)
+    picked = np.linspace(0, len(source) - 1, min(count, len(source))).round().astype(int)
+    return np.stack([np.ascontiguousarray(source.image(int(i))[:, :, ::-1]) for i in picked])
+
+
+def print_table(rows: dict, mean_face: bool | None) -> None:
+    print(f"{'images':24} {'face found':>10} {'control':>8} {'diversity':>10} {'sharpness':>10}")
+    for name, figures in rows.items():
+        cells = [figures[k] for k in ("face_rate", "control", "diversity", "sharpness")]
+        text = ["-" if v is None else f"{v:.3f}" for v in cells]
+        print(f"{name:24} {text[0]:>10} {text[1]:>8} {text[2]:>10} {text[3]:>10}")
+    if mean_face is not None:
+        print(f"the mean of the references: {'a face found' if mean_face else 'no face found'}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("artifact", type=Path, help="an artifact exported from a generator run")
-    parser.add_argument("--data", default=str(DEFAULT_DATA), help="reference images (an MTFL list or a folder)")
-    parser.add_argument("--images", type=int, default=200, help="reference crops")
-    parser.add_argument("--n", type=int, default=4, help="generations per reference")
+    parser.add_argument("artifact", type=Path, help="an artifact (lmsdk export) of a model with descriptors")
+    parser.add_argument(
+        "--data", default=f"{DEFAULT_DATA}#test", help="reference images (an MTFL list, a folder, 'synthetic')"
+    )
+    parser.add_argument("--references", type=int, default=200, help="reference crops")
+    parser.add_argument("--n", type=int, default=4, help="generations per reference and source (at least 2)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the latents")
-    parser.add_argument("--out", type=Path, default=None, help="folder for generation.json (default: the artifact)")
-    parser.add_argument("--grid", type=Path, default=None, help="write a grid of references and generations here")
-    parser.add_argument("--grid-references", type=int, default=4, help="references in the grid")
-    parser.add_argument("--grid-n", type=int, default=6, help="generations per reference in the grid")
+    parser.add_argument("--temperature", type=float, default=1.0, help="standard deviation of the latents")
+    parser.add_argument("--source", action="append", choices=["prior", "generator"], help="what draws (repeatable)")
+    parser.add_argument("--no-faces", action="store_true", help="skip the face detector")
+    parser.add_argument("--out", type=Path, default=None, help="folder for generation.json (default: ARTIFACT/eval)")
+    parser.add_argument("--sheet", type=Path, default=None, help="write a sheet of references and generations here")
+    parser.add_argument("--sheet-references", type=int, default=4, help="references on the sheet")
+    parser.add_argument("--sheet-n", type=int, default=6, help="generations per reference and source on the sheet")
     args = parser.parse_args(argv)
+    if args.n < 2 or args.references < 2:
+        parser.error("--n and --references must be at least 2 (diversity compares pairs, control pairs references)")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    from lmsdk.eval.editing import landmark_consistency, sharpness_ratio
+    from benchmarks.face_detector import mediapipe_face_detector
+    from lmsdk.eval.editing import RuntimeEditModel
+    from lmsdk.eval.generation import image_set_rows, measure
     from lmsdk.fileio import atomic_write_json
     from lmsdk.images import write_image
-    from lmsdk.runtime import Detector, Generator
+    from lmsdk.runtime import Artifact, Detector, Generator, ShapeEditor
+    from lmsdk.spec import GENERATOR, PRIOR
     from lmsdk.viz import generation_row, tile
 
-    if not Path(args.data.partition("#")[0]).exists():
+    if args.data != "synthetic" and not Path(args.data.partition("#")[0]).exists():
         print(f"skipped: {args.data} not found")
         return 0
     start = time.perf_counter()
-    generator, detector = Generator(args.artifact), Detector(args.artifact)
-    size = generator.size
-    crops, inter_ocular = references(args.data, size, args.images)
-    conditions, detected, generated = [], [], []
-    for i, crop in enumerate(crops):
-        result = generator.like(crop, n=args.n, seed=args.seed + i)
-        found = detector(list(result.images))
-        conditions += [result.landmarks] * args.n
-        detected += [f.normalized for f in found]
-        generated += list(result.images)
-    iod = None if inter_ocular is None else np.repeat(inter_ocular, args.n)
-    detected_all, conditions_all = np.stack(detected), np.stack(conditions)
-    figures = landmark_consistency(detected_all, conditions_all, size, iod)
-    # Baselines a generator that ignored its condition could reach: another reference's landmarks (the
-    # conditions rolled by one reference), and the mean landmark positions on the training crops (the framing).
-    other = landmark_consistency(detected_all, np.roll(conditions_all, args.n, axis=0), size)
-    framing = generator.manifest.framing
-    mean_shape = None
-    if framing is not None:
-        mean = np.broadcast_to(np.asarray(framing.mean, np.float32), conditions_all.shape)
-        mean_shape = landmark_consistency(mean, conditions_all, size).mean_crop
+    artifact = Artifact(args.artifact)
+    sources = args.source or [s for s in (PRIOR, GENERATOR) if s in artifact.manifest.files]
+    if not sources:
+        parser.error(f"{args.artifact} has neither a prior nor a generator: re-export the run with this lmsdk")
+    faces = None if args.no_faces else mediapipe_face_detector()
+    if faces is None and not args.no_faces:
+        print("face found skipped: mediapipe.solutions is not installed (docs/generation.md)", file=sys.stderr)
+    detect_face, close_faces, face_detector = faces if faces is not None else (None, None, None)
+    model = RuntimeEditModel(ShapeEditor(artifact), Detector(artifact))
+    crops = references(args.data, model.size, args.references)
+    generators = {source: Generator(artifact, source=source) for source in sources}
+    conditions = model.detect(crops)  # (R, K, 2): what like() conditions on (the whole crop is the box)
+    rows = {}
+    for source, generator in generators.items():
+        drawn = [generator.like(c, args.n, args.seed + i, temperature=args.temperature) for i, c in enumerate(crops)]
+        images = np.stack([result.images for result in drawn])  # (R, n, S, S, 3)
+        rows[f"generated ({source})"] = measure(images, crops, conditions, model.detect, detect_face).to_dict()
+    reconstructions = model.reconstruct(list(crops))
+    rows["reconstructions"] = measure(reconstructions[:, None], crops, conditions, model.detect, detect_face).to_dict()
+    for name, figures in image_set_rows(crops, conditions, args.n, model.detect, detect_face).items():
+        rows[f"{name} crops"] = figures.to_dict()
+    mean_face = None if detect_face is None else detect_face(crops.mean(0).round().astype(np.uint8))
     table = {
         "artifact": str(args.artifact),
         "data": args.data,
         "references": len(crops),
         "generations_per_reference": args.n,
         "seed": args.seed,
-        "mean_crop": figures.mean_crop,
-        "mean_px": figures.mean_px,
-        "mean_inter_ocular": figures.mean_inter_ocular,
-        "per_landmark_crop": figures.per_landmark_crop,
-        "baseline_other_reference_crop": other.mean_crop,
-        "baseline_mean_shape_crop": mean_shape,
-        # gradient energy of the generations over that of their references (lmsdk.eval.editing.sharpness_ratio)
-        "sharpness": sharpness_ratio(np.stack(generated), np.repeat(np.stack(crops), args.n, axis=0)),
+        "temperature": args.temperature,
+        "face_detector": face_detector,
+        "rows": rows,
+        "mean_reference_face_found": mean_face,
         "seconds": round(time.perf_counter() - start, 1),
     }
-    print(f"{'references':>10} {'images':>7} {'% of crop':>10} {'px':>6} {'% inter-ocular':>15}")
-    iod_text = "-" if figures.mean_inter_ocular is None else f"{100 * figures.mean_inter_ocular:.2f}"
-    crop_pct = 100 * figures.mean_crop
-    print(f"{len(crops):>10} {figures.images:>7} {crop_pct:>10.2f} {figures.mean_px:>6.2f} {iod_text:>15}")
-    print("per landmark, % of crop: " + " ".join(f"{100 * v:.1f}" for v in figures.per_landmark_crop))
-    print(f"baselines, % of crop: another reference's landmarks {100 * other.mean_crop:.2f}", end="")
-    print("" if mean_shape is None else f", the mean training landmarks {100 * mean_shape:.2f}")
-    print(f"sharpness (gradient energy of generations over their references'): {table['sharpness']:.3f}")
-    out = args.out or args.artifact
-    atomic_write_json(out / "generation.json", table)
-    if args.grid is not None:
-        picked = np.linspace(0, len(crops) - 1, min(args.grid_references, len(crops))).round().astype(int)
-        rows = []
+    print_table(rows, mean_face)
+    atomic_write_json((args.out or args.artifact / "eval") / "generation.json", table)
+    if args.sheet is not None:
+        picked = np.linspace(0, len(crops) - 1, min(args.sheet_references, len(crops))).round().astype(int)
+        tiles = []
         for i in picked:
-            result = generator.like(crops[i], n=args.grid_n, seed=args.seed + 1000 + int(i))
-            rows += generation_row(result.reference, result.landmarks, result.images)
-        write_image(args.grid, tile(rows, columns=args.grid_n + 1))
-        print(f"wrote {args.grid}")
-    generator.close()
-    detector.close()
+            for generator in generators.values():
+                seed = args.seed + 1000 + int(i)
+                result = generator.like(crops[i], n=args.sheet_n, seed=seed, temperature=args.temperature)
+                tiles += generation_row(result.reference, result.landmarks, result.images)
+        write_image(args.sheet, tile(tiles, columns=args.sheet_n + 1))
+        print(f"wrote {args.sheet}")
+    for generator in generators.values():
+        generator.close()
+    model.editor.close()
+    model.detector.close()
+    if close_faces is not None:
+        close_faces()
     return 0
 
 

@@ -1,25 +1,30 @@
 """The artifact contract between ``lmsdk export`` (writer) and ``lmsdk.runtime`` (reader). Stdlib only.
 
 An artifact directory holds ``detector.onnx``, ``encoder.onnx``, ``decoder.onnx`` (their fp16 twins, an int8
-detector and TensorRT engines with a sidecar JSON each when exported with them; ``generator.onnx`` when exported
-from a generator run; ``tracker.onnx``, a distilled lite detector for video, when exported from a distilled run)
-plus ``manifest.json``, and may carry attachments: ``reference.npz`` (a few inputs and the PyTorch outputs
-recorded at export, for checking the graphs anywhere), ``weights/`` (the PyTorch weights, to fine-tune from) and
-``MODEL_CARD.md``. The runtime reads everything it needs from the manifest and never guesses: an unknown schema,
-a missing file or a file whose hash differs is refused.
+detector and TensorRT engines with a sidecar JSON each when exported with them; ``prior.onnx`` for a model with
+descriptors; ``generator.onnx`` when exported from a generator run; ``tracker.onnx``, a distilled lite detector
+for video, when exported from a distilled run) plus ``manifest.json``, and may carry attachments:
+``reference.npz`` (a few inputs and the PyTorch outputs recorded at export, for checking the graphs anywhere),
+``weights/`` (the PyTorch weights, to fine-tune from) and ``MODEL_CARD.md``. The runtime reads everything it needs
+from the manifest and never guesses: an unknown schema, a missing file or a file whose hash differs is refused.
 
 Tensors (all float32 at the boundary; N is the only dynamic dimension):
     detector  image (N, 3, S, S) -> landmarks (N, K, 2), confidence (N, K) [, named (N, P, 2)]
     tracker   the same tensors as the detector                   [optional: a distilled run's lite detector]
     encoder   image (N, 3, S, S) -> landmarks (N, K, 2), descriptors (N, K + 1, C)   [C = 0: no descriptors]
     decoder   landmarks (N, K, 2), descriptors (N, K + 1, C) -> image (N, 3, S, S)
+    prior     landmarks (N, K, 2), noise (N, Z') -> descriptors (N, K + 1, C)   [optional: models with descriptors]
     generator landmarks (N, K, 2), latent (N, Z) -> image (N, 3, S, S)   [optional: a generator run's export]
 Images are RGB in [0, 1], NCHW, the square crop of side S; the graphs pad it themselves. Landmarks are
 normalised (x, y) in the crop: the centre of pixel column i is x = (i + 0.5) / S. The generator's latent is
-drawn from an isotropic Gaussian N(0, I) of Z dimensions (the manifest's ``generator.latent_dim``).
+drawn from an isotropic Gaussian N(0, I) of Z dimensions (the manifest's ``generator.latent_dim``); so is the
+prior's noise, of Z' dimensions (``prior.latent_dim``): the prior turns it into descriptors of a new object with
+the given landmarks (:mod:`lmsdk.model.prior`), which the decoder draws.
 
-The generator, the tracker, the attachments and the licence are optional parts (schema 1 still): a manifest
-without them is what every earlier lmsdk wrote, and an earlier lmsdk reading a manifest with them ignores them.
+The generator, the prior, the tracker, the attachments and the licence are optional parts (schema 1 still): a
+manifest without them is what earlier lmsdk versions wrote, and an earlier lmsdk reading a manifest with them
+ignores their entries and files (the prior's input is named ``noise``, not ``latent``, so that an earlier lmsdk's
+shape check never compares it with a generator's latent).
 """
 
 from __future__ import annotations
@@ -38,8 +43,10 @@ SCHEMA_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 COMPONENTS = ("detector", "encoder", "decoder")
 GENERATOR = "generator"
+PRIOR = "prior"
 TRACKER = "tracker"
-OPTIONAL_COMPONENTS = (GENERATOR, TRACKER)  # present only in some artifacts (a generator run's, a distilled run's)
+# Present only in some artifacts: a generator run's, models with descriptors, a distilled run's.
+OPTIONAL_COMPONENTS = (GENERATOR, PRIOR, TRACKER)
 DETECTORS = ("detector", TRACKER)  # the graphs that find landmarks in images (the same tensors)
 # Attachments: files that are not graphs, listed with their hashes (manifest ``attachments``).
 REFERENCE = "reference"  # reference.npz: inputs and PyTorch outputs recorded at export
@@ -136,6 +143,8 @@ class Manifest:
     named_points: dict[str, Any] | None = None
     # With a generator (a generator run's export): {"latent_dim": Z, "latent": "isotropic Gaussian N(0, I)", ...}
     generator: dict[str, Any] | None = None
+    # With a prior over the codes (models with descriptors): {"latent_dim": Z', "latent": ..., "crops": n, ...}
+    prior: dict[str, Any] | None = None
     attachments: dict[str, Attachment] = field(default_factory=dict)  # REFERENCE, WEIGHTS, CARD, ...
     license: str | None = None  # the terms the model may be used under (its training data's), when stated
 
@@ -170,6 +179,7 @@ class Manifest:
                 source=dict(data.get("source", {})),
                 named_points=data.get("named_points"),
                 generator=data.get("generator"),
+                prior=data.get("prior"),
                 attachments={
                     k: Attachment(str(v["file"]), str(v["sha256"])) for k, v in data.get("attachments", {}).items()
                 },
@@ -177,6 +187,17 @@ class Manifest:
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ArtifactError(f"{where}: malformed manifest ({type(exc).__name__}: {exc})") from None
+
+    def latent_dim(self, component: str) -> int:
+        """Z of the generator's ``latent`` or the prior's ``noise`` (``component``: ``"generator"`` or ``"prior"``).
+
+        Raises:
+            ArtifactError: the manifest has no such part.
+        """
+        entry = {GENERATOR: self.generator, PRIOR: self.prior}.get(component)
+        if entry is None:
+            raise ArtifactError(f"the manifest has no {component} entry, so no latent size")
+        return int(entry["latent_dim"])
 
     def check(self, where: str = MANIFEST_FILE) -> Manifest:
         """Raise :class:`ArtifactError` unless the manifest agrees with itself: input settings a runtime can
@@ -199,12 +220,12 @@ class Manifest:
             raise ArtifactError(f"{where}: impossible input settings {asdict(spec)}")
         if self.num_landmarks < 1 or self.descriptor_dim < 0:
             raise ArtifactError(f"{where}: num_landmarks {self.num_landmarks}, descriptor_dim {self.descriptor_dim}")
-        if (GENERATOR in self.files) != (self.generator is not None):
-            raise ArtifactError(f"{where}: a generator file needs the manifest's generator entry, and the reverse")
-        if self.generator is not None and not (
-            isinstance(self.generator.get("latent_dim"), int) and self.generator["latent_dim"] >= 1
-        ):
-            raise ArtifactError(f"{where}: the generator entry needs a positive integer latent_dim")
+        for name, entry in ((GENERATOR, self.generator), (PRIOR, self.prior)):
+            if (name in self.files) != (entry is not None):
+                raise ArtifactError(f"{where}: a {name} file needs the manifest's {name} entry, and the reverse")
+            latent = entry.get("latent_dim") if isinstance(entry, dict) else None
+            if entry is not None and (isinstance(latent, bool) or not isinstance(latent, int) or latent < 1):
+                raise ArtifactError(f"{where}: the {name} entry needs a positive integer latent_dim")
         if self.named_points is not None:
             names = self.named_points.get("names") if isinstance(self.named_points, dict) else None
             if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
@@ -247,7 +268,9 @@ def expected_shapes(manifest: Manifest) -> dict[str, tuple[int | str, ...]]:
         "descriptors": ("N", k + 1, c),
     }
     if manifest.generator:
-        shapes["latent"] = ("N", manifest.generator["latent_dim"])
+        shapes["latent"] = ("N", manifest.latent_dim(GENERATOR))
+    if manifest.prior:
+        shapes["noise"] = ("N", manifest.latent_dim(PRIOR))
     if manifest.named_points:
         shapes["named"] = ("N", len(manifest.named_points.get("names", [])), 2)
     return shapes

@@ -48,6 +48,21 @@ def artifact(tmp_path_factory, tiny_run):
     return out
 
 
+@pytest.fixture(scope="session")
+def priorless_artifact(tmp_path_factory, artifact):
+    """The tiny artifact as lmsdk wrote it before the prior over the codes: no prior.onnx, no manifest entry."""
+    import json
+    import shutil
+
+    out = tmp_path_factory.mktemp("artifacts") / "priorless"
+    shutil.copytree(artifact, out)
+    (out / "prior.onnx").unlink()
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["files"]["prior"], manifest["prior"], manifest["parity"]["prior.fp32"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    return out
+
+
 LEARNED_STEPS = 250
 
 

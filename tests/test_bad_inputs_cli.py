@@ -338,6 +338,8 @@ GENERATE = [
     ("box-inverted", ["--like", "{f}/0.png", "--out", "{t}/g", "--box", "40,10,20,30"], "x1 must exceed x0"),
     ("box-outside", ["--like", "{f}/0.png", "--out", "{t}/g", "--box", "100,0,150,50"], r"entirely outside .*64 x 64"),
     ("no-like", ["--out", "{t}/g"], "Missing option '--like'"),
+    ("source-unknown", ["--like", "{f}/0.png", "--out", "{t}/g", "--source", "gan"], "source 'gan'"),
+    ("temperature-zero", ["--like", "{f}/0.png", "--out", "{t}/g", "--temperature", "0"], "temperature 0"),
 ]
 
 
@@ -348,8 +350,11 @@ def test_generate_refuses(capsys, generator_artifact, files, tmp_path, args, mes
     assert not (tmp_path / "g").exists()
 
 
-def test_generate_with_an_artifact_without_a_generator(capsys, artifact, files, tmp_path):
-    refused(capsys, ["generate", artifact, "--like", files / "0.png", "--out", tmp_path / "g"], "no generator")
+def test_generate_with_an_artifact_without_what_it_asks_for(capsys, artifact, priorless_artifact, files, tmp_path):
+    args = ["--like", files / "0.png", "--out", tmp_path / "g"]
+    refused(capsys, ["generate", artifact, *args, "--source", "generator"], "no generator")
+    refused(capsys, ["generate", priorless_artifact, *args], "neither a generator nor a prior")
+    assert not (tmp_path / "g").exists()
 
 
 TRAIN_GENERATOR = [

@@ -29,6 +29,19 @@ def test_train_export_generate(capsys, tiny_run, tmp_path):
     assert np.array_equal(cv2.imread(str(again / "generated_00.png")), first)  # the same seed, the same image
 
 
+def test_generate_on_an_artifact_without_a_generator_draws_from_its_prior(capsys, artifact, tmp_path):
+    reference = tmp_path / "face.png"
+    cv2.imwrite(str(reference), SyntheticFaces(96, 1, seed=2).image(0)[:, :, ::-1])
+    runs = {}
+    for name, temperature in (("plain", "1"), ("typical", "0.000001")):
+        args = ["--n", "2", "--seed", "3", "--temperature", temperature, "--out", str(tmp_path / name)]
+        assert run(["generate", str(artifact), "--like", str(reference), "--source", "prior", *args]) == 0
+        runs[name] = [cv2.imread(str(tmp_path / name / f"generated_0{i}.png")).astype(int) for i in range(2)]
+    assert "wrote 2 images" in capsys.readouterr().out
+    assert np.abs(runs["plain"][0] - runs["plain"][1]).max() > 1  # two draws, two faces
+    assert np.abs(runs["typical"][0] - runs["typical"][1]).max() <= 1  # both at the prior's mean
+
+
 def test_sharpen_flags_set_its_terms(tiny_run, tmp_path):
     out = tmp_path / "sharp"
     flags = ["--reconstruction", "3", "--adversarial", "0", "--gradient", "0.5", "--cycle", "2", "--decoder-only"]

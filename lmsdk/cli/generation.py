@@ -86,7 +86,11 @@ def train_generator(
 @app.command()
 def generate(
     artifact: Annotated[
-        Path, typer.Argument(help="An artifact exported from a generator run (it has generator.onnx).")
+        Path,
+        typer.Argument(
+            help="An artifact (lmsdk export): its generator where it has one (a generator run's export), else its "
+            "decoder fed descriptors drawn from the prior over its codes."
+        ),
     ],
     like: Annotated[Path, typer.Option("--like", help="Reference image: new images get the landmarks detected in it.")],
     out: Annotated[
@@ -101,6 +105,20 @@ def generate(
     seed: Annotated[
         int | None, typer.Option("--seed", help="Seed of the Gaussian latents (the same seed, the same images).")
     ] = None,
+    source: Annotated[
+        str,
+        typer.Option(
+            "--source",
+            help="What draws the images: auto (the generator where there is one, else the prior), generator, or "
+            "prior (the artifact's decoder with descriptors drawn from the prior fitted at export).",
+        ),
+    ] = "auto",
+    temperature: Annotated[
+        float,
+        typer.Option(
+            "--temperature", help="Standard deviation of the Gaussian latents (1: as fitted; lower: more typical)."
+        ),
+    ] = 1.0,
     box: Annotated[
         str | None,
         typer.Option("--box", help="The reference's crop x0,y0,x1,y1 in pixels; default: the largest centred square."),
@@ -108,7 +126,7 @@ def generate(
     backend: RuntimeBackend = "auto",
     device: RuntimeDevice = "cpu",
 ) -> None:
-    """Generate new images with the landmarks of a reference image (paper Fig. 11)."""
+    """Generate new images with the landmarks of a reference image (paper Fig. 11; docs/generation.md)."""
     from lmsdk.cli.options import check_box_overlaps, parse_box
     from lmsdk.images import read_image, write_image
     from lmsdk.outputs import check_output_dir, check_output_file
@@ -126,8 +144,8 @@ def generate(
         check_output_file(out / name, inputs=inputs)
     reference = read_image(like)
     check_box_overlaps(crop, reference.shape[1], reference.shape[0], str(like))
-    with Generator(artifact, backend=backend, device=device) as generator:
-        result = generator.like(reference, n=n, seed=seed, box=crop)
+    with Generator(artifact, source=source, backend=backend, device=device) as generator:
+        result = generator.like(reference, n=n, seed=seed, box=crop, temperature=temperature)
     out.mkdir(parents=True, exist_ok=True)
     for name, image in zip(names, result.images, strict=False):
         write_image(out / name, image)

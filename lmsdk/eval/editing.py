@@ -23,9 +23,7 @@ far less. Also split by region: inside the box around each input's detected land
 background: what the decoder is not told about). Sharpness counts any edge, the input's or not, so the report
 gives beside it the reconstructions' mean absolute error (``reconstruction_error``, pixel values in [0, 1]).
 
-**Generation consistency.** Landmarks detected on generated images against the landmarks they were
-conditioned on (the paper's cyclic check), as a fraction of the crop side and, where given, of the
-inter-ocular distance.
+Generated images are measured in :mod:`lmsdk.eval.generation` (which reuses the sharpness figure).
 
 Coordinates: landmarks are normalised ``(x, y)`` in the crop frame (``lmsdk.ops.coords``); moves and
 displacements are in pixels of the model's crop (side S). Images at this module's boundary are OpenCV BGR
@@ -274,48 +272,6 @@ def landmark_box_mask(landmarks: np.ndarray, size: int, margin: float = FACE_MAR
     inside_x = (centres >= low[:, :1]) & (centres <= high[:, :1])  # (N, S) over columns
     inside_y = (centres >= low[:, 1:]) & (centres <= high[:, 1:])  # (N, S) over rows
     return inside_y[:, :, None] & inside_x[:, None, :]
-
-
-@dataclass(frozen=True)
-class Consistency:
-    """How far landmarks detected on generated images sit from their condition."""
-
-    mean_crop: float  # mean Euclidean distance as a fraction of the crop side
-    mean_px: float  # the same in crop pixels
-    mean_inter_ocular: float | None  # as a fraction of the inter-ocular distance, where given
-    per_landmark_crop: tuple[float, ...]  # (K,) mean distance per landmark, fraction of the crop side
-    images: int
-
-
-def landmark_consistency(
-    detected: np.ndarray, condition: np.ndarray, crop_size: int, inter_ocular: np.ndarray | None = None
-) -> Consistency:
-    """The cyclic check of a landmark-conditioned generator.
-
-    Args:
-        detected: ``(N, K, 2)`` normalised landmarks detected on the generated images.
-        condition: ``(N, K, 2)`` normalised landmarks the images were generated from.
-        crop_size: S (for the figure in pixels).
-        inter_ocular: ``(N,)`` each reference's inter-ocular distance as a fraction of the crop side (e.g. from
-            annotated eye centres), or None.
-    """
-    detected, condition = np.asarray(detected, np.float64), np.asarray(condition, np.float64)
-    if detected.shape != condition.shape or detected.ndim != 3 or detected.shape[-1] != 2:
-        raise InputError(f"detected {detected.shape} and condition {condition.shape} must both be (N, K, 2)")
-    distance = np.linalg.norm(detected - condition, axis=-1)  # (N, K), fraction of the crop side
-    iod = None
-    if inter_ocular is not None:
-        scale = np.asarray(inter_ocular, np.float64).reshape(-1)
-        if scale.shape != (len(distance),) or np.any(~(scale > 0)):
-            raise InputError(f"inter_ocular must be {len(distance)} positive fractions of the crop side")
-        iod = float((distance / scale[:, None]).mean())
-    return Consistency(
-        float(distance.mean()),
-        float(distance.mean() * crop_size),
-        iod,
-        tuple(float(v) for v in distance.mean(0)),
-        len(distance),
-    )
 
 
 class RuntimeEditModel:

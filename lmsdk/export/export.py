@@ -8,6 +8,7 @@ import os
 import re
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ from lmsdk.export.attachments import write_card, write_reference, write_weights
 from lmsdk.export.generator import export_generator
 from lmsdk.export.onnx_export import EXPORTER, OPSET, export_component, multiply_adds, to_fp16
 from lmsdk.export.parity import BATCHES, ParityReport, check_parity, real_batch
+from lmsdk.export.prior import export_prior, fit_run_prior
 from lmsdk.export.provenance import source_info
 from lmsdk.export.quantize import CALIBRATION_CROPS, INT8_TOLERANCE_PX, int8_detector
 from lmsdk.export.wrappers import GRAPHS, DetectorGraph, io_names
@@ -40,6 +42,7 @@ from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.checkpoint import WEIGHTS_FILE, load_model
 from lmsdk.model.generator import LandmarkGenerator
 from lmsdk.model.generator_io import has_generator, load_generator
+from lmsdk.model.prior import PriorFit
 from lmsdk.ops.images import images_to_tensor
 from lmsdk.outputs import check_output_dir
 from lmsdk.spec import (
@@ -142,7 +145,7 @@ def _named_points(
 
 ARTIFACT_FILE = re.compile(
     r"^(manifest\.json|reference\.npz|MODEL_CARD\.md|"
-    r"(detector|tracker|encoder|decoder|generator)(\.fp16|\.int8)?\.(onnx|engine|engine\.json))$"
+    r"(detector|tracker|encoder|decoder|generator|prior)(\.fp16|\.int8)?\.(onnx|engine|engine\.json))$"
 )
 
 
@@ -199,7 +202,9 @@ def export_run(
     (a ridge regressor, :mod:`lmsdk.eval.ridge`, folded into the graph). With ``int8`` it also writes
     ``detector.int8.onnx``, quantized with calibration on the run's own training crops and gated in pixels
     (:mod:`lmsdk.export.quantize`); for a distilled run, the tracker graph is the one quantized. With ``trt`` it
-    then builds TensorRT engines (needs an NVIDIA GPU; without one it raises after the ONNX files are written).
+    then builds TensorRT engines (needs an NVIDIA GPU; without one it raises after the ONNX files are written). A
+    model with descriptors also gets ``prior.onnx``, the prior over its codes fitted on the run's training crops
+    (:mod:`lmsdk.export.prior`).
 
     A distilled run (``lmsdk distill``) exports both detectors: ``detector`` (its teacher's hourglass, the most
     accurate) and ``tracker`` (the distilled lite detector, what video tracking runs). Every artifact carries
@@ -233,9 +238,10 @@ def export_run(
     real = _parity_crops(run_dir, model.config.crop_size)
     generator = load_generator(model_dir) if has_generator(model_dir) else None
     extras = {"with_weights": with_weights, "card": None if card is None else Path(card), "license": license}
+    prior = fit_run_prior(model, partial(_training_crops, run_dir, model.config.crop_size))
     with atomic_directory(out_dir) as staging:
         manifest, reports = _write_onnx(
-            model, model_dir, run_dir, staging, graphs, named_info, count, fp16, real, crops, generator, **extras
+            model, model_dir, run_dir, staging, graphs, named_info, count, fp16, real, crops, generator, prior, **extras
         )
     if trt:
         try:
@@ -260,6 +266,7 @@ def _write_onnx(
     real: np.ndarray | None = None,
     int8_crops: np.ndarray | None = None,
     generator: LandmarkGenerator | None = None,
+    prior: PriorFit | None = None,
     *,
     with_weights: bool = False,
     card: Path | None = None,
@@ -288,6 +295,12 @@ def _write_onnx(
         files.update(generator_files)
         reports.extend(generator_reports)
         logger.info("exported %s", ", ".join(r.describe() for r in generator_reports))
+    prior_info = None
+    if prior is not None:  # the prior over the codes (lmsdk.export.prior)
+        prior_files, prior_report, prior_info = export_prior(prior, out_dir)
+        files.update(prior_files)
+        reports.append(prior_report)
+        logger.info("exported %s", prior_report.describe())
     failed = [r for r in reports if not r.ok]
     if failed:
         raise ParityError("parity gate failed: " + "; ".join(r.describe() for r in failed))
@@ -335,6 +348,7 @@ def _write_onnx(
             "latent": "isotropic Gaussian N(0, I)",
             "spec": generator.spec.to_dict(),
         },
+        prior=prior_info,
         attachments=attachments,
         license=license,
     )

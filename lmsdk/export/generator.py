@@ -16,11 +16,10 @@ import numpy as np
 import torch
 
 from lmsdk.export.onnx_export import export_graph, to_fp16
-from lmsdk.export.parity import BATCHES, TOLERANCES, ParityReport, new_seed, real_batch
+from lmsdk.export.parity import BATCHES, TOLERANCES, ParityReport, graph_difference, new_seed, real_batch
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.generator import LandmarkGenerator
 from lmsdk.ops.images import images_to_tensor
-from lmsdk.runtime.backends import OrtBackend
 from lmsdk.spec import GENERATOR, ModelFile, TensorSpec, sha256_file
 
 INPUTS, OUTPUTS = ["landmarks", "latent"], ["image"]
@@ -61,16 +60,7 @@ def generator_parity(
     feeds.append((points, torch.randn(len(points), generator.spec.latent_dim, generator=rng)))
     tolerance = {"image": TOLERANCES[precision]["image"]}
     report = ParityReport(GENERATOR, precision, tolerance=tolerance, inputs=inputs, seed=seed)
-    runner = OrtBackend(path)
-    try:
-        for landmarks, latent in feeds:
-            with torch.no_grad():
-                expected = generator.eval()(landmarks, latent).numpy()
-            got = runner.run({"landmarks": landmarks.numpy(), "latent": latent.numpy()})["image"]
-            error = float(np.abs(got.astype(np.float64) - expected).max())
-            report.max_abs["image"] = max(report.max_abs.get("image", 0.0), error)
-    finally:
-        runner.close()
+    report.max_abs["image"] = graph_difference(generator, path, feeds, INPUTS, "image")
     return report
 
 

@@ -90,6 +90,24 @@ def parity_inputs(
     return batches
 
 
+def graph_difference(
+    graph: torch.nn.Module, path: Path, feeds: list[tuple[torch.Tensor, ...]], input_names: list[str], output: str
+) -> float:
+    """Max absolute difference in the one output ``output`` between eager PyTorch (``graph`` in eval mode) and
+    onnxruntime running the file at ``path``, over ``feeds`` (each the graph's inputs, in ``input_names``' order)."""
+    runner = OrtBackend(path)
+    worst = 0.0
+    try:
+        for inputs in feeds:
+            with torch.no_grad():
+                expected = graph.eval()(*inputs).numpy()
+            got = runner.run(dict(zip(input_names, (x.numpy() for x in inputs), strict=True)))[output]
+            worst = max(worst, float(np.abs(got.astype(np.float64) - expected).max()))
+    finally:
+        runner.close()
+    return worst
+
+
 def check_parity(
     model: LandmarkAutoencoder,
     component: str,

@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from lmsdk.errors import ArtifactError, BackendUnavailableError, ConfigError, EngineIncompatibleError
-from lmsdk.geometry import Box, bgr_to_rgb, crop_resize, to_model_input
+from lmsdk.geometry import Box, bgr_to_rgb, crop_resize, from_model_output, rgb_to_bgr, to_model_input
 from lmsdk.runtime.backends import Backend, open_backend
 from lmsdk.spec import (
     COMPONENTS,
     GENERATOR,
     OPTIONAL_COMPONENTS,
+    PRIOR,
     TRACKER,
     Manifest,
     ModelFile,
@@ -30,6 +31,13 @@ MAX_BATCH = 64  # largest batch sent in one call (the TensorRT engines' profile 
 # million multiply-adds across threads costs more in hand-offs than it saves (the lite detector: 0.34 ms on one
 # thread against 0.55 ms and a 4.7 ms p99 on two, docs/lite.md), and it leaves the other cores to decoding.
 SINGLE_THREAD_MACS = 50_000_000
+# How to get an optional part an artifact lacks.
+MISSING_PART = {
+    GENERATOR: "export a generator run: lmsdk train-generator RUN --out GEN_RUN, then lmsdk export GEN_RUN "
+    "--out ARTIFACT",
+    PRIOR: "re-export the run with this lmsdk; a model without descriptors has none",
+    TRACKER: "export a distilled run: lmsdk distill RUN --out LITE_RUN, then lmsdk export LITE_RUN --out ARTIFACT",
+}
 
 logger = logging.getLogger(__name__)
 
@@ -109,16 +117,8 @@ class Artifact:
             raise ArtifactError(
                 f"unknown component {component!r}; one of {', '.join(COMPONENTS + OPTIONAL_COMPONENTS)}"
             )
-        if component == GENERATOR and GENERATOR not in self.manifest.files:
-            raise ArtifactError(
-                f"{self.directory}: the artifact has no generator (export a generator run: lmsdk train-generator "
-                "RUN --out GEN_RUN, then lmsdk export GEN_RUN --out ARTIFACT)"
-            )
-        if component == TRACKER and not self.has_tracker:
-            raise ArtifactError(
-                f"{self.directory}: the artifact has no tracker graph (export a distilled run: lmsdk distill RUN "
-                "--out LITE_RUN, then lmsdk export LITE_RUN --out ARTIFACT)"
-            )
+        if component in OPTIONAL_COMPONENTS and component not in self.manifest.files:
+            raise ArtifactError(f"{self.directory}: the artifact has no {component} graph ({MISSING_PART[component]})")
         if precision not in PRECISIONS:
             raise ArtifactError(f"unknown precision {precision!r}; one of {', '.join(PRECISIONS)}")
         files = self.manifest.files
@@ -176,9 +176,19 @@ class Artifact:
         ordered = bgr_to_rgb(crop) if spec.color_order == "RGB" else crop
         return to_model_input(ordered[None], spec.scale)[0]
 
+    def postprocess(self, images: np.ndarray) -> np.ndarray:
+        """BGR uint8 images from a graph's image output (a decoder's or a generator's): ``(N, 3, S, S)`` float in
+        ``[0, 1]`` in the manifest's colour order -> ``(N, S, S, 3)`` uint8 BGR, C-contiguous.
+
+        The twin of :meth:`preprocess`: the numpy twin of training's conversion
+        (:func:`~lmsdk.geometry.from_model_output`, rounded and clipped) and the colour rule's one swap.
+        """
+        decoded = from_model_output(images)
+        return np.ascontiguousarray(rgb_to_bgr(decoded) if self.manifest.input.color_order == "RGB" else decoded)
+
 
 class ArtifactPart:
-    """One exported graph of an artifact (detector, encoder, decoder or generator), opened on a backend.
+    """One exported graph of an artifact (detector, encoder, decoder, prior or generator), opened on a backend.
 
     Args:
         artifact: an artifact directory written by ``lmsdk export`` (or an opened :class:`Artifact`).

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lmsdk.errors import InputError
-from lmsdk.geometry import Box, crop_to_image, from_model_output, rgb_to_bgr
+from lmsdk.geometry import Box, crop_to_image
 from lmsdk.runtime.artifact import ArtifactPart, run_in_chunks
 from lmsdk.runtime.inputs import as_box, as_image, as_points
 
@@ -70,7 +70,5 @@ class Decoder(ArtifactPart):
             feed["descriptors"] = codes
         elif descriptors is not None:
             raise InputError("this model decodes from landmarks only; pass descriptors=None")
-        decoded = from_model_output(run_in_chunks(self.backend, feed, self.max_batch)["image"])  # (N, S, S, 3)
-        bgr = rgb_to_bgr(decoded) if self.manifest.input.color_order == "RGB" else decoded
-        bgr = np.ascontiguousarray(bgr)
+        bgr = self.artifact.postprocess(run_in_chunks(self.backend, feed, self.max_batch)["image"])  # (N, S, S, 3)
         return bgr[0] if single else bgr

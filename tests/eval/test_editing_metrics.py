@@ -8,7 +8,6 @@ from lmsdk.eval.editing import (
     blur_reference,
     gradient_energy,
     landmark_box_mask,
-    landmark_consistency,
     measure_edits,
     move_figures,
     sharpness_ratio,
@@ -156,14 +155,3 @@ def test_sharpness_over_a_region_and_the_landmarks_box():
     rows, cols = np.nonzero(box[0])
     assert (rows.min(), rows.max(), cols.min(), cols.max()) == (4, 12, 2, 14)
     assert landmark_box_mask(points, 20, margin=0.0)[0].sum() == 5 * 9
-
-
-def test_consistency_in_crop_and_inter_ocular_units():
-    condition = np.random.default_rng(0).random((5, 4, 2))
-    detected = condition + np.array([0.03, 0.04])
-    c = landmark_consistency(detected, condition, 64, inter_ocular=np.full(5, 0.25))
-    assert c.mean_crop == pytest.approx(0.05) and c.mean_px == pytest.approx(3.2)
-    assert c.mean_inter_ocular == pytest.approx(0.2) and c.images == 5 and len(c.per_landmark_crop) == 4
-    assert landmark_consistency(condition, condition, 64).mean_inter_ocular is None
-    with pytest.raises(InputError):
-        landmark_consistency(detected[:2], condition, 64)

@@ -54,7 +54,8 @@ def test_manifest_records_contract_parity_and_hashes(artifact, model):
     assert manifest.schema_version == SCHEMA_VERSION
     assert manifest.num_landmarks == model.config.num_landmarks
     assert manifest.input.crop_size == model.config.crop_size and manifest.input.color_order == "RGB"
-    assert set(manifest.files) == {"detector", "encoder", "decoder", "detector.fp16", "encoder.fp16", "decoder.fp16"}
+    parts = {"detector", "encoder", "decoder", "detector.fp16", "encoder.fp16", "decoder.fp16", "prior"}
+    assert set(manifest.files) == parts
     assert manifest.parity["detector.fp32"]["max_abs"]["landmarks"] < 1e-4
     assert manifest.parity["end_to_end_px"]["max_abs"] < 0.05
     assert manifest.framing is not None and len(manifest.framing.mean) == model.config.num_landmarks
@@ -103,6 +104,8 @@ def test_export_without_the_training_data_checks_parity_on_synthetic_faces(tiny_
     with caplog.at_level("WARNING", logger="lmsdk.export.export"):
         result = export_run(run, tmp_path / "art")
     assert "synthetic faces" in caplog.text and "gone" in caplog.text
+    assert "no prior over the codes" in caplog.text  # fitted on the run's data or not at all
+    assert result.manifest.prior is None and "prior" not in result.manifest.files
     assert {entry["inputs"] for entry in result.manifest.parity.values() if "inputs" in entry} == {REAL_SYNTHETIC}
     (run / "config.json").unlink()  # a model folder saved without its run (benchmarks do this): still exports
     result = export_run(run, tmp_path / "art2")
@@ -288,7 +291,7 @@ def test_export_of_a_model_without_descriptors(tmp_path, tiny_config):
         eval_images=0,
     )
     train(config, tmp_path / "run")
-    export_run(tmp_path / "run", tmp_path / "art")
+    assert export_run(tmp_path / "run", tmp_path / "art").manifest.prior is None  # no descriptors: nothing to draw
     image = np.full((48, 48, 3), 120, np.uint8)
     code = Encoder(tmp_path / "art")(image)
     assert code.descriptors is None

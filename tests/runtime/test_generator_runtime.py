@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from lmsdk.data import SyntheticFaces
-from lmsdk.errors import ArtifactError, ImageError, InputError
-from lmsdk.runtime import Box, Detector, Generator
+from lmsdk.errors import ArtifactError, ConfigError, ImageError, InputError
+from lmsdk.runtime import Box, Decoder, Detector, Generator
+from lmsdk.runtime.prior import CodePrior
+from lmsdk.spec import read_manifest
 
 
 @pytest.fixture(scope="module")
@@ -58,4 +60,53 @@ def test_bad_inputs_are_one_line_errors(generator_artifact, call, error, message
 
 def test_an_artifact_without_a_generator_says_how_to_get_one(artifact):
     with pytest.raises(ArtifactError, match=r"no generator.*train-generator"):
-        Generator(artifact)
+        Generator(artifact, source="generator")
+
+
+def test_an_artifact_without_a_generator_draws_with_its_prior_and_decoder(artifact, reference):
+    with Generator(artifact) as generator, Detector(artifact) as detector:
+        assert generator.source == "prior" and generator.latent_dim == read_manifest(artifact).prior["latent_dim"]
+        result = generator.like(reference, n=3, seed=1)
+        again = generator.like(reference, n=3, seed=1).images
+        found = detector(reference)
+    assert result.images.shape == (3, 48, 48, 3) and result.images.dtype == np.uint8
+    assert result.latent.shape == (3, generator.latent_dim)
+    np.testing.assert_allclose(result.landmarks, found.normalized)
+    assert np.array_equal(result.images, again)
+    with CodePrior(artifact) as prior, Decoder(artifact) as decoder:
+        expected = decoder(
+            np.repeat(found.normalized[None], 3, 0), prior(np.repeat(found.normalized[None], 3, 0), result.latent)
+        )
+    assert np.array_equal(result.images, expected)
+
+
+def test_the_temperature_scales_the_draws(artifact, reference):
+    with Generator(artifact) as generator:
+        np.testing.assert_allclose(generator.latents(4, seed=2, temperature=0.5), 0.5 * generator.latents(4, seed=2))
+        typical = generator.like(reference, n=4, seed=2, temperature=1e-6).images  # the conditional mean, 4 times
+        varied = generator.like(reference, n=4, seed=2).images
+    assert np.abs(typical.astype(int) - typical[:1]).max() <= 1
+    assert np.abs(varied.astype(int) - varied[:1]).max() > 1
+
+
+def test_a_generator_artifact_draws_with_either_source(generator_artifact, reference):
+    with Generator(generator_artifact) as trained, Generator(generator_artifact, source="prior") as prior:
+        assert (trained.source, prior.source) == ("generator", "prior")
+        assert trained.latent_dim == 8 and prior.latent_dim == read_manifest(generator_artifact).prior["latent_dim"]
+        a = trained.like(reference, n=2, seed=0)
+        b = prior.like(reference, n=2, seed=0)
+    np.testing.assert_allclose(a.landmarks, b.landmarks)
+    assert not np.array_equal(a.images, b.images)
+
+
+def test_sources_are_checked(artifact, priorless_artifact):
+    with pytest.raises(ConfigError, match="source 'gan'"):
+        Generator(artifact, source="gan")
+    with pytest.raises(ArtifactError, match=r"no prior \(re-export"):
+        Generator(priorless_artifact, source="prior")
+    with pytest.raises(ArtifactError, match="neither a generator nor a prior"):
+        Generator(priorless_artifact)
+    with Generator(artifact) as generator:
+        for bad in (0, -1.0, float("nan"), float("inf"), True, "1"):
+            with pytest.raises(InputError, match="temperature"):
+                generator.latents(2, temperature=bad)
