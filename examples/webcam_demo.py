@@ -1,6 +1,8 @@
 """Live landmark tracking and shape editing from a webcam or a video file.
 
-    python examples/webcam_demo.py ARTIFACT_DIR [--source 0|VIDEO] [--loop] [--state state.json] [--out demo.mp4]
+    python examples/webcam_demo.py ARTIFACT [--source 0|VIDEO] [--loop] [--state state.json] [--out demo.mp4]
+
+ARTIFACT is an `lmsdk export` folder or a shipped model's name: `python examples/webcam_demo.py faces`.
 
 The window shows the frame with the tracked landmarks on the left and, on the right, the decoder's
 reconstruction of the tracked crop (top) and the edit (bottom). Drag a landmark with the left mouse button:
@@ -12,11 +14,11 @@ Keys (also listed in the window): s smoothing on/off, e edit panel on/off, r res
 q or Esc quits (closing the window quits too).
 
 A video file can stand in for the camera (--source clip.mp4; --loop replays it); files play at their own
-frame rate. When the camera cannot be opened it falls back to --fallback, or to a synthetic clip it makes
-itself. Without a display it does not open a window (cv2.imshow would abort the process): it says so in one
-line and writes the annotated video to --out instead, with a demonstration edit. --state writes what the
-window shows as JSON after every frame (landmarks, the edit, where each panel lies in the window), for
-scripts and tests.
+frame rate. When the camera cannot be opened it falls back to --fallback, or to the bundled real clip
+(examples/media) for a shipped model and to a synthetic clip it makes itself for any other. Without a display
+it does not open a window (cv2.imshow would abort the process): it says so in one line and writes the
+annotated video to --out instead, with a demonstration edit. --state writes what the window shows as JSON after
+every frame (landmarks, the edit, where each panel lies in the window), for scripts and tests.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from lmsdk import zoo
 from lmsdk.data.clips import ClipSpec, write_clip
 from lmsdk.runtime import (
     Box,
@@ -154,12 +157,19 @@ class Layout:
         )
 
 
-def open_source(source: str, fallback: str | None, workdir: Path) -> VideoSource:
-    """The camera or video file ``source``; the fallback video (or a synthetic clip) when it cannot be opened."""
+SAMPLE_CLIP = Path(__file__).resolve().parent / "media" / "talking_face.mp4"  # a real face (LivePortrait, MIT)
+
+
+def open_source(source: str, fallback: str | None, workdir: Path, shipped: bool = False) -> VideoSource:
+    """The camera or video file ``source``; when it cannot be opened, the fallback video, else the bundled real
+    clip for a ``shipped`` model, else a synthetic clip."""
     try:
         return VideoSource(source)
     except VideoError as exc:
         logger.warning("%s; falling back to a video file", exc)
+    if fallback is None and shipped and SAMPLE_CLIP.is_file():
+        fallback = str(SAMPLE_CLIP)
+        logger.info("playing the bundled real clip: %s", fallback)
     if fallback is None:
         fallback = str(workdir / "synthetic_face.avi")
         write_clip(fallback, ClipSpec(frames=180, motion="drift"))
@@ -254,7 +264,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         epilog=f"In the window: {KEYS}.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("artifact", type=Path, help="an `lmsdk export` directory")
+    parser.add_argument("artifact", type=Path, help="an `lmsdk export` folder, or a shipped model's name (faces)")
     parser.add_argument("--source", default="0", help="camera index or video file (default: 0, the first camera)")
     parser.add_argument("--loop", action="store_true", help="replay a video file from the start when it ends")
     parser.add_argument("--fallback", default=None, help="video to use when the source cannot be opened")
@@ -277,10 +287,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> None:
-    detector = Detector(args.artifact)
+    detector = Detector.for_tracking(args.artifact)  # the distilled tracker graph where the artifact has one
     editor = ShapeEditor(args.artifact)
     tracker = Tracker(detector, TrackerConfig())
     state = EditState(editor.size, args.artifact)
+    shipped = zoo.ZOO_DIR in zoo.resolve(args.artifact).resolve().parents
     show = has_display()
     if not show:
         logger.info("no display: writing %s instead of opening a window (with a demonstration edit)", args.out)
@@ -289,7 +300,7 @@ def run(args: argparse.Namespace) -> None:
             logger.warning("--loop without a window or --max-frames would write forever: playing the video once")
             args.loop = False
     smoothing, editing = True, True
-    with tempfile.TemporaryDirectory() as tmp, open_source(args.source, args.fallback, Path(tmp)) as video:
+    with tempfile.TemporaryDirectory() as tmp, open_source(args.source, args.fallback, Path(tmp), shipped) as video:
         sink = None if show else VideoSink(args.out, video.fps)
         if show:
             cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)  # no toolbar: window = image
