@@ -4,8 +4,8 @@
                                   [--mtfl ../shared/data/mtfl/train.txt] [--memory-frames 10000] [--sweep]
                                   [--out benchmarks/results/tracking.json]
 
-e.g. ``teacher=artifacts/mtfl lite=artifacts/mtfl-lite lite-int8=artifacts/mtfl-lite:int8``. For every model
-and clip, in one process:
+e.g. ``faces`` (what ``lmsdk track faces`` runs: the shipped model's int8 tracker), ``teacher=faces:fp32:detector``,
+``lite=faces:fp32:tracker``. For every model and clip, in one process:
 
 - **tracking ms/frame**: the clip's frames decoded into memory first, then ``Tracker.update`` timed per frame
   (crop, model, reframing, smoothing; mean and 99th percentile);
@@ -51,15 +51,23 @@ logger = logging.getLogger("tracking")
 @dataclass(frozen=True)
 class Model:
     name: str
-    path: Path
-    precision: str = "fp32"
+    path: Path  # an artifact folder or a shipped model's name
+    precision: str = "auto"
+    graph: str = "auto"
 
     @classmethod
     def parse(cls, spec: str) -> Model:
-        """``NAME=PATH[:PRECISION]`` (or a bare path, named after its folder)."""
+        """``NAME=ARTIFACT[:PRECISION[:GRAPH]]`` (or a bare artifact, named after it). ``auto`` (the default for
+        both): what ``lmsdk track`` runs, the tracker graph where there is one and its int8 on the CPU."""
         name, _, rest = spec.rpartition("=")
-        path, _, precision = rest.partition(":")
-        return cls(name or Path(path).name, Path(path), precision or "fp32")
+        path, _, options = rest.partition(":")
+        precision, _, graph = options.partition(":")
+        return cls(name or Path(path).name, Path(path), precision or "auto", graph or "auto")
+
+    def open(self) -> Detector:
+        if self.graph == "auto":
+            return Detector.for_tracking(self.path, precision=self.precision)
+        return Detector(self.path, graph=self.graph, precision="fp32" if self.precision == "auto" else self.precision)
 
 
 @dataclass
@@ -149,10 +157,19 @@ def end_to_end_fps(detector: Detector, clip: Path, prefetch: bool) -> float:
         return track_video(Tracker(detector, TrackerConfig()), video, prefetch=prefetch).pipeline_fps
 
 
-def mtfl_error(model: Model, data: Path) -> float:
+def mtfl_error(detector: Detector, data: Path) -> float:
+    """The paper's protocol on ``data`` (fit 8,000 / test 2,000) for the graph and precision ``detector`` runs."""
     from lmsdk.eval.evaluate import evaluate
 
-    return evaluate(model.path, str(data), str(data), fit_count=8000, precision=model.precision).result.mean_error
+    result = evaluate(
+        detector.artifact.directory,
+        str(data),
+        str(data),
+        fit_count=8000,
+        precision=detector.precision,
+        graph=detector.graph,
+    ).result
+    return result.mean_error
 
 
 def resident_mb() -> float:
@@ -223,7 +240,9 @@ def sweep(tracks: list[Track], stills: list[np.ndarray]) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="+", type=Model.parse, help="NAME=ARTIFACT[:fp32|fp16|int8]")
+    parser.add_argument(
+        "models", nargs="+", type=Model.parse, help="NAME=ARTIFACT[:auto|fp32|fp16|int8[:auto|detector|tracker]]"
+    )
     parser.add_argument("--videos", type=Path, default=SHARED / "videos", help="folder of .mp4 clips")
     parser.add_argument("--mtfl", type=Path, default=SHARED / "mtfl" / "train.txt", help="MTFL list (error column)")
     parser.add_argument("--memory-frames", type=int, default=10_000, help="frames of the memory check (0: off)")
@@ -246,8 +265,14 @@ def main() -> None:
         )
         print(header)
         for model in args.models:
-            detector = Detector(model.path, precision=model.precision)
-            row: dict = {"name": model.name, "artifact": str(model.path), "precision": model.precision, "clips": {}}
+            detector = model.open()
+            row: dict = {
+                "name": model.name,
+                "artifact": str(model.path),
+                "graph": detector.graph,
+                "precision": detector.precision,
+                "clips": {},
+            }
             tracks, stills = [], []
             for name, (frames, stamps) in loaded.items():
                 track_frames(detector, frames[:30], stamps[:30])  # warm-up
@@ -279,7 +304,7 @@ def main() -> None:
             if args.sweep and tracks:
                 report["sweep"][model.name] = sweep(tracks, stills)
             if args.mtfl.is_file():
-                row["mtfl_error"] = mtfl_error(model, args.mtfl)
+                row["mtfl_error"] = mtfl_error(detector, args.mtfl)
                 print(f"{model.name:12} MTFL error {100 * row['mtfl_error']:.2f} % (fit 8000 / test 2000)", flush=True)
             if args.memory_frames:
                 # the first clip looped (a face model loses the synthetic face and would search every frame)

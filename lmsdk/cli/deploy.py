@@ -113,7 +113,10 @@ def export(
 
 @app.command("eval")
 def evaluate(
-    model: Annotated[Path, typer.Argument(help="A run directory (torch) or an artifact directory (onnxruntime).")],
+    model: Annotated[
+        Path,
+        typer.Argument(help="A run directory (torch), an artifact directory or a shipped model's name (onnxruntime)."),
+    ],
     fit: Annotated[
         str,
         typer.Option(
@@ -171,6 +174,14 @@ def evaluate(
             help="Artifacts: the detector graph to evaluate, fp32, fp16 or int8 (int8: written by export --int8).",
         ),
     ] = "fp32",
+    graph: Annotated[
+        str,
+        typer.Option(
+            "--graph",
+            help="Artifacts: detector (the default, the most accurate) or tracker (a distilled run's lite detector, "
+            "what lmsdk track runs).",
+        ),
+    ] = "detector",
 ) -> None:
     """Regress discovered landmarks to annotated ones (the paper's protocol); print the errors, write plots."""
     from rich.console import Console
@@ -178,8 +189,10 @@ def evaluate(
 
     from lmsdk.eval.evaluate import OUTPUT_FILES, parse_pairs
     from lmsdk.eval.evaluate import evaluate as run_evaluation
+    from lmsdk.zoo import ZOO_DIR, resolve
 
-    out_dir = check_output_dir(out or model / "eval")
+    shipped = ZOO_DIR in resolve(model).resolve().parents  # a shipped model's name: write beside, not into it
+    out_dir = check_output_dir(out or (Path(f"{model.name}-eval") if shipped else model / "eval"))
     inputs = [model, *(Path(spec.partition("#")[0]) for spec in (fit, test))]
     for name in OUTPUT_FILES:
         check_output_file(out_dir / name, option="--out", inputs=inputs)
@@ -195,6 +208,7 @@ def evaluate(
         swap=parse_pairs(swap),
         regressor=regressor,
         precision=precision,
+        graph=graph,
     )
     r = evaluation.result
     table = Table(title=f"protocol {r.protocol}: fit {r.n_fit} / test {r.n_test} images")

@@ -31,22 +31,28 @@ CURVE_LABELS = {
 
 class LandmarkModel:
     """Discovered landmarks of crops, from a run directory (torch) or an artifact directory (onnxruntime; its
-    detector graph of ``precision``: fp32, fp16 or int8)."""
+    detector graph of ``precision``: fp32, fp16 or int8; ``graph``: ``detector`` or a distilled run's ``tracker``).
+    A shipped model's name (``faces``) stands for its artifact."""
 
-    def __init__(self, path: str | os.PathLike[str], precision: str = "fp32") -> None:
-        path = Path(path)
+    def __init__(self, path: str | os.PathLike[str], precision: str = "fp32", graph: str = "detector") -> None:
+        from lmsdk.zoo import resolve
+
+        path = resolve(path)
         self.path = path
         if (path / "manifest.json").is_file():
             from lmsdk.runtime import Detector
 
-            self.detector = Detector(path, precision=precision)
+            self.detector = Detector(path, precision=precision, graph=graph)
             self.crop_size = self.detector.manifest.input.crop_size
             self.model = None
         else:
             from lmsdk.model import load_model
 
-            if precision != "fp32":
-                raise ConfigError(f"{path}: a run is evaluated in fp32; --precision {precision} needs an artifact")
+            if precision != "fp32" or graph != "detector":
+                raise ConfigError(
+                    f"{path}: a run is evaluated in fp32 by its own detector; --precision {precision} and --graph "
+                    f"{graph} need an artifact"
+                )
             model_dir = path / "model" if (path / "model").is_dir() else path
             self.model = load_model(model_dir)
             self.crop_size = self.model.config.crop_size
@@ -113,6 +119,7 @@ def evaluate(
     figure_images: int = 18,
     regressor: str = "lstsq",
     precision: str = "fp32",
+    graph: str = "detector",
 ) -> Evaluation:
     """Evaluate discovered landmarks against annotations: fit on ``fit``, test on ``test`` (data specs).
 
@@ -121,7 +128,8 @@ def evaluate(
     ``lmsdk export --labels`` uses) and their numbers into ``out_dir`` (files there are replaced). When ``fit``
     and ``test`` name the same data, its images are split at random (seed 0) into ``fit_count`` fit images
     (default 80 %) and the rest for testing. ``regressor``: ``"lstsq"`` (the paper's, default) or ``"ridge"``.
-    ``precision`` picks an artifact's detector graph (``"int8"``: the one ``lmsdk export --int8`` wrote).
+    ``precision`` picks an artifact's detector graph (``"int8"``: the one ``lmsdk export --int8`` wrote), ``graph``
+    which of its detectors (``"tracker"``: a distilled run's lite detector).
     """
     if protocol not in PROTOCOLS:
         raise ConfigError(f"unknown protocol {protocol!r}; one of {', '.join(PROTOCOLS)}")
@@ -133,7 +141,7 @@ def evaluate(
         raise ConfigError(f"--regressor {regressor!r}: one of {', '.join(REGRESSORS)} (h36m: lstsq only)")
     if fit_count is not None and fit_count < 1:
         raise ConfigError(f"--fit-count {fit_count}: the number of images to fit on, 1 or more")
-    model = LandmarkModel(model_path, precision)
+    model = LandmarkModel(model_path, precision, graph)
     fit_source = open_labelled(fit, model.crop_size, data_format=data_format)
     normalizer = fit_source.normalizer_indices or (0, 1)
     fit_labels = fit_source.all_keypoints()
