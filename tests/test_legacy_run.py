@@ -47,12 +47,12 @@ def measure(tmp_path: Path) -> dict:
     """What the legacy run gives: resumed from step 3, exported, evaluated."""
     from lmsdk.eval.evaluate import evaluate
     from lmsdk.export import export_run
-    from lmsdk.trainer import TrainConfig, train
+    from lmsdk.trainer import read_config, train
 
     run = tmp_path / "run"
     shutil.copytree(LEGACY, run)
     shutil.rmtree(run / "model")
-    result = train(TrainConfig.read(run / "config.json"), run, resume=True)
+    result = train(read_config(run), run, resume=True)
     labels = (tmp_path / "labels").mkdir() or _labels(tmp_path / "labels")
     export_run(LEGACY, tmp_path / "artifact")
     evaluation = evaluate(LEGACY, str(labels), str(labels), regressor="ridge")
