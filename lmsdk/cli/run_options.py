@@ -1,6 +1,5 @@
-"""What the training commands (train, distill, sharpen, train-generator) share: their options, the defaults their
-help shows (read from the config dataclasses when the help is shown: they import torch), and the one path that
-starts or resumes a run.
+"""What the training commands (train, distill, sharpen, train-generator) share: their options and the one path that
+starts or resumes a run (the defaults their help shows: :mod:`lmsdk.cli.help_defaults`).
 
 An option whose parameter is named after a top-level :class:`~lmsdk.trainer.TrainConfig` field sets that field
 (``--batch-size`` sets ``batch_size``); the others (``--data``, ``--landmarks``, a stage's settings) are the
@@ -11,15 +10,13 @@ and is refused.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperCommand
 
 from lmsdk.errors import ConfigError, OutputError
 from lmsdk.rundir import RunDir
@@ -105,53 +102,6 @@ def with_run_options(command: Callable[..., None]) -> Callable[..., None]:
     return with_shared
 
 
-def with_help_defaults(defaults: Callable[[], Mapping[str, object]]) -> type[TyperCommand]:
-    """A command class whose help ends each option's text with its default from ``defaults()`` (option name ->
-    value), computed only when that help is shown."""
-
-    class HelpDefaults(TyperCommand):
-        def format_help(self, ctx: Any, formatter: Any) -> None:
-            values = defaults()
-            for param in self.params:
-                if _is_option(param) and param.name in values and "(default" not in (getattr(param, "help", "") or ""):
-                    param.help = f"{param.help} (default: {values[param.name]})"
-            super().format_help(ctx, formatter)
-
-    return HelpDefaults
-
-
-def stage_defaults(kind: str) -> dict[str, object]:
-    """The defaults of a stage that builds on a run: its step cap and batch size, its settings' fields (those of
-    nested settings too, e.g. BEGAN's ``lr``), the fine-tuning cadence, and the config's."""
-    from lmsdk.trainer import TrainConfig
-    from lmsdk.trainer.fine_tuning import CHECKPOINT_EVERY, fine_tuning_stage
-
-    stage = fine_tuning_stage(kind)
-    values: dict[str, object] = {
-        "keep_checkpoints": TrainConfig.__dataclass_fields__["keep_checkpoints"].default,
-        "checkpoint_every": CHECKPOINT_EVERY,
-        "steps": stage.steps,
-        "batch_size": stage.batch_size,
-        "seed": "the source run's",
-        "device": "the source run's",
-        "max_minutes": "none",
-        "precision": "the source run's" if stage.keeps_source_speed else "fp32",
-        "compile": "the source run's" if stage.keeps_source_speed else False,
-    }
-    return values | _field_defaults(stage.Config)
-
-
-def _field_defaults(cls: type[Any]) -> dict[str, object]:
-    found: dict[str, object] = {}
-    for f in dataclasses.fields(cls):
-        value = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-        if dataclasses.is_dataclass(value):
-            found |= {g.name: getattr(value, g.name) for g in dataclasses.fields(value) if g.name not in found}
-        elif value is not dataclasses.MISSING:
-            found[f.name] = value
-    return found
-
-
 def given(ctx: typer.Context) -> dict[str, Any]:
     """The parameters given on the command line (not left at their defaults), by name."""
     return {
@@ -220,7 +170,7 @@ def _arguments(ctx: typer.Context) -> list[str]:
 
 
 def _is_option(param: Any) -> bool:
-    return param.param_type_name == "option"
+    return bool(param.param_type_name == "option")
 
 
 def check_out(out: Path, *inputs: Path | str | None) -> None:

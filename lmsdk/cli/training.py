@@ -12,14 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lmsdk.cli import app
-from lmsdk.cli.run_options import (
-    RunOut,
-    SourceRun,
-    stage_defaults,
-    start_or_resume,
-    with_help_defaults,
-    with_run_options,
-)
+from lmsdk.cli.help_defaults import stage_defaults, with_help_defaults
+from lmsdk.cli.run_options import RunOut, SourceRun, start_or_resume, with_run_options
 
 if TYPE_CHECKING:  # the CLI imports torch only when a command runs
     from lmsdk.trainer import TrainConfig

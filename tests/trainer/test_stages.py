@@ -1,5 +1,5 @@
-"""Every stage trains, resumes after SIGKILL to the very run it would have been without it, and its run directory
-and config read as before (runs written by an earlier lmsdk: tests/fixtures)."""
+"""Every stage trains, resumes after SIGKILL to the very run it would have been without it and exports; configs and
+checkpoints an earlier lmsdk wrote read as today's (a whole run of then: tests/test_legacy_run.py)."""
 
 import json
 import os
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from lmsdk.export import export_run
 from lmsdk.model import load_model
 from lmsdk.model.generator import GeneratorSpec
 from lmsdk.trainer import (
@@ -95,6 +96,9 @@ def test_a_stage_killed_after_a_checkpoint_resumes_to_the_uninterrupted_run(tmp_
     assert straight.keys() == cut.keys()
     for name, value in straight.items():
         assert torch.equal(value, cut[name]), name
+    manifest = export_run(tmp_path / "cut", tmp_path / "artifact").manifest
+    assert manifest.num_landmarks == config.model.num_landmarks
+    assert (manifest.generator is not None) == (kind == "generate")
 
 
 @pytest.mark.parametrize("kind", ["distill", "sharpen", "generation"])
@@ -113,3 +117,28 @@ def test_a_stage_config_an_earlier_lmsdk_wrote_reads_as_that_stage(kind):
     if kind == "generation":
         assert config.stage.generator == GeneratorSpec.from_dict(old["generator"])
         assert config.stage.cyclic == old["cyclic"]
+
+
+def test_the_old_began_checkpoint_layouts_become_the_balances():
+    """A sharpening's disc.*/disc_opt.* tensors and a generation's second parameter group (with k in the progress)
+    are read as today's ``began`` module and optimizer; the run's own optimizer keeps its parameters."""
+    from lmsdk.trainer.legacy import upgrade_checkpoint
+
+    t = torch.ones(1)
+    meta = {"state": {"step": 2, "extra": {}}, "param_groups": [{"params": [0]}]}
+    sharpening = {"disc.stem.0.weight": t, "disc_opt.0.exp_avg": t, "began.k": t}
+    meta_s, opt_s, extra_s = upgrade_checkpoint(meta, {"0.exp_avg": t}, sharpening)
+    assert set(opt_s) == {"0.exp_avg", "began.0.exp_avg"} and set(extra_s) == {"began.disc.stem.0.weight", "began.k"}
+    assert "extra" not in meta_s["state"]
+    groups = [{"params": [0, 1], "name": "generator"}, {"params": [2, 3], "name": "discriminator", "lr": 1e-4}]
+    generation = {"state": {"step": 2, "extra": {"k": 0.25}}, "param_groups": groups}
+    optimizer = {f"{i}.exp_avg": torch.full((1,), float(i)) for i in range(4)}
+    meta_g, opt_g, extra_g = upgrade_checkpoint(generation, optimizer, {"generator.w": t, "discriminator.w": t})
+    assert meta_g["param_groups"] == groups[:1] and meta_g["optimizers"]["began"][0]["params"] == [0, 1]
+    assert {k: float(v) for k, v in opt_g.items()} == {
+        "0.exp_avg": 0,
+        "1.exp_avg": 1,
+        "began.0.exp_avg": 2,
+        "began.1.exp_avg": 3,
+    }
+    assert set(extra_g) == {"generator.w", "began.disc.w", "began.k"} and float(extra_g["began.k"]) == 0.25
