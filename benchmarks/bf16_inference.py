@@ -41,6 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from runtime_latency import median_ms
 from train_step import matmul_gflops
 
+from lmsdk.rundir import RunDir
+
 # operator -> (input shape, initializer shapes, attributes): the operators of lmsdk's detector graphs
 PROBE_OPS: dict[str, tuple[list[int], list[list[int]], dict]] = {
     "Conv": ([1, 8, 16, 16], [[8, 8, 3, 3]], {"pads": [1, 1, 1, 1]}),
@@ -87,7 +89,7 @@ def distance_px(a: np.ndarray, b: np.ndarray, side: int) -> dict[str, float]:
 
 
 def bench_run(name: str, run_dir: Path, batches: list[int], repeats: int, folder: Path, threads: int | None) -> dict:
-    model = load_model(run_dir / "model").eval()
+    model = load_model(RunDir(run_dir).model).eval()
     side = model.config.crop_size
     graph = GRAPHS["detector"](model).eval()
     crops = _training_crops(run_dir, side)
@@ -107,7 +109,7 @@ def bench_run(name: str, run_dir: Path, batches: list[int], repeats: int, folder
         for b in backends.values()
     )
     rows = []
-    graph_cl = GRAPHS["detector"](load_model(run_dir / "model").eval()).eval().to(memory_format=torch.channels_last)
+    graph_cl = GRAPHS["detector"](load_model(RunDir(run_dir).model).eval()).eval().to(memory_format=torch.channels_last)
     for batch in batches:
         x = held[:batch].contiguous()
         x_cl = x.contiguous(memory_format=torch.channels_last)
@@ -157,7 +159,7 @@ def main() -> None:
     runs = []
     for spec in args.runs:
         name, sep, path = spec.partition("=")
-        if not sep or not (Path(path) / "model").is_dir():
+        if not sep or not RunDir.of(path).finished():
             parser.error(f"{spec}: expected NAME=RUN_DIR with a trained run (RUN_DIR/model)")
         runs.append((name, Path(path)))
 

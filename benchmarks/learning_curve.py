@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lmsdk.rundir import RunDir
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -34,7 +36,7 @@ def main() -> None:
         progress=False,
     )
     result = train(config, args.out)
-    rows = [json.loads(line) for line in (args.out / "metrics.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in RunDir(args.out).metrics.read_text().splitlines()]
     print(f"{'step':>6} {'minutes':>8} {'error %':>8} {'baseline %':>11}")
     for r in rows:
         if "probe/error" in r:

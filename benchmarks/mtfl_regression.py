@@ -14,6 +14,8 @@ import argparse
 import json
 from pathlib import Path
 
+from lmsdk.rundir import RunDir
+
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mtfl" / "train.txt"
 
 
@@ -43,7 +45,7 @@ def main() -> None:
     for i, p in enumerate(evaluation.few_shot):
         other = f"{100 * ridge[i].mean:.2f} +- {100 * ridge[i].std:.2f} %" if i < len(ridge) else ""
         print(f"{'':37}{p.labels:6d} {100 * p.mean:9.2f} +- {100 * p.std:.2f} % {other:>20} ({p.draws} draws)")
-    final = args.model / "final_metrics.json"
+    final = RunDir(args.model).final_metrics
     if final.is_file():
         train = json.loads(final.read_text())
         print(f"  trained {train['steps']} steps in {train['time'] / 60:.1f} min")

@@ -1,6 +1,6 @@
 """Plot a run's learning curve: regression-probe error against steps and wall time, and the loss terms.
 
-python benchmarks/plot_run.py RUN_DIR --out docs/images/curve.png [--title TEXT]
+python benchmarks/plot_run.py RUN_DIR --out curve.png [--title TEXT]
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ from pathlib import Path
 
 import matplotlib
 
+from lmsdk.rundir import RunDir
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 
 def load_metrics(run_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    return [json.loads(line) for line in RunDir(run_dir).metrics.read_text().splitlines() if line.strip()]
 
 
 def main() -> None:

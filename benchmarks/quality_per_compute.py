@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lmsdk.rundir import RunDir
 from lmsdk.trainer.config import TrainConfig
 
 PLAN_FILE = "plan.json"  # in a planned run's folder: its steps and timed seconds per step
@@ -102,16 +103,15 @@ def measure(
     minutes (the run's own clock, or ``minutes(step)`` for a planned run)."""
     from lmsdk.eval.evaluate import evaluate
     from lmsdk.model.checkpoint import save_model
-    from lmsdk.trainer.checkpoints import checkpoint_dirs
     from lmsdk.trainer.run import checkpoint_model
 
     minutes_at = {}
-    for line in (run_dir / "metrics.jsonl").read_text().splitlines():
+    for line in RunDir(run_dir).metrics.read_text().splitlines():
         row = json.loads(line)
         if "time" in row:
             minutes_at[row["step"]] = row["time"] / 60
     points = []
-    for checkpoint in checkpoint_dirs(run_dir):
+    for checkpoint in RunDir(run_dir).checkpoint_dirs():
         step = int(checkpoint.name.split("_")[1])
         with tempfile.TemporaryDirectory() as folder:
             save_model(checkpoint_model(run_dir, checkpoint, threads=threads), folder)
@@ -138,11 +138,11 @@ def planned_steps(config: TrainConfig) -> tuple[int, dict[float, float]]:
 
     from lmsdk.trainer.budget import BudgetPlanner
     from lmsdk.trainer.distributed import DistInfo
-    from lmsdk.trainer.run import make_run
+    from lmsdk.trainer.run import Run
 
     with tempfile.TemporaryDirectory() as folder:
         start = time.monotonic()
-        run = make_run(config, Path(folder), DistInfo(), torch.device("cpu"))
+        run = Run(config, Path(folder), DistInfo(), torch.device("cpu"))
         planner = BudgetPlanner(run.config)
         planner.calibrate(run.dry_step)
         return planner.plan(time.monotonic() - start, 0), planner.seconds
@@ -210,8 +210,7 @@ def run_one(
         config = config.replace(steps=plan.steps, max_minutes=None)
     if train_threads is not None:
         config = config.replace(threads=train_threads)
-    checkpoints = out / "checkpoints"
-    result = train(config, out, resume=checkpoints.is_dir() and any(checkpoints.iterdir()))
+    result = train(config, out, resume=RunDir(out).started())
     points = measure(out, data, threads, clock)
     minutes = points[-1]["minutes"] if planned else result.final_metrics["time"] / 60
     record = {"steps": result.steps, "minutes": minutes, "planned": planned, "final": points[-1], "points": points}

@@ -33,6 +33,8 @@ from lmsdk.runtime.backends import OrtBackend
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_step import matmul_gflops
 
+from lmsdk.rundir import RunDir
+
 PARTS = ("detector", "encoder", "decoder")
 
 
@@ -111,7 +113,7 @@ def bench_preset(name: str, batches: list[int], repeats: int, floor: float) -> l
                     flush=True,
                 )
         run = tmp / "run"
-        save_model(model, run / "model")
+        save_model(model, RunDir(run).model)
         export_run(run, tmp / "artifact")
         rss = runtime_rss_mb(tmp / "artifact")
         print(f"{name}: runtime process (detector loaded and run once, no torch) peak RSS {rss:.0f} MB")

@@ -96,12 +96,16 @@ GENERATOR_STEPS = 4
 @pytest.fixture(scope="session")
 def generator_run(tmp_path_factory, tiny_run):
     """A tiny generator trained for a few steps on the tiny run's landmarks (the shape of a generator run)."""
-    from lmsdk.trainer import train
-    from lmsdk.trainer.generation import generation_config
+    from lmsdk.trainer import GenerationConfig, fine_tuning_config, train
 
     run_dir = tmp_path_factory.mktemp("runs") / "generator"
-    config = generation_config(
-        tiny_run, "tiny", steps=GENERATOR_STEPS, batch_size=4, progress=False, sample_every=2, checkpoint_every=2
+    config = fine_tuning_config(
+        GenerationConfig.preset(str(tiny_run), "tiny"),
+        steps=GENERATOR_STEPS,
+        batch_size=4,
+        progress=False,
+        sample_every=2,
+        checkpoint_every=2,
     )
     result = train(config.replace(log_every=1), run_dir)
     assert not result.interrupted

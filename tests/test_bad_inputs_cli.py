@@ -437,11 +437,42 @@ def test_distill_out_is_its_teacher(capsys, tiny_run):
     refused(capsys, ["distill", tiny_run, "--out", tiny_run / "lite", "--arch", "nosuch", "--quiet"], "unknown lite")
 
 
-@pytest.mark.parametrize("command", ["distill", "sharpen"])
-def test_a_fine_tuning_resume_keeps_its_settings(capsys, tiny_run, tmp_path, command):
-    """Resuming takes only --max-minutes and --device; what shapes the run is refused, and a run directory of
-    another kind (a discovery run) is not resumed as this stage."""
-    refused(capsys, [command, tiny_run, "--out", tmp_path / "x", "--resume", "--steps", "9"], "cannot change")
+TRAINING_COMMANDS = ["train", "distill", "sharpen", "train-generator"]
+
+
+def _run_shaping_options(command: str) -> list[list[str]]:
+    """Every option of a training command that shapes the run (not one of the config fields a resume may change),
+    each with a value of its type."""
+    import typer.main
+
+    from lmsdk.cli import app
+    from lmsdk.trainer.resume import RESUMABLE_CHANGES
+
+    values = {"int": "3", "float": "0.5"}
+    found = []
+    for param in typer.main.get_command(app).commands[command].params:
+        if param.param_type_name != "option" or param.name in (*RESUMABLE_CHANGES, "out", "resume", "quiet", "help"):
+            continue
+        found.append([param.opts[0]] if param.is_flag else [param.opts[0], values.get(param.bare_type(), "x")])
+    return found
+
+
+@pytest.mark.parametrize("command", TRAINING_COMMANDS)
+def test_every_run_shaping_option_is_refused_on_resume(capsys, tiny_run, tmp_path, command):
+    """What may change on resume is derived from the config (RESUMABLE_CHANGES); each other option is refused, by
+    name, before anything is read."""
+    options = _run_shaping_options(command)
+    shared = {"--steps", "--batch-size", "--seed", "--precision", "--compile", "--keep-checkpoints"}
+    assert shared < {option[0] for option in options}, options  # the shared run options, and the command's own
+    source = [] if command == "train" else [tiny_run]
+    for option in options:
+        message = f"{re.escape(option[0])} cannot change when resuming"
+        refused(capsys, [command, *source, "--out", tmp_path / "x", "--resume", *option, "--quiet"], message)
+
+
+@pytest.mark.parametrize("command", ["distill", "sharpen", "train-generator"])
+def test_a_fine_tuning_resume_continues_only_its_own_stage(capsys, tiny_run, command):
+    """A run directory of another kind (a discovery run) is not resumed as this stage."""
     refused(capsys, [command, tiny_run, "--out", tiny_run, "--resume", "--quiet"], f"not a {command} run")
 
 

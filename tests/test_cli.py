@@ -61,3 +61,18 @@ def test_train_runs_end_to_end_and_resume_refuses_new_settings(tmp_path):
     assert config["loss"]["separation_sigma"] == pytest.approx(0.08 * (10 / 6) ** 0.5 * (6 / 4) ** 0.5)
     again = _run("train", "--out", str(run), "--resume", "--steps", "8")
     assert again.returncode == 2 and "cannot change when resuming" in again.stderr
+
+
+def test_training_help_shows_the_defaults_of_the_configs():
+    from lmsdk.trainer import SharpenConfig, get_preset
+    from lmsdk.trainer.stages.generation import Generation
+
+    def shown(*args: str) -> str:
+        result = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": "400"})
+        assert result.exit_code == 0, result.output
+        return " ".join(result.output.split())
+
+    sharpen = shown("sharpen")
+    assert f"(default: {SharpenConfig(source='').reconstruction})" in sharpen and "(default: fp32)" in sharpen
+    assert f"(default: {Generation.steps})" in shown("train-generator")
+    assert f"(default: {get_preset('cpu').steps} with the cpu preset)" in shown("train")

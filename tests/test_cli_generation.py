@@ -46,7 +46,7 @@ def test_sharpen_flags_set_its_terms(tiny_run, tmp_path):
     out = tmp_path / "sharp"
     flags = ["--reconstruction", "3", "--adversarial", "0", "--gradient", "0.5", "--cycle", "2", "--decoder-only"]
     assert run(["sharpen", str(tiny_run), "--out", str(out), "--batch-size", "2", *flags, "--steps", "1", "-q"]) == 0
-    saved = json.loads((out / "config.json").read_text())["sharpen"]
+    saved = json.loads((out / "config.json").read_text())["stage"]
     terms = ("reconstruction", "adversarial", "gradient", "cycle", "train_descriptors")
     assert tuple(saved[t] for t in terms) == (3, 0, 0.5, 2, False)
     logged = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])

@@ -4,9 +4,9 @@ imported inside the commands, so ``lmsdk --help`` is fast and the runtime comman
 Exit status: 0 done; 2 a mistake the user can fix (an :class:`~lmsdk.errors.LmsdkError`, a bad option or
 argument, a file the system refuses): one line ``error: ...`` on stderr, no traceback; 130 interrupted; 1 an
 internal error (a bug): one line that says so, and with ``-v`` the traceback. Commands live in
-:mod:`lmsdk.cli.training` (train), :mod:`lmsdk.cli.deploy` (export, eval), :mod:`lmsdk.cli.video` (track,
-edit, morph, demo-video), :mod:`lmsdk.cli.generation` (train-generator, generate) and :mod:`lmsdk.cli.doctor`
-(doctor).
+:mod:`lmsdk.cli.training` (train, distill, sharpen, train-generator), :mod:`lmsdk.cli.deploy` (export, eval),
+:mod:`lmsdk.cli.video` (track, edit, morph, demo-video), :mod:`lmsdk.cli.generation` (generate) and
+:mod:`lmsdk.cli.doctor` (doctor).
 """
 
 from __future__ import annotations

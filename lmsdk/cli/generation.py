@@ -1,86 +1,18 @@
-"""``lmsdk train-generator`` (torch) and ``lmsdk generate`` (the runtime, no torch): landmark-conditioned faces
-(paper Sec. 4.4, App. G.5; docs/generation.md)."""
+"""``lmsdk generate`` (the runtime, no torch): new faces with the landmarks of a reference image (paper Sec. 4.4,
+App. G.5; docs/generation.md). The generator is trained by ``lmsdk train-generator`` (:mod:`lmsdk.cli.training`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from lmsdk.cli import app
-from lmsdk.cli.options import (
-    Quiet,
-    RuntimeBackend,
-    RuntimeDevice,
-    StageDevice,
-    StageMinutes,
-    StageResume,
-    artifact_files,
-)
+from lmsdk.cli.options import RuntimeBackend, RuntimeDevice, artifact_files
 from lmsdk.errors import ConfigError
 
-if TYPE_CHECKING:  # the CLI imports torch only when a command runs
-    from lmsdk.trainer import TrainConfig
-
 GRID_FILE = "grid.png"
-
-
-@app.command("train-generator")
-def train_generator(
-    run: Annotated[
-        Path, typer.Argument(help="A finished training run (RUN_DIR with model/): its landmarks condition.")
-    ],
-    out: Annotated[Path, typer.Option("--out", help="Run directory of the generator to create (or --resume).")],
-    preset: Annotated[
-        str, typer.Option("--preset", help="Generator widths: 'cpu' (for the cpu landmark model) or 'tiny' (tests).")
-    ] = "cpu",
-    steps: Annotated[int | None, typer.Option("--steps", help="Maximum steps (default 20000).")] = None,
-    max_minutes: StageMinutes = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Images per step (default 16).")] = None,
-    cyclic: Annotated[
-        float | None,
-        typer.Option(
-            "--cyclic",
-            help="Weight of the L1 cyclic loss between the landmarks detected on generated images and their "
-            "condition (normalised crop units; default 10; 0 switches it off).",
-        ),
-    ] = None,
-    lr: Annotated[
-        float | None,
-        typer.Option("--lr", help="Adam learning rate of both networks, cosine-decayed to a tenth (default 1e-4)."),
-    ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (weights, batches, latents).")] = None,
-    device: StageDevice = None,
-    resume: StageResume = False,
-    quiet: Quiet = False,
-) -> None:
-    """Train a landmark-conditioned generator on a run's frozen landmarks: BEGAN + the cyclic landmark loss
-    (paper App. G.5). Writes checkpoints, metrics (BEGAN's k and convergence), sample sheets and GEN_RUN/model;
-    export it with lmsdk export GEN_RUN."""
-    from lmsdk.cli.training import fine_tune
-
-    def build() -> TrainConfig:
-        from lmsdk.trainer.generation import generation_config
-
-        sizes = {k: v for k, v in (("steps", steps), ("batch_size", batch_size)) if v is not None}
-        config = generation_config(run, preset, max_minutes=max_minutes, cyclic=cyclic, lr=lr, **sizes)
-        return config.replace(**({"seed": seed} if seed is not None else {}))
-
-    fixed = {"--steps": steps, "--batch-size": batch_size, "--cyclic": cyclic, "--lr": lr, "--seed": seed}
-    fine_tune(
-        "train-generator",
-        run,
-        out,
-        build,
-        stage="generation",
-        fixed=fixed,
-        made="generator",
-        resume=resume,
-        max_minutes=max_minutes,
-        device=device,
-        quiet=quiet,
-    )
 
 
 @app.command()

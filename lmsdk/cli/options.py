@@ -27,14 +27,6 @@ ArtifactArg = Annotated[
     ),
 ]
 
-# The options every fine-tuning command (distill, sharpen, train-generator) shares.
-StageMinutes = Annotated[
-    float | None, typer.Option("--max-minutes", help="Wall-clock budget: the run plans its steps to fit.")
-]
-StageDevice = Annotated[str | None, typer.Option("--device", help="cpu or cuda.")]
-StageResume = Annotated[bool, typer.Option("--resume", help="Continue the newest checkpoint in --out.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
-
 
 def parse_box(text: str | None) -> Box | None:
     """``"x0,y0,x1,y1"`` (pixels) -> a :class:`Box`; None stays None."""

@@ -1,25 +1,44 @@
-"""``lmsdk train``, ``lmsdk distill`` and ``lmsdk sharpen``."""
+"""The training commands: ``lmsdk train``, ``distill``, ``sharpen`` and ``train-generator``.
+
+Every training command builds one config and hands it to :func:`lmsdk.cli.run_options.start_or_resume`; their
+shared options and the defaults their help shows are in :mod:`lmsdk.cli.run_options`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from lmsdk.cli import app
-from lmsdk.cli.options import Quiet, StageDevice, StageMinutes, StageResume
-from lmsdk.errors import ConfigError
+from lmsdk.cli.help_defaults import stage_defaults, with_help_defaults
+from lmsdk.cli.run_options import RunOut, SourceRun, start_or_resume, with_run_options
 
 if TYPE_CHECKING:  # the CLI imports torch only when a command runs
     from lmsdk.trainer import TrainConfig
 
 
-@app.command()
+def _train_defaults() -> dict[str, object]:
+    """What ``lmsdk train`` trains without options: the cpu preset."""
+    from lmsdk.trainer import TrainConfig, get_preset
+
+    preset = get_preset("cpu")
+    values: dict[str, object] = {
+        name: value
+        for name in TrainConfig.__dataclass_fields__
+        if isinstance(value := getattr(preset, name), int | float | str)
+    }
+    values |= {"landmarks": preset.model.num_landmarks, "image_size": preset.model.crop_size}
+    return {name: f"{value} with the cpu preset" for name, value in values.items()}
+
+
+@app.command(cls=with_help_defaults(_train_defaults))
+@with_run_options
 def train(
-    out: Annotated[Path, typer.Option("--out", help="Run directory to create (or to continue with --resume).")],
-    data: Annotated[
+    ctx: typer.Context,
+    out: RunOut,
+    data_source: Annotated[
         str | None,
         typer.Option(
             "--data",
@@ -39,28 +58,9 @@ def train(
         int | None,
         typer.Option("--landmarks", "-k", help="Number of landmarks K to discover (the separation bandwidth follows)."),
     ] = None,
-    steps: Annotated[
-        int | None,
-        typer.Option("--steps", help="Maximum training steps; the LR and reconstruction schedules scale to the run."),
-    ] = None,
-    batch_size: Annotated[
-        int | None, typer.Option("--batch-size", help="Images per step (split across processes under torchrun).")
-    ] = None,
     image_size: Annotated[
         int | None, typer.Option("--image-size", help="Crop side S in pixels; padding keeps the preset's ratio.")
     ] = None,
-    max_minutes: Annotated[
-        float | None,
-        typer.Option(
-            "--max-minutes",
-            help="Wall-clock budget: the run plans its steps to finish cleanly within it. 0: no budget, train "
-            "exactly --steps (the same model on any machine).",
-        ),
-    ] = None,
-    device: Annotated[str | None, typer.Option("--device", help="cpu or cuda.")] = None,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue the newest checkpoint in --out with the same schedule.")
-    ] = False,
     data_format: Annotated[
         str | None,
         typer.Option(
@@ -73,169 +73,84 @@ def train(
         float | None,
         typer.Option("--crop-fraction", help="Image folders: keep this centred fraction of each image's square."),
     ] = None,
-    precision: Annotated[
-        str | None,
-        typer.Option(
-            "--precision",
-            help="Autocast of the networks: auto (the cpu preset's: bf16 on CPUs with native bf16 units, else "
-            "fp32), fp32 (the paper presets'), bf16 or fp16.",
-        ),
-    ] = None,
-    compile_model: Annotated[
-        bool | None,
-        typer.Option(
-            "--compile/--no-compile",
-            help="torch.compile the training forward (the cpu preset does; about 2 minutes of compiling, then "
-            "faster steps). Falls back to eager where no compiler is available.",
-        ),
-    ] = None,
-    checkpoint_every: Annotated[
-        int | None,
-        typer.Option("--checkpoint-every", help="Steps between checkpoints: at most this much is lost to a crash."),
-    ] = None,
-    keep_checkpoints: Annotated[
-        int | None,
-        typer.Option("--keep-checkpoints", help="Checkpoints kept on disk, the newest (default 2; 0 keeps all)."),
-    ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (weights, batches, warps).")] = None,
     init: Annotated[
         Path | None,
         typer.Option(
-            "--init", help="Start from this run's weights (same preset, K and size), e.g. fine-tune AFLW from CelebA."
+            "--init",
+            help="Fine-tune: start from this run's (or model folder's) weights (same preset, K and size), e.g. AFLW "
+            "from CelebA.",
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Discover landmarks on unlabeled images; writes config, checkpoints, metrics, samples and RUN_DIR/model."""
-    from lmsdk.trainer import TrainConfig
-    from lmsdk.trainer import train as run_training
-    from lmsdk.trainer.presets import configure
 
-    if resume:
-        from lmsdk.trainer.rundir import CONFIG_FILE
+    def build(options: dict[str, Any]) -> TrainConfig:
+        from lmsdk.trainer.presets import configure
 
-        fixed = {
-            "--data": data,
-            "--landmarks": landmarks,
-            "--steps": steps,
-            "--batch-size": batch_size,
-            "--image-size": image_size,
-            "--format": data_format,
-            "--crop-fraction": crop_fraction,
-            "--precision": precision,
-            "--seed": seed,
-            "--init": init,
-            "--compile/--no-compile": compile_model,
-            "--keep-checkpoints": keep_checkpoints,
-        }
-        given = [flag for flag, value in fixed.items() if value is not None]
-        if given:
-            raise ConfigError(f"{', '.join(given)} cannot change when resuming; the run keeps {out / CONFIG_FILE}")
-        config = TrainConfig.read(out / CONFIG_FILE)
-        changes = (("device", device), ("checkpoint_every", checkpoint_every))
-        config = config.replace(**{k: v for k, v in changes if v is not None}, progress=not quiet)
-    else:
+        init_source = str(init) if init else None
         config = configure(
             preset,
-            data=data,
+            data=data_source,
             data_format=data_format,
             crop_fraction=crop_fraction,
             landmarks=landmarks,
             image_size=image_size,
-            steps=steps,
-            batch_size=batch_size,
-            device=device,
-            precision=precision,
-            seed=seed,
-            init=str(init) if init else None,
-            compile=compile_model,
-            checkpoint_every=checkpoint_every,
-            keep_checkpoints=keep_checkpoints,
-            progress=not quiet,
+            init=init_source,
         )
-    if max_minutes is not None:
-        if max_minutes < 0:
-            raise ConfigError(f"--max-minutes {max_minutes:g}: a budget in minutes, or 0 for none")
-        config = config.replace(max_minutes=max_minutes or None)
-    _check_out(out, config.data.source.partition("#")[0], config.init)
-    result = run_training(config, out, resume=resume)
-    if result.interrupted:
-        typer.echo(f"interrupted at step {result.steps}; continue with: lmsdk train --out {out} --resume", err=True)
-        raise typer.Exit(130)
-    typer.echo(f"model written to {out / 'model'}")
+        return config.replace(**options)
+
+    start_or_resume(ctx, out, build, kinds=("discover", "finetune"), inputs=(init,))
 
 
-@app.command()
+@app.command(cls=with_help_defaults(lambda: stage_defaults("distill")))
+@with_run_options
 def distill(
-    run: Annotated[Path, typer.Argument(help="A finished training run (RUN_DIR with model/): the teacher.")],
-    out: Annotated[Path, typer.Option("--out", help="Run directory of the lite detector to create (or --resume).")],
+    ctx: typer.Context,
+    run: SourceRun,
+    out: RunOut,
     arch: Annotated[
         str,
         typer.Option(
             "--arch",
-            help="Lite architecture: 'lite-wide' (about 17 M multiply-adds; within 1.04x of its MTFL teacher after "
-            "3,600 steps, docs/lite.md) or 'lite' (about 8 M, faster, not measured as long).",
+            help="Lite architecture: 'lite-wide' (about 17 M multiply-adds) or 'lite' (about 8 M, faster); "
+            "measured in docs/lite.md.",
         ),
     ] = "lite-wide",
-    steps: Annotated[
-        int | None, typer.Option("--steps", help="Maximum distillation steps (default 3600: 42 min on 2 CPU cores).")
-    ] = None,
-    max_minutes: StageMinutes = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Images per step (default 32).")] = None,
-    device: StageDevice = None,
-    resume: StageResume = False,
-    quiet: Quiet = False,
 ) -> None:
     """Distil a trained run's detector into a lite one that runs many times faster; export LITE_RUN like any run
     (the teacher's encoder and decoder travel with it for editing)."""
 
-    def build() -> TrainConfig:
-        from lmsdk.trainer.distill import distill_config
+    def build(options: dict[str, Any]) -> TrainConfig:
+        from lmsdk.trainer import DistillConfig, fine_tuning_config
 
-        sizes = {k: v for k, v in (("steps", steps), ("batch_size", batch_size)) if v is not None}
-        return distill_config(run, arch, max_minutes=max_minutes, **sizes)
+        return fine_tuning_config(DistillConfig(source=str(run), arch=arch), **options)
 
-    fixed = {"--steps": steps, "--batch-size": batch_size}
-    fine_tune(
-        "distill",
-        run,
-        out,
-        build,
-        stage="distill",
-        fixed=fixed,
-        made="lite model",
-        resume=resume,
-        max_minutes=max_minutes,
-        device=device,
-        quiet=quiet,
-    )
+    start_or_resume(ctx, out, build, kinds=("distill",), inputs=(run,), made="lite model")
 
 
-@app.command()
+@app.command(cls=with_help_defaults(lambda: stage_defaults("sharpen")))
+@with_run_options
 def sharpen(
-    run: Annotated[Path, typer.Argument(help="A finished training run (RUN_DIR with model/) to sharpen.")],
-    out: Annotated[Path, typer.Option("--out", help="Run directory of the sharpened model to create (or --resume).")],
-    steps: Annotated[int | None, typer.Option("--steps", help="Maximum fine-tuning steps (default 2000).")] = None,
-    max_minutes: StageMinutes = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Images per step (default 16).")] = None,
+    ctx: typer.Context,
+    run: SourceRun,
+    out: RunOut,
     reconstruction: Annotated[
         float | None,
         typer.Option(
             "--reconstruction",
-            help="Weight of the L1 reconstruction term (default 20: reconstructions keep the input's colours; "
-            "lower it and raise --cycle for edits that follow further, less faithfully).",
+            help="Weight of the L1 reconstruction term (reconstructions keep the input's colours; lower it and raise "
+            "--cycle for edits that follow further, less faithfully).",
         ),
     ] = None,
     adversarial: Annotated[
-        float | None,
-        typer.Option("--adversarial", help="Weight of the BEGAN adversarial term (default 1; 0 switches it off)."),
+        float | None, typer.Option("--adversarial", help="Weight of the BEGAN adversarial term (0 switches it off).")
     ] = None,
     gradient: Annotated[
         float | None,
         typer.Option(
             "--gradient",
             help="Weight of the gradient difference term: L1 between the image gradients of each crop and its "
-            "reconstruction (default 2; 0 switches it off).",
+            "reconstruction (0 switches it off).",
         ),
     ] = None,
     cycle: Annotated[
@@ -243,120 +158,68 @@ def sharpen(
         typer.Option(
             "--cycle",
             help="Weight per crop pixel of the edit-consistency term: moved landmarks re-detected where they were "
-            "sent (default 3; 0 switches it off).",
+            "sent (0 switches it off).",
         ),
     ] = None,
     train_descriptors: Annotated[
         bool | None,
         typer.Option(
             "--train-descriptors/--decoder-only",
-            help="Fine-tune the descriptor encoder with the decoder (the default: edits follow the landmarks "
-            "further), or the decoder alone.",
+            help="Fine-tune the descriptor encoder with the decoder (edits follow the landmarks further), or the "
+            "decoder alone.",
         ),
     ] = None,
-    device: StageDevice = None,
-    resume: StageResume = False,
-    quiet: Quiet = False,
 ) -> None:
     """Fine-tune a trained run's decoder and descriptor encoder (detector frozen) with a BEGAN adversarial term and
     an edit-consistency term, for sharper reconstructions and edits that follow the landmarks; export the new run
     like any run."""
 
-    def build() -> TrainConfig:
-        import dataclasses
+    def build(options: dict[str, Any]) -> TrainConfig:
+        from lmsdk.trainer import SharpenConfig, fine_tuning_config
 
-        from lmsdk.trainer.config import SharpenConfig
-        from lmsdk.trainer.sharpen import sharpen_config
+        terms = {
+            "reconstruction": reconstruction,
+            "adversarial": adversarial,
+            "gradient": gradient,
+            "cycle": cycle,
+            "train_descriptors": train_descriptors,
+        }
+        settings = SharpenConfig(source=str(run), **{k: v for k, v in terms.items() if v is not None})
+        return fine_tuning_config(settings, **options)
 
-        given = (
-            ("reconstruction", reconstruction),
-            ("adversarial", adversarial),
-            ("gradient", gradient),
-            ("cycle", cycle),
-            ("train_descriptors", train_descriptors),
-        )
-        terms = dataclasses.replace(SharpenConfig(source=str(run)), **{k: v for k, v in given if v is not None})
-        sizes = {k: v for k, v in (("steps", steps), ("batch_size", batch_size)) if v is not None}
-        return sharpen_config(run, max_minutes=max_minutes, sharpen=terms, **sizes)
-
-    fixed = {
-        "--steps": steps,
-        "--batch-size": batch_size,
-        "--reconstruction": reconstruction,
-        "--adversarial": adversarial,
-        "--gradient": gradient,
-        "--cycle": cycle,
-        "--train-descriptors/--decoder-only": train_descriptors,
-    }
-    fine_tune(
-        "sharpen",
-        run,
-        out,
-        build,
-        stage="sharpen",
-        fixed=fixed,
-        made="sharpened model",
-        resume=resume,
-        max_minutes=max_minutes,
-        device=device,
-        quiet=quiet,
-    )
+    start_or_resume(ctx, out, build, kinds=("sharpen",), inputs=(run,), made="sharpened model")
 
 
-def fine_tune(
-    command: str,
-    run: Path,
-    out: Path,
-    build: Callable[[], TrainConfig],
-    *,
-    stage: str,
-    fixed: dict[str, object],
-    made: str,
-    resume: bool,
-    max_minutes: float | None,
-    device: str | None,
-    quiet: bool,
+@app.command("train-generator", cls=with_help_defaults(lambda: stage_defaults("generate")))
+@with_run_options
+def train_generator(
+    ctx: typer.Context,
+    run: SourceRun,
+    out: RunOut,
+    preset: Annotated[
+        str, typer.Option("--preset", help="Generator widths: 'cpu' (for the cpu landmark model) or 'tiny' (tests).")
+    ] = "cpu",
+    cyclic: Annotated[
+        float | None,
+        typer.Option(
+            "--cyclic",
+            help="Weight of the L1 cyclic loss between the landmarks detected on generated images and their "
+            "condition (normalised crop units; 0 switches it off).",
+        ),
+    ] = None,
+    lr: Annotated[
+        float | None,
+        typer.Option("--lr", help="Adam learning rate of both networks, cosine-decayed to a tenth."),
+    ] = None,
 ) -> None:
-    """The body of ``lmsdk distill``, ``sharpen`` and ``train-generator``: train the stage ``build()`` sets up
-    on the finished run ``run`` into ``out``, or resume it (then only ``--max-minutes`` and ``--device`` may
-    change: the options in ``fixed`` shape the run, and ``out``'s config must be a run of this ``stage``, the
-    :class:`~lmsdk.trainer.config.TrainConfig` field the stage sets)."""
-    from lmsdk.trainer import TrainConfig
-    from lmsdk.trainer import train as run_training
+    """Train a landmark-conditioned generator on a run's frozen landmarks: BEGAN + the cyclic landmark loss
+    (paper App. G.5). Writes checkpoints, metrics (BEGAN's k and convergence), sample sheets and GEN_RUN/model;
+    export it with lmsdk export GEN_RUN."""
 
-    if resume:
-        from lmsdk.trainer.rundir import CONFIG_FILE
+    def build(options: dict[str, Any]) -> TrainConfig:
+        from lmsdk.trainer import GenerationConfig, fine_tuning_config
 
-        given = [flag for flag, value in fixed.items() if value is not None]
-        if given:
-            raise ConfigError(f"{', '.join(given)} cannot change when resuming; the run keeps {out / CONFIG_FILE}")
-        config = TrainConfig.read(out / CONFIG_FILE)
-        if getattr(config, stage) is None:
-            raise ConfigError(f"{out}: not a {command} run; resume it with the command that started it")
-        config = config.replace(
-            **{k: v for k, v in (("max_minutes", max_minutes), ("device", device)) if v is not None}
-        )
-    else:
-        config = build().replace(**({"device": device} if device else {}))
-    config = config.replace(progress=not quiet)
-    _check_out(out, str(run), config.data.source.partition("#")[0])
-    result = run_training(config, out, resume=resume)
-    if result.interrupted:
-        typer.echo(
-            f"interrupted at step {result.steps}; continue with: lmsdk {command} {run} --out {out} --resume", err=True
-        )
-        raise typer.Exit(130)
-    typer.echo(f"{made} written to {out / 'model'}; export it with: lmsdk export {out} --out ARTIFACT")
+        settings = GenerationConfig.preset(str(run), preset, cyclic=cyclic, lr=lr)
+        return fine_tuning_config(settings, **options)
 
-
-def _check_out(out: Path, *inputs: str | None) -> None:
-    """A run directory must be a folder that can be written, that holds none of the run's inputs and that is not
-    inside an input folder (its sample images would become training data of the next run)."""
-    from lmsdk.errors import OutputError
-    from lmsdk.outputs import check_output_dir
-
-    sources = [Path(p) for p in inputs if p and p != "synthetic"]
-    check_output_dir(out, inputs=sources)
-    for source in sources:
-        if source.is_dir() and source.resolve() in out.resolve().parents:
-            raise OutputError(f"--out {out}: is inside the input folder {source}; choose a folder outside it")
+    start_or_resume(ctx, out, build, kinds=("generate",), inputs=(run,), made="generator")

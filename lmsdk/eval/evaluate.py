@@ -20,6 +20,8 @@ from lmsdk.eval.regression import REGRESSORS, RegressionResult, evaluate_regress
 from lmsdk.eval.regression import normalized_errors as point_errors
 from lmsdk.fileio import atomic_write_json
 from lmsdk.geometry import rgb_to_bgr
+from lmsdk.rundir import model_folder
+from lmsdk.spec import MANIFEST_FILE
 
 PROTOCOLS = ("zhang2018", "h36m")
 OUTPUT_FILES = ("metrics.json", "figure.png", "few_shot.png")
@@ -39,7 +41,7 @@ class LandmarkModel:
 
         path = resolve(path)
         self.path = path
-        if (path / "manifest.json").is_file():
+        if (path / MANIFEST_FILE).is_file():
             from lmsdk.runtime import Detector
 
             self.detector = Detector(path, precision=precision, graph=graph)
@@ -53,8 +55,7 @@ class LandmarkModel:
                     f"{path}: a run is evaluated in fp32 by its own detector; --precision {precision} and --graph "
                     f"{graph} need an artifact"
                 )
-            model_dir = path / "model" if (path / "model").is_dir() else path
-            self.model = load_model(model_dir)
+            self.model = load_model(model_folder(path))
             self.crop_size = self.model.config.crop_size
             self.detector = None
 

@@ -20,7 +20,6 @@ from lmsdk import __version__
 from lmsdk.data.base import ImageSource
 from lmsdk.data.synthetic import SyntheticFaces
 from lmsdk.errors import (
-    BackendUnavailableError,
     CheckpointError,
     ConfigError,
     DataError,
@@ -45,6 +44,7 @@ from lmsdk.model.generator_io import has_generator, load_generator
 from lmsdk.model.prior import PriorFit
 from lmsdk.ops.images import images_to_tensor
 from lmsdk.outputs import check_output_dir
+from lmsdk.rundir import RunDir
 from lmsdk.spec import (
     COMPONENTS,
     COORDINATES,
@@ -62,8 +62,6 @@ from lmsdk.spec import (
 
 logger = logging.getLogger(__name__)
 
-MODEL_DIR = "model"
-STATS_FILE = "landmark_stats.json"
 END_TO_END_TOLERANCE_PX = 0.05
 
 
@@ -167,8 +165,8 @@ def _check_out_dir(out_dir: Path, run_dir: Path, labels: str | None) -> None:
             )
 
 
-def _framing(run_model_dir: Path) -> Framing | None:
-    path = run_model_dir / STATS_FILE
+def _framing(run: RunDir) -> Framing | None:
+    path = run.stats
     if not path.is_file():
         logger.warning(
             "%s not found: the artifact has no training framing (the tracker will frame by the "
@@ -202,9 +200,9 @@ def export_run(
     (a ridge regressor, :mod:`lmsdk.eval.ridge`, folded into the graph). With ``int8`` it also writes
     ``detector.int8.onnx``, quantized with calibration on the run's own training crops and gated in pixels
     (:mod:`lmsdk.export.quantize`); for a distilled run, the tracker graph is the one quantized. With ``trt`` it
-    then builds TensorRT engines (needs an NVIDIA GPU; without one it raises after the ONNX files are written). A
-    model with descriptors also gets ``prior.onnx``, the prior over its codes fitted on the run's training crops
-    (:mod:`lmsdk.export.prior`).
+    then builds TensorRT engines (needs TensorRT and an NVIDIA GPU: without them it refuses before exporting
+    anything). A model with descriptors also gets ``prior.onnx``, the prior over its codes fitted on the run's
+    training crops (:mod:`lmsdk.export.prior`).
 
     A distilled run (``lmsdk distill``) exports both detectors: ``detector`` (its teacher's hourglass, the most
     accurate) and ``tracker`` (the distilled lite detector, what video tracking runs). Every artifact carries
@@ -218,17 +216,22 @@ def export_run(
     Raises:
         ParityError: a graph disagrees with the model beyond tolerance (nothing is written).
         OutputError: ``out_dir`` is or holds an input, is a file, or a folder that is not an artifact.
+        BackendUnavailableError: ``trt`` without TensorRT or a GPU (nothing is written).
     """
     start = time.perf_counter()
     if labels_format is not None and labels is None:
         raise ConfigError(f"--labels-format {labels_format!r} names the format of --labels; give --labels too")
     run_dir, out_dir = Path(run_dir), Path(out_dir)
-    model_dir = run_dir / MODEL_DIR
+    model_dir = RunDir(run_dir).model
     if not (model_dir / WEIGHTS_FILE).is_file():
         raise CheckpointError(f"{model_dir}: no finished model (train to the end, or resume, first)")
     _check_out_dir(out_dir, run_dir, labels)
     if card is not None and not Path(card).is_file():
         raise ConfigError(f"--card {card}: no such file (a Markdown model card)")
+    if trt:
+        from lmsdk.export.tensorrt import require_tensorrt
+
+        require_tensorrt("TensorRT export")  # before minutes of ONNX export and parity checks
     model = load_model(model_dir)
     named_info, graphs = None, {}
     if labels is not None:
@@ -244,13 +247,7 @@ def export_run(
             model, model_dir, run_dir, staging, graphs, named_info, count, fp16, real, crops, generator, prior, **extras
         )
     if trt:
-        try:
-            manifest = _add_engines(model, out_dir, manifest, fp16, graphs, count, real)
-        except BackendUnavailableError as exc:
-            raise BackendUnavailableError(
-                f"{exc}; the ONNX files and manifest are written to {out_dir} and work "
-                "without TensorRT; build engines with --trt on the GPU machine"
-            ) from None
+        manifest = _add_engines(model, out_dir, manifest, fp16, graphs, count, real)
     return ExportResult(out_dir, manifest, reports, time.perf_counter() - start)
 
 
@@ -329,7 +326,7 @@ def _write_onnx(
         descriptor_dim=model.config.descriptor_dim if model.config.has_descriptors else 0,
         input=InputSpec(crop_size=model.config.crop_size, padded_size=model.config.padded_size),
         coordinates=COORDINATES,
-        framing=_framing(model_dir),
+        framing=_framing(RunDir(run_dir)),
         files=files,
         parity=parity,
         versions={
@@ -389,11 +386,9 @@ def _training_crops(run_dir: Path, crop_size: int, count: int) -> np.ndarray:
     from lmsdk.configio import from_dict
     from lmsdk.data.sources import DataConfig, open_source
 
+    run = RunDir(run_dir)
     try:
-        config = read_json(run_dir / "config.json", "run config")
-        if not isinstance(config, dict):
-            raise DataError(f"{run_dir / 'config.json'}: not a run config")
-        data = from_dict(DataConfig, config.get("data", {}), f"{run_dir / 'config.json'}: data")
+        data = from_dict(DataConfig, run.read_config().get("data", {}), f"{run.config}: data")
         source = open_source(data, crop_size)
     except LmsdkError as exc:
         raise DataError(f"the run's training crops are not readable here: {exc}") from None

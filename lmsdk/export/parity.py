@@ -7,9 +7,9 @@ writes. Real crops, because a model is only well conditioned on what it was trai
 the MTFL model's score maps are multimodal, and fp16 rounding moved its soft-argmax by 2.6e-2 of the crop
 where on 200 MTFL crops it moved it by at most 6e-4. Tolerances are absolute, per output:
     fp32: landmarks and confidences 1e-4 (normalised; 0.008 px at 80 px), descriptors 1e-3,
-          decoder pixels 1e-3 (in [0, 1]); measured: about 2e-6 on trained models.
-    fp16: landmarks 5e-3, confidences 1e-2, descriptors 5e-2, decoder pixels 2e-2;
-          measured: about 5e-4, 4e-4, 3e-3 and 6e-4.
+          decoder pixels 1e-3 (in [0, 1]);
+    fp16: landmarks 5e-3, confidences 1e-2, descriptors 5e-2, decoder pixels 2e-2
+(what trained models give against them: docs/export.md).
 """
 
 from __future__ import annotations

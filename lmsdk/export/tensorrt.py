@@ -21,6 +21,12 @@ logger = logging.getLogger(__name__)
 BATCH_PROFILE = (1, 8, 64)  # min, opt, max batch
 
 
+def require_tensorrt(what: str) -> None:
+    """Raise :class:`~lmsdk.errors.BackendUnavailableError` unless TensorRT imports and an NVIDIA GPU is present."""
+    import_tensorrt()
+    require_gpu(what)
+
+
 def build_engine(
     onnx_path: Path,
     engine_path: Path,

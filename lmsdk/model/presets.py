@@ -89,8 +89,8 @@ MODEL_PRESETS: dict[str, ModelConfig] = {
         decoder=PAPER_DECODER.scaled(0.25),
         decoder_feature_dim=32,
     ),
-    # A tiny model for tests and smoke runs: about 0.4 s per step of 16 on 2 cores. Below 48 px the
-    # synthetic faces' parts are 1-3 px and learning stalls (docs/cpu-preset.md).
+    # A tiny model for tests and smoke runs. Below 48 px the synthetic faces' parts are a few pixels and
+    # learning stalls (docs/cpu-preset.md).
     "tiny": ModelConfig(
         num_landmarks=8,
         crop_size=48,

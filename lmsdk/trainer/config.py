@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from lmsdk.configio import from_dict, named, to_dict
+from lmsdk.configio import to_dict
 from lmsdk.data.sources import DataConfig
 from lmsdk.errors import ConfigError
-from lmsdk.fileio import read_json
-from lmsdk.model.began import BeganConfig
 from lmsdk.model.config import ModelConfig
-from lmsdk.model.generator import GeneratorSpec
 from lmsdk.ops.color import JitterConfig
 from lmsdk.ops.warps import WarpConfig
 
@@ -105,92 +101,18 @@ class AugmentConfig:
     landmark_tps_ramp: tuple[float, float] = (5 / 220, 10 / 220)
 
 
-@dataclass(frozen=True)
-class DistillConfig:
-    """Distillation of a trained detector into the model's lite detector (``lmsdk distill``).
+class StageConfig(Protocol):
+    """The settings of one kind of run (:mod:`lmsdk.trainer.stages`), named by ``kind`` in ``config.json``."""
 
-    The teacher (the detector of the run ``teacher``, frozen, with its exact BatchNorm statistics) labels the
-    same jittered and warped training crops the student sees; the student learns its landmarks (squared
-    distance in crop pixels) and its landmark maps (KL divergence per pixel from the teacher's maps pooled to
-    the student's resolution, which carries the confidences too).
-    """
-
-    teacher: str  # the trained run whose detector is distilled (its encoder and decoder travel along)
-    points: float = 1.0
-    maps: float = 1.0
+    @property
+    def kind(self) -> str: ...
 
 
 @dataclass(frozen=True)
-class SharpenConfig:
-    """Fine-tuning of a trained run's decoder for sharper, landmark-faithful images (``lmsdk sharpen``).
+class DiscoveryConfig:
+    """Discovery from random weights (the paper's training; ``lmsdk train``): nothing more to say."""
 
-    The run's detector stays frozen (eval mode); the decoder (and the descriptor encoder when
-    ``train_descriptors``) learns from three terms, weighted here. Half of each batch is decoded from its own
-    landmarks (reconstructions), the other half from moved ones (edits):
-
-    - ``reconstruction``: mean L1 between each crop and its reconstruction (per channel and pixel);
-    - ``adversarial``: BEGAN's generator loss ``L(G)`` on reconstructions and edits, against a BEGAN
-      discriminator (``began``; 16 channels wide by default, for CPU budgets) trained on real crops
-      alongside, with its equilibrium controller;
-    - ``gradient``: the gradient difference loss (mean L1 between the image gradients of each crop and its
-      reconstruction, :func:`~lmsdk.trainer.losses.gradient_difference_loss`);
-    - ``cycle``: edit consistency: the landmarks are moved at random (each with chance ``move_chance``, at
-      least one per image, by up to ``move_px`` crop pixels), decoded, re-detected by the frozen detector, and
-      the mean L1 distance (crop pixels, ``|dx| + |dy|``) of every re-detected landmark to where it was sent
-      is the loss.
-    """
-
-    source: str  # the trained run whose decoder is sharpened
-    # 20, not 1: at 1 the cycle term (about 2 crop px x 3) outweighs the L1 (about 0.1) sixty times, and 1,500
-    # steps from the L2 decoder left reconstructions 0.15-0.18 from their inputs (0.09 before) in pale, saturated
-    # colours; at 20, 0.107, with a 4 px edit still 0.49 of the way (0.23 before; docs/results.md)
-    reconstruction: float = 20.0
-    adversarial: float = 1.0
-    # gradient 2 with cycle 3 drew sharper (0.286 vs 0.242 of the inputs' gradient energy) and edited a little
-    # better than gradient 0 with cycle 1; cycle 1.0 beat 0.2 and 0.2 beat 0.02 (docs/results.md, "Editing you
-    # can measure")
-    gradient: float = 2.0
-    cycle: float = 3.0
-    move_px: float = 8.0
-    move_chance: float = 0.3
-    train_descriptors: bool = True  # on MTFL a 4 px edit went 0.578 of the way with it, 0.421 without
-    # gamma 1 and a faster controller: the decoded images' energy sat near 0.7 of the crops', above BEGAN's
-    # gamma 0.5, so k stayed 0 (the discriminator never pushed back; the term only rewarded smooth images that
-    # are easy to autoencode); at gamma 1 k rises to 0.1-0.3 within a few hundred steps
-    began: BeganConfig = field(default_factory=lambda: BeganConfig(gamma=1.0, lambda_k=0.02, width=16))
-
-    def __post_init__(self) -> None:
-        weights = {
-            "reconstruction": self.reconstruction,
-            "adversarial": self.adversarial,
-            "gradient": self.gradient,
-            "cycle": self.cycle,
-        }
-        if any(not w >= 0 for w in weights.values()) or not any(weights.values()):
-            raise ConfigError(f"sharpen weights must be >= 0 and not all 0, got {weights}")
-        if not self.move_px > 0 or not 0 < self.move_chance <= 1:
-            raise ConfigError(
-                f"sharpen moves need move_px > 0 and move_chance in (0, 1], got {self.move_px} and {self.move_chance}"
-            )
-
-
-@dataclass(frozen=True)
-class GenerationConfig:
-    """Landmark-conditioned generation from a trained run (``lmsdk train-generator``, paper App. G.5).
-
-    The run's landmark model is frozen; a generator (``generator``) maps its landmarks on the training crops and a
-    Gaussian latent to images, against a BEGAN discriminator (``began``), with the L1 cyclic loss between the
-    landmarks detected on the generations and the condition (normalised crop units) weighted by ``cyclic``.
-    """
-
-    source: str  # the trained run whose landmarks condition the generator
-    generator: GeneratorSpec = field(default_factory=GeneratorSpec)
-    began: BeganConfig = field(default_factory=BeganConfig)
-    cyclic: float = 10.0
-
-    def __post_init__(self) -> None:
-        if not self.cyclic >= 0:
-            raise ConfigError(f"the cyclic loss weight must be >= 0, got {self.cyclic}")
+    kind: Literal["discover"] = "discover"
 
 
 @dataclass(frozen=True)
@@ -206,10 +128,9 @@ class TrainConfig:
     batch_size: int = 16  # global batch (split across data-parallel processes)
     max_minutes: float | None = None  # stop cleanly within this wall-clock budget
     seed: int = 0
-    init: str | None = None  # start from this run's (or model folder's) weights, e.g. AFLW fine-tuning from CelebA
     device: str = "cpu"
     precision: Precision = "fp32"  # autocast; "auto": bf16 on CPUs with native bf16 units, else fp32
-    channels_last: bool = True  # NHWC convolutions: about 20% faster on CPUs (docs/cpu-preset.md)
+    channels_last: bool = True  # NHWC convolutions: faster on CPUs (docs/cpu-preset.md)
     compile: bool = False  # torch.compile the training forward (falls back to eager where unavailable)
     # Learning-rate multiplier for the scale of the detector's score maps (its last BatchNorm): with Adam a
     # scale moves about one learning rate per step, so at 1x the maps sharpen only over many thousand steps.
@@ -223,9 +144,7 @@ class TrainConfig:
     eval_images: int = 1000
     keep_checkpoints: int = 2
     threads: int | None = None  # torch intra-op threads (None: the CPUs this process may use, split across processes)
-    distill: DistillConfig | None = None  # set: train the model's lite detector from a trained teacher
-    sharpen: SharpenConfig | None = None  # set: fine-tune a trained run's decoder (lmsdk sharpen)
-    generation: GenerationConfig | None = None  # set: train a landmark-conditioned generator (lmsdk train-generator)
+    stage: StageConfig = field(default_factory=DiscoveryConfig)  # what kind of run (lmsdk.trainer.stages)
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -248,37 +167,12 @@ class TrainConfig:
             raise ConfigError(f"ema_horizon must be a fraction of the run in [0, 1), got {self.ema_horizon}")
         if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ConfigError(f"device must be cpu or cuda, got {self.device!r}")
+        if not isinstance(getattr(self.stage, "kind", None), str):
+            raise ConfigError(f"stage must be a stage config with a kind, got {self.stage!r}")
 
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
+        """The config as JSON-ready dicts (read back with :func:`lmsdk.trainer.config_from_dict`)."""
         return to_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], where: str = "train config") -> TrainConfig:
-        return from_dict(cls, data, where)
-
-    @classmethod
-    def read(cls, path: str | os.PathLike[str], what: str = "run config") -> TrainConfig:
-        """The config a run saved at ``path`` (its ``config.json``); :class:`ConfigError` naming the file and
-        the field where it is not one."""
-        return named(lambda: cls.from_dict(read_json(path, what), f"{path}: {what}"), path)
-
-
-def stage_config(trained: TrainConfig, schedule: ScheduleConfig, **changes: Any) -> TrainConfig:
-    """The config of a stage that fine-tunes a finished run (``lmsdk distill``, ``sharpen``, ``train-generator``):
-    ``trained``'s data, model, losses and augmentation with the stage's own ``schedule`` (which also replaces
-    any resolution curriculum), none of the other stages, no starting weights or time budget of its own, the
-    discovery-only levers (the head's learning-rate scale, the weight average) reset; then ``changes``."""
-    reset = {
-        "schedule": schedule,
-        "distill": None,
-        "sharpen": None,
-        "generation": None,
-        "init": None,
-        "max_minutes": None,
-        "head_lr_scale": 1.0,
-        "ema_horizon": 0.0,
-    }
-    return trained.replace(**(reset | changes))

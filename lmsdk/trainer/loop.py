@@ -1,9 +1,8 @@
 """The training loop: ``train(config, run_dir)`` reads top to bottom.
 
-A run directory holds everything a run writes: ``config.json`` (the resolved :class:`TrainConfig`),
-``checkpoints/``, ``metrics.jsonl``, ``tensorboard/``, ``samples/*.png``, ``train.log`` and, once
-finished, ``model/`` (what ``lmsdk export`` reads). :mod:`lmsdk.trainer.run` holds the state the loop
-works on; :mod:`lmsdk.trainer.budget` sizes a run to its time budget.
+Every stage (:mod:`lmsdk.trainer.stages`) runs through it. What a run directory holds is
+:mod:`lmsdk.rundir`'s; :mod:`lmsdk.trainer.run` holds the state the loop works on;
+:mod:`lmsdk.trainer.budget` sizes a run to its time budget.
 """
 
 from __future__ import annotations
@@ -19,14 +18,15 @@ from typing import Any, Literal
 import torch
 
 from lmsdk.fileio import atomic_write_json
+from lmsdk.rundir import RunDir
 from lmsdk.trainer import distributed
 from lmsdk.trainer.budget import REPLAN_EVERY, BudgetPlanner
 from lmsdk.trainer.checkpoints import load_latest_checkpoint
 from lmsdk.trainer.config import TrainConfig
 from lmsdk.trainer.control import StepTimer, StopRequest
-from lmsdk.trainer.monitor import Monitor
-from lmsdk.trainer.run import Run, make_run
-from lmsdk.trainer.rundir import CONFIG_FILE, log_to_file, resolve_config
+from lmsdk.trainer.monitor import Monitor, log_to_file
+from lmsdk.trainer.resume import resolve_config
+from lmsdk.trainer.run import Run
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +77,9 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, hoo
     info, device = distributed.setup(config.device)
     torch.set_num_threads(config.threads or max(1, usable_cpus() // info.world_size))
     try:
-        run = make_run(config, run_dir, info, device)  # opens the data: bad input fails before anything is written
+        run = Run(config, run_dir, info, device)  # opens the data: bad input fails before anything is written
         if info.is_main and not resume:
-            atomic_write_json(run_dir / CONFIG_FILE, config.to_dict())
+            atomic_write_json(RunDir(run_dir).config, config.to_dict())
         log_handler = log_to_file(run_dir, info)
         try:
             return _train(run, resume, hooks)
@@ -94,9 +94,7 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, hoo
 def _train(run: Run, resume: bool, hooks: tuple[Hook, ...]) -> RunResult:
     config, info, state = run.config, run.info, run.state
     if resume:
-        run.state = state = load_latest_checkpoint(
-            run.run_dir, run.core, run.optimizer, run.scaler, run.ema, run.load_extra_state
-        )
+        run.state = state = load_latest_checkpoint(run.run_dir, run.checkpointed)
         logger.info("resuming %s at step %d of %d", run.run_dir, state.step, run.total)
     logger.info("training %s", run.describe())
     timer = StepTimer(state.elapsed_seconds)

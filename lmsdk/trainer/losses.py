@@ -133,3 +133,13 @@ def flow_preference_loss(points: Tensor, flow: Tensor, sigma: float = 1.0 / 16.0
     d2 = (grid.view(1, 1, size, size, 2) - points.view(*points.shape[:2], 1, 1, 2)).square().sum(-1)
     weights = torch.softmax(-d2.flatten(2) / (2 * sigma**2), dim=-1).view_as(d2)  # each sums to 1
     return -(weights * energy.unsqueeze(1)).sum(dim=(2, 3)).mean()
+
+
+def weighted_sum(terms: dict[str, Tensor], weights: dict[str, float]) -> Tensor:
+    """``sum(weights[name] * terms[name])`` over ``terms``, added in their order (a scalar tensor)."""
+    names = iter(terms)
+    first = next(names)
+    total = weights[first] * terms[first]
+    for name in names:
+        total = total + weights[name] * terms[name]
+    return total

@@ -19,10 +19,10 @@ from rich.progress import (
 )
 
 from lmsdk.fileio import atomic_write_bytes
+from lmsdk.rundir import RunDir
+from lmsdk.trainer.distributed import DistInfo
 
 logger = logging.getLogger(__name__)
-
-METRICS_FILE = "metrics.jsonl"
 
 
 class Monitor:
@@ -33,7 +33,7 @@ class Monitor:
 
     def __init__(self, run_dir: Path, *, enabled: bool, total: int, start_step: int, progress: bool) -> None:
         self.enabled = enabled
-        self.path = run_dir / METRICS_FILE
+        self.path = RunDir(run_dir).metrics
         self._writer = None
         self._progress: Progress | None = None
         self._task = None
@@ -43,7 +43,7 @@ class Monitor:
         try:
             from torch.utils.tensorboard import SummaryWriter
 
-            self._writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=start_step or None)
+            self._writer = SummaryWriter(str(RunDir(run_dir).tensorboard), purge_step=start_step or None)
         except ImportError:  # TensorBoard is part of [train]; keep training without it
             logger.warning("tensorboard is not installed; metrics go to %s only", self.path)
         if progress:
@@ -99,3 +99,17 @@ class Monitor:
             self._progress.stop()
         if self._writer is not None:
             self._writer.close()
+
+
+def log_to_file(run_dir: Path, info: DistInfo) -> logging.Handler | None:
+    """Send lmsdk's log to the run's ``train.log`` too (main process); returns the handler to remove."""
+    if not info.is_main:
+        return None
+    run_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(RunDir(run_dir).log)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    lmsdk_logger = logging.getLogger("lmsdk")
+    lmsdk_logger.addHandler(handler)
+    if lmsdk_logger.level == logging.NOTSET or lmsdk_logger.level > logging.INFO:
+        lmsdk_logger.setLevel(logging.INFO)
+    return handler

@@ -13,6 +13,7 @@ import math
 
 from lmsdk.model.presets import MODEL_PRESETS
 from lmsdk.trainer.config import RELEASED_MILESTONES, AugmentConfig, LossConfig, ScheduleConfig, TrainConfig
+from lmsdk.trainer.stages.finetune import FineTuneConfig
 
 _RELEASED = RELEASED_MILESTONES
 
@@ -150,6 +151,7 @@ def configure(
     crop_fraction: float | None = None,
     landmarks: int | None = None,
     image_size: int | None = None,
+    init: str | None = None,
     **overrides: object,
 ) -> TrainConfig:
     """A preset with the user's overrides applied, as ``lmsdk train`` builds it.
@@ -157,7 +159,9 @@ def configure(
     ``landmarks`` changes K and scales the separation bandwidth by ``sqrt(K_preset / K)`` (each landmark
     keeps the same share of the image; the paper's K = 10 -> 30 settings go 0.08 -> 0.04-0.05).
     ``image_size`` changes the crop side S and keeps the preset's padding ratio (rounded so every
-    hourglass level divides evenly). Other keyword arguments replace top-level :class:`TrainConfig` fields.
+    hourglass level divides evenly). ``init`` starts from the weights of that run or model folder (fine-tuning,
+    :class:`~lmsdk.trainer.stages.finetune.FineTuneConfig`). Other keyword arguments replace top-level
+    :class:`TrainConfig` fields.
     """
     from lmsdk.errors import ConfigError
 
@@ -180,6 +184,8 @@ def configure(
     unknown = set(overrides) - {f.name for f in dataclasses.fields(TrainConfig)}
     if unknown:
         raise ConfigError(f"unknown training option(s): {', '.join(sorted(unknown))}")
+    if init is not None:
+        overrides["stage"] = FineTuneConfig(source=init)
     return config.replace(
         model=model, loss=loss, data=data_config, **{k: v for k, v in overrides.items() if v is not None}
     )

@@ -9,6 +9,14 @@ from torch import nn
 
 logger = logging.getLogger(__name__)
 
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def autocast(device_type: str, precision: str) -> torch.autocast:
+    """The autocast context of a resolved ``precision`` (fp32: disabled) on ``device_type`` ("cpu", "cuda")."""
+    dtype = AUTOCAST_DTYPES.get(precision)
+    return torch.autocast(device_type, dtype=dtype or torch.float32, enabled=dtype is not None)
+
 
 def native_bf16(device: torch.device) -> bool:
     """Whether ``device`` computes bf16 natively (AVX-512 BF16 or AMX on CPUs; Ampere or newer GPUs)."""
@@ -18,9 +26,9 @@ def native_bf16(device: torch.device) -> bool:
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """``"auto"`` -> ``"bf16"`` on CPUs with native bf16 units (1.6x faster steps measured on AVX-512 BF16,
-    docs/training-speed.md), else ``"fp32"``; GPUs keep fp32 with TF32 convolutions (bf16 measured no faster
-    at these model sizes on an H200). Other values are returned as they are."""
+    """``"auto"`` -> ``"bf16"`` on CPUs with native bf16 units (where it pays), else ``"fp32"``; GPUs keep fp32 with
+    TF32 convolutions (bf16 paid nothing there at these model sizes). Measured: docs/training-speed.md. Other values
+    are returned as they are."""
     if precision != "auto":
         return precision
     chosen = "bf16" if device.type == "cpu" and native_bf16(device) else "fp32"

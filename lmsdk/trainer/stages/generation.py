@@ -1,0 +1,164 @@
+"""Landmark-conditioned generation (paper Sec. 4.4, App. G.5): ``lmsdk train-generator RUN --out GEN_RUN``.
+
+The trained run's landmark model is loaded and frozen (eval mode: its exact BatchNorm statistics) and detects
+the landmarks of every training crop (the run's own data and crops). A :class:`~lmsdk.model.generator.
+LandmarkGenerator` maps those landmarks and an isotropic Gaussian latent to an image; a BEGAN discriminator
+(:class:`~lmsdk.trainer.balance.BeganBalance`) judges it against the crop; and the frozen detector detects
+landmarks on the generated image, whose L1 distance to the condition is the cyclic loss (App. G.5), which reaches
+the generator through the frozen detector. One backward of ``L_D + L_G + lambda_cyc L_cyc`` serves both players
+(each loss reaches only its own network), and both step together, as BEGAN's reference does. The finished
+``GEN_RUN/model/`` is the landmark model plus the generator (:mod:`lmsdk.model.generator_io`); ``lmsdk export``
+writes it with ``generator.onnx``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from lmsdk.errors import ConfigError
+from lmsdk.model.autoencoder import LandmarkAutoencoder
+from lmsdk.model.began import BeganConfig
+from lmsdk.model.generator import GENERATOR_PRESETS, GeneratorSpec, LandmarkGenerator
+from lmsdk.model.generator_io import save_generator
+from lmsdk.ops.coords import normalized_to_pixels
+from lmsdk.ops.images import tensor_to_images
+from lmsdk.trainer.balance import BETAS, BeganBalance
+from lmsdk.trainer.config import ScheduleConfig, TrainConfig
+from lmsdk.trainer.sources import load_source
+from lmsdk.trainer.stage import FineTuningSetup, Loss, Networks, StepContext, settings_of
+from lmsdk.trainer.step import AugmentedBatch, FramePair
+from lmsdk.viz import draw_landmarks, tile
+
+# The discriminator that goes with each generator preset: for `cpu` BEGAN's widths are halved, so that the
+# discriminator's three passes per step do not cost the CPU more than the generator's.
+DISCRIMINATORS: dict[str, BeganConfig] = {"cpu": BeganConfig(width=16), "tiny": BeganConfig(width=4, hidden=8)}
+SAMPLE_LATENTS = 3  # generations per reference in the sample sheets
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """A generator (``generator``) conditioned on the landmarks of the run ``source``, trained against a BEGAN
+    discriminator (``began``) with the L1 cyclic loss between the landmarks detected on the generations and the
+    condition (normalised crop units) weighted by ``cyclic``. Both players learn at ``began.lr``, cosine-decayed to
+    a tenth."""
+
+    source: str
+    generator: GeneratorSpec = field(default_factory=GeneratorSpec)
+    began: BeganConfig = field(default_factory=BeganConfig)
+    cyclic: float = 10.0
+    kind: Literal["generate"] = "generate"
+
+    def __post_init__(self) -> None:
+        if not self.cyclic >= 0:
+            raise ConfigError(f"the cyclic loss weight must be >= 0, got {self.cyclic}")
+
+    @classmethod
+    def preset(
+        cls, source: str, name: str = "cpu", *, cyclic: float | None = None, lr: float | None = None
+    ) -> GenerationConfig:
+        """The generator preset ``name`` (:data:`~lmsdk.model.generator.GENERATOR_PRESETS`) with its discriminator,
+        and the options a command may change."""
+        if name not in GENERATOR_PRESETS:
+            raise ConfigError(f"unknown generator preset {name!r}; choose one of: {', '.join(GENERATOR_PRESETS)}")
+        began = DISCRIMINATORS.get(name, BeganConfig())
+        if lr is not None:
+            began = dataclasses.replace(began, lr=lr)
+        config = cls(source=source, generator=GENERATOR_PRESETS[name], began=began)
+        return config if cyclic is None else dataclasses.replace(config, cyclic=cyclic)
+
+
+class Generation:
+    """Trains a generator and a BEGAN discriminator around the frozen landmark model."""
+
+    Config = GenerationConfig
+    steps, batch_size = 20_000, 16
+    keeps_source_speed = False  # fp32 and eager: what BEGAN was measured with
+    moves_landmarks = False  # the landmark model is frozen
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.config, self.settings = config, settings_of(config, GenerationConfig)
+
+    @classmethod
+    def setup(cls, source: TrainConfig, settings: GenerationConfig) -> FineTuningSetup:
+        if isinstance(source.stage, GenerationConfig):
+            raise ConfigError(f"{settings.source}: is itself a generator run; train from its source run instead")
+        settings.generator.check(source.model.crop_size)
+        lr = settings.began.lr
+        return FineTuningSetup(
+            schedule=ScheduleConfig.fine_tuning(lr, lr / 10),
+            model=source.model,
+        )
+
+    def build(self, device: torch.device) -> Networks:
+        s, model = self.settings, self.config.model
+        core = LandmarkAutoencoder(model).to(device)
+        load_source(core, s.source, trained=())
+        generator = LandmarkGenerator(model, s.generator).to(device)
+        # Both players follow the run's schedule: the discriminator at began.lr where the generator is at the
+        # schedule's first rate.
+        balance = BeganBalance(s.began, model.crop_size, s.began.lr / self.config.schedule.learning_rates[0])
+        groups = [{"params": list(generator.parameters()), "lr_scale": 1.0, "betas": BETAS, "name": "generator"}]
+        kept: dict[str, nn.Module] = {"generator": generator}
+        return Networks(core, generator, groups, kept=kept, balance=balance.to(device), single_process=True)
+
+    def loss(self, nets: Networks, crops: Tensor, pair: FramePair | None, at: StepContext) -> Loss:
+        core, balance = nets.core, nets.balance
+        assert balance is not None  # built with one
+        core.eval()  # the loop puts the core back in train mode after its events; the detector stays frozen
+        nets.trained.train()
+        with torch.no_grad():
+            condition = core.detect(crops).points.float()  # (B, K, 2) normalised crop frame
+        latent = torch.randn(crops.shape[0], self.settings.generator.latent_dim, generator=at.generator)
+        with at.autocast():
+            fake = at.forward(condition, latent.to(crops.device))
+        began = balance.losses(crops, fake)
+        cyclic = cyclic_loss(core.detect(fake).points, condition)
+        terms = {"discriminator": began.d_loss, "generator": began.g_loss, "cyclic": cyclic}
+        total = began.d_loss + began.g_loss + self.settings.cyclic * cyclic
+        return Loss(total, terms, self.config.model.crop_size)
+
+    def statistics_forward(self, nets: Networks, batch: AugmentedBatch, at: StepContext) -> None:
+        """Never called: the generator has no BatchNorm."""
+
+    def sample(self, nets: Networks, crops: Tensor) -> np.ndarray:
+        seeded = torch.Generator().manual_seed(self.config.seed + 1)
+        latents = torch.randn(SAMPLE_LATENTS, self.settings.generator.latent_dim, generator=seeded)
+        return generation_sheet(nets.core, nets.kept["generator"], crops, latents.to(crops.device))
+
+    def export(self, nets: Networks, folder: Path) -> None:
+        save_generator(nets.kept["generator"], folder)
+
+
+def cyclic_loss(detected: Tensor, condition: Tensor) -> Tensor:
+    """L1 distance between landmarks detected on generated images and their condition, both ``(B, K, 2)``
+    normalised (x, y) in the crop: ``sum |dx| + |dy|`` per landmark, averaged over landmarks and images."""
+    return (detected.float() - condition.float()).abs().sum(-1).mean()
+
+
+@torch.no_grad()
+def generation_sheet(
+    core: LandmarkAutoencoder, generator: nn.Module, crops: Tensor, latents: Tensor, tile_size: int = 128
+) -> np.ndarray:
+    """One column per reference crop ``(n, 3, S, S)``: the reference with its detected landmarks, then one
+    generation per latent ``(m, Z)`` conditioned on them, with the landmarks the detector finds on it. RGB uint8."""
+    was_training = generator.training
+    generator.eval()
+    try:
+        condition = core.detect(crops).points.float()
+        n, m = crops.shape[0], latents.shape[0]
+        fakes = generator(condition.repeat(m, 1, 1), latents.repeat_interleave(n, 0))  # (m n, 3, S, S)
+        found = core.detect(fakes).points.float()
+    finally:
+        generator.train(was_training)
+    images = torch.cat([crops.float(), fakes])
+    up = torch.nn.functional.interpolate(images.cpu(), size=(tile_size, tile_size), mode="nearest")
+    points = normalized_to_pixels(torch.cat([condition, found]).cpu(), tile_size, tile_size).numpy()
+    tiles = [draw_landmarks(im, p) for im, p in zip(tensor_to_images(up), points, strict=True)]
+    return tile(tiles, columns=n)
