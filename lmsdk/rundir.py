@@ -118,7 +118,23 @@ class RunDir:
 
 
 def model_folder(path: str | os.PathLike[str]) -> Path:
-    """The model folder ``path`` names: ``path/model`` for a run directory, else ``path`` itself."""
+    """The model folder ``path`` names: ``path/model`` for a run directory; for an artifact exported with its
+    weights (``lmsdk export --with-weights``, as the shipped models are), its ``weights/`` folder once their
+    hashes match the manifest; else ``path`` itself."""
+    from lmsdk.spec import MANIFEST_FILE, WEIGHTS, WEIGHTS_CONFIG, read_manifest, verify_file
+
     path = Path(path)
     run = RunDir(path)
-    return run.model if run.finished() else path
+    if run.finished():
+        return run.model
+    if (path / MANIFEST_FILE).is_file():
+        manifest = read_manifest(path)
+        if WEIGHTS not in manifest.attachments:
+            raise ConfigError(
+                f"{path}: the artifact carries no PyTorch weights to start from (export it with --with-weights, or "
+                "start from its run directory)"
+            )
+        weights = verify_file(path, manifest.attachments[WEIGHTS])
+        verify_file(path, manifest.attachments[WEIGHTS_CONFIG])
+        return weights.parent
+    return path

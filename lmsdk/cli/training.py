@@ -77,8 +77,9 @@ def train(
         Path | None,
         typer.Option(
             "--init",
-            help="Fine-tune: start from this run's (or model folder's) weights (same preset, K and size), e.g. AFLW "
-            "from CelebA.",
+            help="Fine-tune: start from these weights (same preset, K and size): a run, a model folder, an artifact "
+            "exported with --with-weights, or a shipped model's name (e.g. faces, which the cpu preset at K = 10 "
+            "fits); the paper's AFLW models start from CelebA.",
         ),
     ] = None,
 ) -> None:

@@ -1,4 +1,5 @@
-"""Where a stage's starting weights come from: a finished run, or a model folder.
+"""Where a stage's starting weights come from: a finished run, a model folder, an artifact with its weights or a
+shipped model's name.
 
 :func:`source_model` is the one place that turns a source (a path) into weights; every stage that starts from a
 trained model (fine-tuning, distillation, sharpening, generation) goes through :func:`load_source`.
@@ -14,13 +15,15 @@ from lmsdk.errors import CheckpointError, ConfigError
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.checkpoint import CONFIG_FILE, load_model
 from lmsdk.rundir import model_folder
+from lmsdk.zoo import resolve
 
 logger = logging.getLogger(__name__)
 
 
 def source_model(source: str | Path) -> LandmarkAutoencoder:
-    """The landmark model ``source`` names: a run directory (its ``model/``) or a model folder; on the CPU."""
-    return load_model(model_folder(source))
+    """The landmark model ``source`` names: a run directory (its ``model/``), a model folder, an artifact exported
+    with its weights, or a shipped model's name (``faces``; an existing path wins); on the CPU."""
+    return load_model(model_folder(resolve(source)))
 
 
 def load_source(core: LandmarkAutoencoder, source: str | Path, *, trained: tuple[str, ...] | None = None) -> None:

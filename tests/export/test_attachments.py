@@ -88,3 +88,23 @@ def test_weights_card_and_licence_travel_with_the_artifact(tiny_run, tmp_path):
         assert torch.equal(carried.state_dict()[name], tensor), name
     ShapeEditor(out)  # still an ordinary artifact
     assert cli(["export", str(tiny_run), "--out", str(tmp_path / "x"), "--card", str(tmp_path / "nope.md")]) == 2
+
+
+def test_training_starts_from_an_artifacts_weights_or_refuses_one_without(tiny_run, artifact, tmp_path):
+    """lmsdk train --init ARTIFACT (a shipped model's name resolves to one) starts from the weights it carries."""
+    from lmsdk.export import export_run
+    from lmsdk.model import load_model
+    from lmsdk.trainer.sources import source_model
+
+    out = tmp_path / "art"
+    export_run(tiny_run, out, with_weights=True)
+    started = source_model(out)
+    for name, tensor in load_model(tiny_run / "model").state_dict().items():
+        assert torch.equal(started.state_dict()[name], tensor), name
+    with open(out / "weights" / "model.safetensors", "r+b") as f:
+        f.seek(200)
+        f.write(b"\x00\x01")
+    with pytest.raises(ArtifactError, match=r"model\.safetensors: sha256 .* does not match"):
+        source_model(out)
+    args = ["train", "--preset", "tiny", "--steps", "1", "--out", str(tmp_path / "run"), "--init", str(artifact)]
+    assert cli(args) == 2  # the fixture artifact was exported without its weights
