@@ -155,7 +155,7 @@ def start_or_resume(
     else:
         config = build(options)
     config = config.replace(progress=not ctx.params.get("quiet"))
-    check_out(out, config.data.source.partition("#")[0], *inputs)
+    check_out(out, *config.data.paths, *inputs)
     result = train(config, out, resume=resume)
     again = " ".join(["lmsdk", str(ctx.info_name), *(str(ctx.params[a]) for a in _arguments(ctx)), "--out", str(out)])
     if result.interrupted:

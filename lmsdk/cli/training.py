@@ -29,7 +29,11 @@ def _train_defaults() -> dict[str, object]:
         for name in TrainConfig.__dataclass_fields__
         if isinstance(value := getattr(preset, name), int | float | str)
     }
-    values |= {"landmarks": preset.model.num_landmarks, "image_size": preset.model.crop_size}
+    values |= {
+        "landmarks": preset.model.num_landmarks,
+        "image_size": preset.model.crop_size,
+        "video_share": preset.data.video_share,
+    }
     return {name: f"{value} with the cpu preset" for name, value in values.items()}
 
 
@@ -39,11 +43,13 @@ def train(
     ctx: typer.Context,
     out: RunOut,
     data_source: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--data",
-            help="'synthetic' (built-in procedural faces, the default) or a path: a folder of images or "
-            "an MTFL-style landmark list. The format is detected; name it with --format.",
+            help="'synthetic' (built-in procedural faces, the default) or a path: a folder of images, an MTFL-style "
+            "landmark list, a video, a folder of videos or a clip list. The format is detected; name it with "
+            "--format. Repeat it to train on several sources at once: images and video mix in each batch "
+            "(--video-share), the flow terms on the video pairs.",
         ),
     ] = None,
     preset: Annotated[
@@ -62,11 +68,26 @@ def train(
         int | None, typer.Option("--image-size", help="Crop side S in pixels; padding keeps the preset's ratio.")
     ] = None,
     data_format: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--format",
             help="Data format when it cannot be detected: synthetic, celeba, aflw, cats, mtfl, labels, mnist, "
-            "video or folder.",
+            "video or folder. Once for every --data, or once per --data in the same order.",
+        ),
+    ] = None,
+    video_share: Annotated[
+        float | None,
+        typer.Option(
+            "--video-share",
+            help="With images and video: the share of each batch that is video pairs (the rest images).",
+        ),
+    ] = None,
+    flow_cache: Annotated[
+        Path | None,
+        typer.Option(
+            "--flow-cache",
+            help="Videos: keep the optical flow computed for each clip in this folder (default: beside each clip, "
+            "or ~/.cache/lmsdk/flow where the clip's folder is read-only).",
         ),
     ] = None,
     crop_fraction: Annotated[
@@ -83,7 +104,8 @@ def train(
         ),
     ] = None,
 ) -> None:
-    """Discover landmarks on unlabeled images; writes config, checkpoints, metrics, samples and RUN_DIR/model."""
+    """Discover landmarks on unlabeled images (and video); writes config, checkpoints, metrics, samples and
+    RUN_DIR/model."""
 
     def build(options: dict[str, Any]) -> TrainConfig:
         from lmsdk.trainer.presets import configure
@@ -97,6 +119,8 @@ def train(
             landmarks=landmarks,
             image_size=image_size,
             init=init_source,
+            video_share=video_share,
+            flow_cache=str(flow_cache) if flow_cache else None,
         )
         return config.replace(**options)
 

@@ -2,7 +2,8 @@
 
 A source string is ``synthetic`` or a path, optionally followed by ``#SPLIT`` for datasets with official
 splits (``/data/celeba#mafl-test``, ``/data/aflw#train``, ``/data/cats#test``, ``mnist.idx.gz#3`` for one
-digit).
+digit). A training run may take several sources at once (``DataConfig.more_sources``: images and video mixed,
+:mod:`lmsdk.data.mixture`); :func:`open_source` opens one.
 """
 
 from __future__ import annotations
@@ -14,14 +15,23 @@ from pathlib import Path
 
 from lmsdk.data.base import CachedSource, ImageSource
 from lmsdk.data.cats import CatHeads
+from lmsdk.data.clip_list import VIDEO_SUFFIXES, is_clip_list
 from lmsdk.data.faces import AflwRecropped, CelebA
 from lmsdk.data.folder import ImageFolder
 from lmsdk.data.labels import LabelledImages
 from lmsdk.data.mnist import MnistDigits
 from lmsdk.data.mtfl import MtflList
 from lmsdk.data.synthetic import SyntheticFaces
-from lmsdk.data.video import VIDEO_SUFFIXES, VideoFrames
-from lmsdk.errors import DataError
+from lmsdk.data.video import VideoFrames
+from lmsdk.errors import ConfigError, DataError
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One more source of a run (``lmsdk train --data A --data B``): a path as ``DataConfig.source`` takes it."""
+
+    source: str
+    format: str | None = None  # None: detect
 
 
 @dataclass(frozen=True)
@@ -30,12 +40,32 @@ class DataConfig:
 
     source: str = "synthetic"  # "synthetic" or a path, with an optional "#split"
     format: str | None = None  # None: detect; else one of FORMATS
+    more_sources: tuple[SourceSpec, ...] = ()  # trained on together with source (images and video mixed)
+    video_share: float = 0.5  # images and video mixed: the share of each batch that is video pairs
     crop_fraction: float = 1.0  # image folders, label CSVs and videos: keep this fraction of the centred square
     synthetic_count: int = 4000  # size of the built-in synthetic set
     seed: int = 0  # synthetic faces are a function of (seed, index)
     cache: bool = True  # decode each image once and keep it in memory
     video_gap: int = 10  # videos: frames between the two images of a training pair
     video_flow_step: int = 5  # videos: optical flow is computed over this many frames and accumulated
+    video_flow_size: int = 256  # videos: the flow is computed on crops of this side (0: the crop size), resampled
+    flow_cache: str | None = None  # videos: the folder flows are kept in (None: beside each clip, else ~/.cache)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.video_share < 1:
+            raise ConfigError(f"video share {self.video_share!r}: the share of each batch that is video, in (0, 1)")
+        if self.video_flow_size < 0:
+            raise ConfigError(f"video flow size {self.video_flow_size!r}: a side in pixels, or 0 for the crop size")
+
+    @property
+    def specs(self) -> tuple[SourceSpec, ...]:
+        """Every source of the run, ``source`` first."""
+        return (SourceSpec(self.source, self.format), *self.more_sources)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The paths the sources read (without their splits; ``synthetic`` is none)."""
+        return tuple(path for spec in self.specs if (path := split_spec(spec.source)[0]) != "synthetic")
 
 
 def split_spec(source: str) -> tuple[str, str | None]:
@@ -76,7 +106,7 @@ def _is_idx(path: Path) -> bool:
 
 def _is_video(path: Path) -> bool:
     if path.is_file():
-        return path.suffix.lower() in VIDEO_SUFFIXES
+        return path.suffix.lower() in VIDEO_SUFFIXES or is_clip_list(path)
     return path.is_dir() and any(p.suffix.lower() in VIDEO_SUFFIXES for p in path.rglob("*"))
 
 
@@ -105,7 +135,15 @@ FORMATS: dict[str, tuple[Callable[[Path], bool], _Opener]] = {
     "mnist": (_is_idx, lambda s, split, size, c: MnistDigits(s, size, None if split is None else int(split))),
     "video": (
         _is_video,
-        lambda s, split, size, c: VideoFrames(s, size, c.crop_fraction, c.video_gap, c.video_flow_step),
+        lambda s, split, size, c: VideoFrames(
+            s,
+            size,
+            c.crop_fraction,
+            c.video_gap,
+            c.video_flow_step,
+            flow_size=c.video_flow_size,
+            flow_cache=c.flow_cache,
+        ),
     ),
     "folder": (lambda p: p.is_dir(), lambda s, split, size, c: ImageFolder(s, size, c.crop_fraction)),
 }
@@ -127,15 +165,23 @@ def detect_format(source: str | os.PathLike[str]) -> str:
     raise DataError(f"{path_text}: cannot tell its format; name it with --format ({', '.join(FORMATS)})")
 
 
-def open_source(config: DataConfig, crop_size: int) -> ImageSource:
-    """Open the source of ``config`` at ``crop_size`` px (decoded images cached in memory unless disabled)."""
-    name = config.format or detect_format(config.source)
+def format_of(spec: SourceSpec) -> str:
+    """The format of a source: the one it names, else the detected one; :class:`DataError` for an unknown name."""
+    name = spec.format or detect_format(spec.source)
     if name not in FORMATS:
         raise DataError(f"unknown data format {name!r}; known: {', '.join(FORMATS)}")
-    path, split = split_spec(config.source)
+    return name
+
+
+def open_source(config: DataConfig, crop_size: int, spec: SourceSpec | None = None) -> ImageSource:
+    """Open ``spec`` (default: ``config.source``) with the settings of ``config`` at ``crop_size`` px (decoded
+    images cached in memory unless disabled)."""
+    spec = spec or config.specs[0]
+    name = format_of(spec)
+    path, split = split_spec(spec.source)
     if split is not None and name not in SPLIT_FORMATS:
         raise DataError(
-            f"{config.source}: a {name} source has no splits (drop '#{split}'; splits exist for "
+            f"{spec.source}: a {name} source has no splits (drop '#{split}'; splits exist for "
             f"{', '.join(SPLIT_FORMATS)})"
         )
     try:
@@ -143,9 +189,9 @@ def open_source(config: DataConfig, crop_size: int) -> ImageSource:
     except ValueError as exc:
         if isinstance(exc, DataError):
             raise
-        raise DataError(f"{config.source}: {exc}") from None
+        raise DataError(f"{spec.source}: {exc}") from None
     if len(source) == 0:
-        raise DataError(f"{config.source}: the source is empty")
+        raise DataError(f"{spec.source}: the source is empty")
     if not config.cache or getattr(source, "provides_pairs", False):
         return source
     return CachedSource(source)

@@ -1,74 +1,89 @@
 """Video as training data (paper App. C): frames, and frame pairs with the optical flow between them.
 
-Frames come from video files (any OpenCV-readable container) or folders of frame images, one folder per
-clip; each frame is squared and cropped like an image folder. A training pair is frame ``t`` and frame
-``t + gap`` of the same clip with Farneback flow (OpenCV) computed between frames ``step`` apart and
-accumulated over the gap (5-frame steps accumulated to 10 in the paper). Flows are in normalised crop
-units: ``flow[y, x]`` moves the centre of pixel ``(x, y)`` of the first frame to where it is in the second.
+A video source holds clips (:mod:`lmsdk.data.clip_list`: a video file, a folder of videos or of frame folders,
+or a clip list that names clips and their crop boxes); each frame is cropped to its clip's box (or the centred
+square times the crop fraction, like an image folder) and resized to the crop size S. A training pair is frame
+``t`` and frame ``t + gap`` of the same clip with the Farneback flow between them, computed over ``step``-frame
+hops and composed (5-frame steps accumulated to 10 in the paper; :mod:`lmsdk.data.flow`).
+
+The flow is computed on the clip's crops at ``flow_size`` pixels (at least S: Farneback's 15-pixel window then
+sees a face's parts, not a third of it), then resampled to S; once per clip, and kept on disk
+(:mod:`lmsdk.data.flow_cache`). Flows are handed out in normalised crop units: ``flow[y, x]`` moves the centre
+of pixel ``(x, y)`` of the first frame to where it is in the second.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import time
+from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
 from lmsdk.data.base import ImageSource
+from lmsdk.data.clip_list import VIDEO_SUFFIXES, Clip, find_clips
+from lmsdk.data.flow import FARNEBACK, compose_flows, farneback, pair_flows, resize_flow
+from lmsdk.data.flow_cache import FlowCache, PairFlows
 from lmsdk.errors import DataError
 from lmsdk.geometry import Box, bgr_to_rgb, crop_resize
 from lmsdk.images import IMAGE_SUFFIXES, read_image_rgb
 from lmsdk.video import VideoSource
 
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+__all__ = ["VIDEO_SUFFIXES", "VideoFrames", "compose_flows", "farneback"]
+
+logger = logging.getLogger(__name__)
 
 
-def _clips(root: Path) -> list[Path]:
-    """Video files, or folders of frames, under ``root`` (or ``root`` itself when it is one)."""
-    if root.is_file():
-        return [root]
-    videos = sorted(p for p in root.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file())
-    frame_dirs = sorted({p.parent for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()})
-    return videos + frame_dirs
-
-
-def _read_clip(path: Path, crop_size: int, crop_fraction: float, max_frames: int | None) -> np.ndarray:
-    frames = []
+def _frames_rgb(path: Path, max_frames: int | None) -> Iterator[np.ndarray]:
+    """The frames of a clip (a video file or a folder of frames) as RGB uint8, at most ``max_frames``."""
     if path.is_dir():
         for f in sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:max_frames]:
-            image = read_image_rgb(str(f))
-            frames.append(
-                crop_resize(image, Box.centered_square(image.shape[1], image.shape[0], crop_fraction), crop_size)
-            )
-    else:
-        with VideoSource(path) as video:
-            for frame in video:
-                if max_frames is not None and len(frames) >= max_frames:
-                    break
-                box = Box.centered_square(frame.image.shape[1], frame.image.shape[0], crop_fraction)
-                frames.append(crop_resize(bgr_to_rgb(frame.image), box, crop_size))
-    if not frames:
-        raise DataError(f"{path}: no frames")
-    return np.stack(frames)
+            yield read_image_rgb(str(f))
+        return
+    with VideoSource(path) as video:
+        for frame in video:
+            if max_frames is not None and frame.index >= max_frames:
+                break
+            yield bgr_to_rgb(frame.image)
 
 
-def farneback(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Dense flow from RGB uint8 image ``a`` to ``b`` in pixels, ``(H, W, 2)``: pixel u of a is at u + flow in b."""
-    ga, gb = (cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in (a, b))
-    return cv2.calcOpticalFlowFarneback(ga, gb, None, 0.5, 3, 15, 3, 5, 1.2, 0)
-
-
-def compose_flows(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """The flow of ``first`` followed by ``second``: ``u -> u + f1(u) + f2(u + f1(u))`` (bilinear, border clamp)."""
-    h, w = first.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    moved = cv2.remap(second, gx + first[..., 0], gy + first[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return first + moved
+def read_crops(
+    clip: Clip, size: int, crop_fraction: float, max_frames: int | None, flow_size: int | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The crops of a clip: ``(T, size, size, 3)`` uint8 RGB, and with ``flow_size`` its ``(T, F, F)`` grey crops at
+    that side for the flow (None without); each frame is decoded once and never kept whole."""
+    crops, work = [], []
+    box = clip.box
+    for frame in _frames_rgb(clip.path, max_frames):
+        if box is None:
+            box = Box.centered_square(frame.shape[1], frame.shape[0], crop_fraction)
+        crops.append(crop_resize(frame, box, size))
+        if flow_size is not None:
+            work.append(cv2.cvtColor(crop_resize(frame, box, flow_size), cv2.COLOR_RGB2GRAY))
+    if not crops:
+        raise DataError(f"{clip.path}: no frames")
+    return np.stack(crops), (np.stack(work) if flow_size is not None else None)
 
 
 class VideoFrames(ImageSource):
-    """Every frame of every clip under ``root``, as crops; and (t, t + gap) pairs with their flows."""
+    """Every frame of every clip of a video source, as crops; and (t, t + gap) pairs with their flows.
+
+    Args:
+        root: a video file, a folder, or a clip list (:mod:`lmsdk.data.clip_list`).
+        crop_size: S.
+        crop_fraction: clips without a box: keep this fraction of the frame's centred square.
+        gap: frames between the two frames of a pair.
+        step: frames between the two images of one flow computation; divides ``gap``.
+        max_frames: read at most this many frames of each clip.
+        flow_size: the side of the crops the flow is computed on (S where smaller; 0: at S).
+        flow_cache: where flows are kept (:class:`~lmsdk.data.flow_cache.FlowCache`; None: beside each clip, or
+            the user's cache where its folder is read-only).
+    """
 
     provides_pairs = True
 
@@ -80,23 +95,74 @@ class VideoFrames(ImageSource):
         gap: int = 10,
         step: int = 5,
         max_frames: int | None = None,
+        flow_size: int = 256,
+        flow_cache: str | os.PathLike[str] | None = None,
     ) -> None:
         root = Path(root)
-        if not root.exists():
-            raise DataError(f"{root}: no such video file or folder")
-        if gap % step:
+        if gap < 1 or step < 1 or gap % step:
             raise DataError(f"the pair gap ({gap}) must be a multiple of the flow step ({step})")
-        clips = _clips(root)
-        if not clips:
-            raise DataError(f"{root}: no videos or frame folders found")
+        if not 0 < crop_fraction <= 1:
+            raise DataError(f"crop fraction must be in (0, 1], got {crop_fraction}")
+        if flow_size < 0:
+            raise DataError(f"the flow size must be 0 (the crop size) or a side in pixels, got {flow_size}")
+        clips = find_clips(root)
         self.crop_size, self.gap, self.step = crop_size, gap, step
-        self.clips = [_read_clip(c, crop_size, crop_fraction, max_frames) for c in clips]
+        self.crop_fraction, self.max_frames = crop_fraction, max_frames
+        self.flow_size = max(flow_size, crop_size)
+        self.cache = FlowCache(flow_cache)
+        self.clips: list[np.ndarray] = []  # (T, S, S, 3) uint8 RGB crops of each clip
+        self.flows: list[PairFlows] = []
+        for clip in clips:
+            frames, flows = self._open(clip)
+            self.clips.append(frames)
+            self.flows.append(flows)
         self.index = [(c, t) for c, frames in enumerate(self.clips) for t in range(len(frames))]
-        self.pair_index = [(c, t) for c, frames in enumerate(self.clips) for t in range(len(frames) - gap)]
+        self.pair_index = [(c, t) for c, flows in enumerate(self.flows) for t in range(len(flows.forward))]
         if not self.pair_index:
             raise DataError(f"{root}: clips are shorter than the pair gap of {gap} frames")
-        self._flows: dict[tuple[int, int, int], np.ndarray] = {}
         self.description = f"video {root} ({len(clips)} clips, {len(self.index)} frames, {len(self.pair_index)} pairs)"
+
+    def settings(self, clip: Clip) -> dict[str, Any]:
+        """Everything the flows of ``clip`` depend on besides its content (the flow cache's key)."""
+        framing: dict[str, Any] = (
+            {"box": list(clip.box.to_xyxy())} if clip.box is not None else {"crop_fraction": self.crop_fraction}
+        )
+        return {
+            **framing,
+            "crop_size": self.crop_size,
+            "gap": self.gap,
+            "step": self.step,
+            "max_frames": self.max_frames,
+            "flow_size": self.flow_size,
+            "farneback": asdict(FARNEBACK),
+            "opencv": cv2.__version__,
+        }
+
+    def _open(self, clip: Clip) -> tuple[np.ndarray, PairFlows]:
+        """The crops of a clip and the flows of its pairs (from the cache, or computed and cached)."""
+        settings = self.settings(clip)
+        flows = self.cache.load(clip.path, settings)
+        crops, work = read_crops(
+            clip, self.crop_size, self.crop_fraction, self.max_frames, None if flows is not None else self.flow_size
+        )
+        if flows is not None and len(flows.forward) == max(len(crops) - self.gap, 0):
+            return crops, flows
+        if work is None:  # a cache file whose pair count does not fit the clip: read again for the flow
+            _, work = read_crops(clip, self.crop_size, self.crop_fraction, self.max_frames, self.flow_size)
+        assert work is not None
+        start = time.monotonic()
+        flows = PairFlows(*(self._at_crop_size(f) for f in pair_flows(work, self.gap, self.step)))
+        logger.info("flows of %s: %d pairs in %.1f s", clip.path, len(flows.forward), time.monotonic() - start)
+        self.cache.save(clip.path, settings, flows)
+        return crops, flows
+
+    def _at_crop_size(self, flows: np.ndarray) -> np.ndarray:
+        """``(P, F, F, 2)`` flows at the flow size -> ``(P, S, S, 2)`` float16 pixels of the S-pixel crops."""
+        size = self.crop_size
+        out = np.empty((len(flows), size, size, 2), np.float16)
+        for i, flow in enumerate(flows):
+            out[i] = resize_flow(flow, size)
+        return out
 
     def __len__(self) -> int:
         return len(self.index)
@@ -109,24 +175,11 @@ class VideoFrames(ImageSource):
     def pair_count(self) -> int:
         return len(self.pair_index)
 
-    def _flow(self, clip: int, start: int, end: int) -> np.ndarray:
-        """Accumulated flow from frame ``start`` to ``end`` in ``step``-frame hops, pixels."""
-        key = (clip, start, end)
-        if key not in self._flows:
-            frames = self.clips[clip]
-            direction = 1 if end > start else -1
-            flow = None
-            for t in range(start, end, direction * self.step):
-                hop = farneback(frames[t], frames[t + direction * self.step])
-                flow = hop if flow is None else compose_flows(flow, hop)
-            self._flows[key] = flow
-        return self._flows[key]
-
     def pair(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Frames ``t`` and ``t + gap`` (``(S, S, 3)`` uint8 RGB) and the flows ``t -> t + gap`` and back,
         ``(S, S, 2)`` float32 in normalised crop units."""
         c, t = self.pair_index[index]
-        frames = self.clips[c]
-        forward = self._flow(c, t, t + self.gap) / self.crop_size
-        backward = self._flow(c, t + self.gap, t) / self.crop_size
-        return frames[t], frames[t + self.gap], forward.astype(np.float32), backward.astype(np.float32)
+        frames, flows = self.clips[c], self.flows[c]
+        forward = flows.forward[t].astype(np.float32) / self.crop_size
+        backward = flows.backward[t].astype(np.float32) / self.crop_size
+        return frames[t], frames[t + self.gap], forward, backward

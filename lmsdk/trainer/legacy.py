@@ -20,7 +20,9 @@ _OLD_STAGES = {"init": "finetune", "distill": "distill", "sharpen": "sharpen", "
 
 def upgrade_config(data: dict[str, Any]) -> dict[str, Any]:
     """A run config as JSON, with the old stage fields (all four present, at most one set) folded into
-    ``stage``; a config that has ``stage`` already is returned as it is."""
+    ``stage`` (a config that has ``stage`` already keeps it), and a video run's flow computed at the crop size
+    where the config predates ``data.video_flow_size``."""
+    data = _upgrade_data(data)
     if "stage" in data or not set(_OLD_STAGES) & set(data):
         return data
     data = dict(data)
@@ -38,6 +40,14 @@ def upgrade_config(data: dict[str, Any]) -> dict[str, Any]:
     else:
         data["stage"] = {"kind": kind, **value} if isinstance(value, dict) else value
     return data
+
+
+def _upgrade_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Before ``video_flow_size`` the flow was computed on the training crops themselves (0 says so)."""
+    source = data.get("data")
+    if not isinstance(source, dict) or "video_flow_size" in source:
+        return data
+    return {**data, "data": {**source, "video_flow_size": 0}}
 
 
 def _lite_arch(model: Any) -> dict[str, str]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 
+from lmsdk.data.sources import DataConfig, SourceSpec
 from lmsdk.model.presets import MODEL_PRESETS
 from lmsdk.trainer.config import RELEASED_MILESTONES, AugmentConfig, LossConfig, ScheduleConfig, TrainConfig
 from lmsdk.trainer.stages.finetune import FineTuneConfig
@@ -146,16 +148,20 @@ def get_preset(name: str) -> TrainConfig:
 def configure(
     preset: str = "cpu",
     *,
-    data: str | None = None,
-    data_format: str | None = None,
+    data: str | Sequence[str] | None = None,
+    data_format: str | Sequence[str] | None = None,
     crop_fraction: float | None = None,
     landmarks: int | None = None,
     image_size: int | None = None,
     init: str | None = None,
+    video_share: float | None = None,
+    flow_cache: str | None = None,
     **overrides: object,
 ) -> TrainConfig:
     """A preset with the user's overrides applied, as ``lmsdk train`` builds it.
 
+    ``data`` is one source or several trained on together (images and video mixed, ``video_share`` of each batch
+    video pairs); ``data_format`` names the format of every source (one name) or of each (one per source).
     ``landmarks`` changes K and scales the separation bandwidth by ``sqrt(K_preset / K)`` (each landmark
     keeps the same share of the image; the paper's K = 10 -> 30 settings go 0.08 -> 0.04-0.05).
     ``image_size`` changes the crop side S and keeps the preset's padding ratio (rounded so every
@@ -175,9 +181,11 @@ def configure(
         model = model.replace(num_landmarks=landmarks)
     if image_size is not None and image_size != model.crop_size:
         model = model.resized(image_size)
-    data_config = config.data
+    data_config = _data_config(config.data, data, data_format)
     changes = {
-        k: v for k, v in (("source", data), ("format", data_format), ("crop_fraction", crop_fraction)) if v is not None
+        k: v
+        for k, v in (("crop_fraction", crop_fraction), ("video_share", video_share), ("flow_cache", flow_cache))
+        if v is not None
     }
     if changes:
         data_config = dataclasses.replace(data_config, **changes)
@@ -189,3 +197,28 @@ def configure(
     return config.replace(
         model=model, loss=loss, data=data_config, **{k: v for k, v in overrides.items() if v is not None}
     )
+
+
+def _data_config(
+    base: DataConfig, data: str | Sequence[str] | None, data_format: str | Sequence[str] | None
+) -> DataConfig:
+    """``base`` with the sources ``data`` (one or several) and their formats (one for all, or one each)."""
+    from lmsdk.errors import ConfigError
+
+    sources = [data] if isinstance(data, str) else list(data or [])
+    formats: list[str | None] = [data_format] if isinstance(data_format, str) else list(data_format or [])
+    if not sources:
+        if len(formats) > 1:
+            raise ConfigError("--format is given more than once for one --data source")
+        return dataclasses.replace(base, format=formats[0]) if formats else base
+    if len(formats) == 1:
+        formats = formats * len(sources)
+    elif not formats:
+        formats = [None] * len(sources)
+    elif len(formats) != len(sources):
+        raise ConfigError(
+            f"--format is given {len(formats)} times for {len(sources)} --data sources: give it once (for all) or "
+            "once per --data, in the same order"
+        )
+    specs = [SourceSpec(s, f) for s, f in zip(sources, formats, strict=True)]
+    return dataclasses.replace(base, source=specs[0].source, format=specs[0].format, more_sources=tuple(specs[1:]))

@@ -16,7 +16,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from lmsdk.data.base import ImageSource
-from lmsdk.data.sources import open_source
+from lmsdk.data.mixture import TrainingData, open_training_data
 from lmsdk.errors import ConfigError
 from lmsdk.eval.predict import predict_detections
 from lmsdk.fileio import atomic_directory, atomic_write_json
@@ -66,7 +66,8 @@ class Run:
         self.optimizer = torch.optim.Adam(nets.groups, lr=config.schedule.learning_rates[0])
         self.scaler = torch.amp.GradScaler(device.type, enabled=config.precision == "fp16")
         self.ema = WeightAverage(nets.trained, config.ema_horizon) if config.ema_horizon > 0 else None
-        self.source: ImageSource = open_source(config.data, config.model.crop_size)
+        self.data: TrainingData = open_training_data(config.data, config.model.crop_size)
+        self.source: ImageSource = self.data.reference  # what the probe, the statistics and the samples see
         if config.batch_size % info.world_size:
             raise ConfigError(f"batch size {config.batch_size} does not split across {info.world_size} processes")
         self.local_batch = config.batch_size // info.world_size
@@ -98,7 +99,7 @@ class Run:
     def describe(self) -> str:
         cfg = self.config
         return (
-            f"{cfg.stage.kind} run {self.run_dir} on {self.source.description}: {len(self.source)} crops of "
+            f"{cfg.stage.kind} run {self.run_dir} on {self.data.description}: crops of "
             f"{cfg.model.crop_size} px, {cfg.model.num_landmarks} landmarks, batch {cfg.batch_size}, {self.device}, "
             f"{self.precision}" + (", compiled" if cfg.compile else "")
         )
@@ -108,15 +109,22 @@ class Run:
         return StepContext(step, self.total, self.forward, generator, lambda: autocast(device, precision))
 
     def batch(self, step: int, stream_seed: int) -> tuple[torch.Tensor, FramePair | None]:
-        """This process's crops of ``step`` (and, for video, the second frames and flows of the pairs)."""
-        video = getattr(self.source, "provides_pairs", False)
-        n = self.source.pair_count if video else len(self.source)  # type: ignore[attr-defined]
-        idx = batch_indices(n, self.local_batch, step, stream_seed, self.info.rank, self.info.world_size)
-        if not video:
-            return images_to_tensor(self.source.images(idx), self.device), None
-        a, b, forward, backward = (np.stack(x) for x in zip(*(self.source.pair(int(i)) for i in idx), strict=True))
+        """This process's crops of ``step``: its images, then the first frames of its video pairs, whose second
+        frames and flows come as the :class:`FramePair` (None without pairs)."""
+        data, rank, world = self.data, self.info.rank, self.info.world_size
+        n_images, n_pairs = data.split(self.local_batch)
+        crops = []
+        if n_images:
+            assert data.images is not None
+            crops.append(data.images.images(batch_indices(len(data.images), n_images, step, stream_seed, rank, world)))
+        if not n_pairs:
+            return images_to_tensor(crops[0], self.device), None
+        assert data.pairs is not None
+        idx = batch_indices(data.pairs.pair_count, n_pairs, step, stream_seed, rank, world)
+        a, b, forward, backward = (np.stack(x) for x in zip(*(data.pairs.pair(int(i)) for i in idx), strict=True))
         flows = [torch.from_numpy(f).permute(0, 3, 1, 2).to(self.device) for f in (forward, backward)]
-        return images_to_tensor(a, self.device), FramePair(images_to_tensor(b, self.device), *flows)
+        crops.append(a)
+        return images_to_tensor(np.concatenate(crops), self.device), FramePair(images_to_tensor(b, self.device), *flows)
 
     def zero_grad(self) -> None:
         self.optimizer.zero_grad(set_to_none=True)

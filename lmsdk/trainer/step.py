@@ -1,7 +1,8 @@
 """The training graph of one step: jitter, pad, warp, one forward over originals + warped copies, losses.
 
 With video (frame pairs and their optical flow), the second frames join the same forward pass and two
-more terms apply: equivariance with the flow as the warp, and the flow preference (App. C).
+more terms apply to the pairs: equivariance with the flow as the warp, and the flow preference (App. C). A batch
+may mix images and pairs: the pairs' first frames are its last crops, the flow terms see those alone.
 
 During a resolution curriculum (:attr:`ScheduleConfig.crop_scales`) the step resizes its crops to the
 scheduled side first; the networks are fully convolutional and every loss works in normalised
@@ -30,11 +31,12 @@ FLOW_TERMS = ("flow_equivariance", "flow_preference")
 
 
 class FramePair(NamedTuple):
-    """The second frames of a batch of video pairs and the flows between the frames."""
+    """The second frames of the video pairs of a batch and the flows between the frames; the pairs' first frames
+    are the last ``n`` crops of the batch (all of them in a video-only batch)."""
 
-    crops: Tensor  # (B, 3, S, S) frames t + gap, RGB in [0, 1]
-    forward_flow: Tensor  # (B, 2, S, S) from frame t to t + gap, normalised crop units
-    backward_flow: Tensor  # (B, 2, S, S) from frame t + gap to t
+    crops: Tensor  # (n, 3, S, S) frames t + gap, RGB in [0, 1]
+    forward_flow: Tensor  # (n, 2, S, S) from frame t to t + gap, normalised crop units
+    backward_flow: Tensor  # (n, 2, S, S) from frame t + gap to t
 
     def resized(self, size: int) -> FramePair:
         """The frames and flows at ``size`` px (flows are in normalised units, so only resampled)."""
@@ -43,7 +45,7 @@ class FramePair(NamedTuple):
 
 class AugmentedBatch(NamedTuple):
     targets: Tensor  # (B, 3, s, s) jittered crops: the reconstruction target
-    inputs: Tensor  # (2B or 3B, 3, p, p) padded originals, their warped copies [, the second frames]
+    inputs: Tensor  # (2B [+ n], 3, p, p) padded originals, their warped copies [, the n second frames of pairs]
     warp: Warp  # the sampling maps from the warped copies to the originals
     crop_size: int  # s: the model's crop side S, or less during a resolution curriculum
     padded_size: int  # p
@@ -77,7 +79,8 @@ def augment(
     """Resize to the curriculum's side, colour jitter, mean-edge padding and the random warps for a batch of
     ``(B, 3, S, S)`` crops.
 
-    ``second`` (video pairs) is jittered with the same draw and appended, padded, to the inputs. ``scale``
+    ``second`` (the ``(n, 3, S, S)`` second frames of the batch's last ``n`` crops, video pairs) is jittered with
+    the same draw and appended, padded, to the inputs. ``scale``
     overrides the curriculum's crop scale (1.0: the model's own resolution, as exact BN statistics use).
     """
     scale = crop_scale(config.schedule, step, total) if scale is None else scale
@@ -163,8 +166,8 @@ def training_step(
         * (config.model.crop_size / crop) ** 2,
         "weight_decay": losses.weight_decay_loss(core.named_parameters()),
     }
-    if pair is not None:
-        first, second = enc.points[:b], enc.points[2 * b :]
+    if pair is not None:  # the pairs' first frames are the batch's last crops
+        first, second = enc.points[b - len(pair.crops) : b], enc.points[2 * b :]
         terms["flow_equivariance"] = losses.flow_equivariance_loss(first, second, pair.backward_flow, crop, padded)
         terms["flow_preference"] = losses.flow_preference_loss(first, pair.forward_flow)
     weights = loss_weights(config, step, total)

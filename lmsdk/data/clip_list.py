@@ -1,0 +1,120 @@
+"""Which clips a video source holds, and how each is framed.
+
+A video source is a video file, a folder (every video file under it, and every folder of frame images), or a
+**clip list**: a ``.txt`` file with one clip per line, ``PATH [X0 Y0 X1 Y1]``, the path relative to the list and
+the optional box the clip's frames are cropped to (pixel edges of the frame: the top-left pixel spans 0..1; the
+box may reach beyond the frame, whose edge pixels are then repeated); a line that starts with ``#`` is a comment.
+A clip without a box is cropped to its frame's centred square times the source's crop fraction, as an image
+folder is.
+
+A list names some of the clips of a folder (a training set that holds others out) and frames each one like
+the image set it is trained with (``benchmarks/clips/train.txt`` frames three talking-face clips like MTFL).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from lmsdk.errors import DataError
+from lmsdk.geometry import Box
+from lmsdk.images import IMAGE_SUFFIXES
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One clip of a video source: a video file or a folder of frames, and its crop box (None: centred)."""
+
+    path: Path
+    box: Box | None = None
+
+
+def is_video_file(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES
+
+
+def is_clip_list(path: Path) -> bool:
+    """A ``.txt`` file whose first entry names a video file (or a folder) and at most a box after it."""
+    if not (path.is_file() and path.suffix.lower() == ".txt"):
+        return False
+    try:
+        entries = _entries(path)
+    except (DataError, UnicodeDecodeError, OSError):
+        return False
+    if not entries:
+        return False
+    _, fields = entries[0]
+    suffix = Path(fields[0]).suffix.lower()
+    return len(fields) in (1, 5) and (suffix in VIDEO_SUFFIXES or suffix == "")
+
+
+def find_clips(root: str | os.PathLike[str]) -> list[Clip]:
+    """The clips of a video source (see the module docstring); :class:`DataError` when there are none."""
+    root = Path(root)
+    if not root.exists():
+        raise DataError(f"{root}: no such video file or folder")
+    if is_clip_list(root):
+        return read_clip_list(root)
+    if root.is_file():
+        return [Clip(root)]
+    videos = sorted(p for p in root.rglob("*") if is_video_file(p))
+    frame_dirs = sorted({p.parent for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()})
+    clips = [Clip(p) for p in [*videos, *frame_dirs]]
+    if not clips:
+        raise DataError(f"{root}: no videos or frame folders found")
+    return clips
+
+
+def read_clip_list(path: str | os.PathLike[str]) -> list[Clip]:
+    """The clips a clip list names; :class:`DataError` naming the file and line of a malformed or missing entry."""
+    path = Path(path)
+    clips = []
+    for lineno, fields in _entries(path):
+        where = f"{path}:{lineno}"
+        if len(fields) not in (1, 5):
+            raise DataError(f"{where}: expected a clip path and optionally a box X0 Y0 X1 Y1, got {len(fields)} fields")
+        clip = path.parent / fields[0]
+        if not (is_video_file(clip) or clip.is_dir()):
+            raise DataError(f"{where}: {clip}: no such video file or folder of frames")
+        box = None
+        if len(fields) == 5:
+            try:
+                x0, y0, x1, y1 = (float(v) for v in fields[1:])
+            except ValueError:
+                raise DataError(f"{where}: the box must be four numbers X0 Y0 X1 Y1 (pixels)") from None
+            if not (x1 > x0 and y1 > y0):
+                raise DataError(f"{where}: the box needs X1 > X0 and Y1 > Y0, got {' '.join(fields[1:])}")
+            box = Box.from_xyxy(x0, y0, x1, y1)
+        clips.append(Clip(clip, box))
+    if not clips:
+        raise DataError(f"{path}: the clip list names no clips")
+    return clips
+
+
+def write_clip_list(path: str | os.PathLike[str], clips: list[Clip], comment: str = "") -> None:
+    """Write a clip list (paths relative to its folder where they can be), atomically."""
+    from lmsdk.fileio import atomic_write_bytes
+
+    path = Path(path)
+    lines = [f"# {line}" for line in comment.splitlines()]
+    for clip in clips:
+        name = os.path.relpath(clip.path.resolve(), path.parent.resolve())
+        if clip.box is None:
+            lines.append(name)
+        else:
+            lines.append(f"{name} " + " ".join(f"{v:.1f}" for v in clip.box.to_xyxy()))
+    atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
+
+
+def _entries(path: Path) -> list[tuple[int, list[str]]]:
+    """``(line number, fields)`` of the list's non-empty, non-comment lines."""
+    entries = []
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            text = line.strip()
+            if text and not text.startswith("#"):
+                entries.append((lineno, text.split()))
+    return entries

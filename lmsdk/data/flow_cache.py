@@ -1,0 +1,182 @@
+"""Optical flow computed once per clip and kept on disk, checked against the clip and the settings it came from.
+
+One ``.npz`` file per clip and flow settings (numpy arrays only, read without pickle), written atomically:
+
+- beside the clip, in ``.lmsdk-flow/NAME-SETTINGS.npz`` of the clip's folder, where that folder can be written
+  and its permissions say so (a folder without write permission bits is read-only data, even to root);
+- else in the user's cache, ``$XDG_CACHE_HOME/lmsdk/flow`` (``~/.cache/lmsdk/flow``), as
+  ``NAME-PATH-SETTINGS.npz`` (``PATH``: a hash of the clip's absolute path);
+- or only in the folder a run names (``DataConfig.flow_cache``, ``lmsdk train --flow-cache DIR``).
+
+``SETTINGS`` hashes everything the flows depend on besides the clip (crop box and size, pair gap and flow step,
+the flow's working size, Farneback's parameters, OpenCV's version, the cache layout); the file repeats them in
+full. The clip is identified by its size and modification time, and by the SHA-256 of its bytes when those
+differ (a copied or touched clip whose bytes are the same keeps its flows). A file that does not match is stale:
+the flows are computed again and replace it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lmsdk.fileio import atomic_write_bytes
+from lmsdk.images import IMAGE_SUFFIXES
+
+logger = logging.getLogger(__name__)
+
+LAYOUT_VERSION = 1
+BESIDE_FOLDER = ".lmsdk-flow"
+
+
+@dataclass(frozen=True)
+class ClipFingerprint:
+    """What identifies a clip's content: a video file's size, modification time and SHA-256 (a frame folder's: the
+    sum of its frames' sizes, the latest modification time and a hash over their names and bytes)."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class PairFlows:
+    """The flows of every pair of a clip: ``(P, S, S, 2)`` float16 pixels of the ``S``-pixel crops each."""
+
+    forward: np.ndarray  # forward[t]: frame t -> frame t + gap
+    backward: np.ndarray  # backward[t]: frame t + gap -> frame t
+
+
+def _clip_files(clip: Path) -> list[Path]:
+    if clip.is_dir():
+        return sorted(p for p in clip.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    return [clip]
+
+
+def _stat(clip: Path) -> tuple[int, int]:
+    """``(size, mtime_ns)`` of a clip (summed and latest over a frame folder)."""
+    stats = [p.stat() for p in _clip_files(clip)]
+    return sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=0)
+
+
+def _sha256(clip: Path) -> str:
+    digest = hashlib.sha256()
+    for path in _clip_files(clip):
+        if clip.is_dir():
+            digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint(clip: Path) -> ClipFingerprint:
+    size, mtime_ns = _stat(clip)
+    return ClipFingerprint(size, mtime_ns, _sha256(clip))
+
+
+def settings_key(settings: dict[str, Any]) -> str:
+    """A short stable hash of a JSON-able settings dict (the ``SETTINGS`` of the file names)."""
+    text = json.dumps({"layout": LAYOUT_VERSION, **settings}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def user_cache_folder() -> Path:
+    """``$XDG_CACHE_HOME/lmsdk/flow``, or ``~/.cache/lmsdk/flow``."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "lmsdk" / "flow"
+
+
+class FlowCache:
+    """Where the flows of clips are kept (``folder``: only there; None: beside each clip, else the user's cache)."""
+
+    def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
+        self.folder = None if folder is None else Path(folder)
+
+    def candidates(self, clip: Path, settings: dict[str, Any]) -> list[Path]:
+        """The files that may hold the flows of ``clip`` under ``settings``, in the order they are tried."""
+        key = settings_key(settings)
+        where = hashlib.sha256(str(clip.resolve()).encode()).hexdigest()[:8]
+        central = f"{clip.name}-{where}-{key}.npz"
+        if self.folder is not None:
+            return [self.folder / central]
+        return [clip.parent / BESIDE_FOLDER / f"{clip.name}-{key}.npz", user_cache_folder() / central]
+
+    def load(self, clip: Path, settings: dict[str, Any]) -> PairFlows | None:
+        """The cached flows of ``clip`` under ``settings``, or None where no file holds them or every one is stale."""
+        size, mtime_ns = _stat(clip)
+        sha: str | None = None
+        for path in self.candidates(clip, settings):
+            meta, flows = _read(path)
+            if meta is None or flows is None:
+                continue
+            if meta.get("settings") != json.loads(json.dumps(settings)):
+                logger.info("%s: stale flow cache (other settings); recomputing", path)
+                continue
+            stored = meta.get("clip", {})
+            if stored.get("size") != size:
+                logger.info("%s: stale flow cache (the clip changed size); recomputing", path)
+                continue
+            if stored.get("mtime_ns") != mtime_ns:
+                sha = sha or _sha256(clip)
+                if stored.get("sha256") != sha:
+                    logger.info("%s: stale flow cache (the clip's content changed); recomputing", path)
+                    continue
+            logger.info("flows of %s read from %s", clip, path)
+            return flows
+        return None
+
+    def save(self, clip: Path, settings: dict[str, Any], flows: PairFlows) -> Path | None:
+        """Write the flows to the first place that can be written; returns it (None, with a warning, where none
+        can: the flows are then computed again next time)."""
+        meta = {"layout": LAYOUT_VERSION, "settings": settings, "clip": asdict(fingerprint(clip))}
+        buffer = io.BytesIO()
+        np.savez(buffer, meta=np.array(json.dumps(meta)), forward=flows.forward, backward=flows.backward)
+        for i, path in enumerate(self.candidates(clip, settings)):
+            if i == 0 and self.folder is None and not _writable_data_folder(clip.parent):
+                continue
+            try:
+                atomic_write_bytes(path, buffer.getvalue())
+            except OSError as exc:
+                logger.debug("cannot cache flows at %s: %s", path, exc)
+                continue
+            logger.info("flows of %s cached at %s", clip, path)
+            return path
+        logger.warning("flows of %s could not be cached (no writable place); they are recomputed next time", clip)
+        return None
+
+
+def _writable_data_folder(folder: Path) -> bool:
+    """Whether a data folder may hold a cache: writable to this process, with a write permission bit set."""
+    beside = folder / BESIDE_FOLDER
+    target = beside if beside.is_dir() else folder
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & 0o222) and os.access(target, os.W_OK)
+
+
+def _read(path: Path) -> tuple[dict[str, Any] | None, PairFlows | None]:
+    """The metadata and flows of a cache file; ``(None, None)`` where it is missing or unreadable."""
+    if not path.is_file():
+        return None, None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            flows = PairFlows(data["forward"], data["backward"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        logger.info("%s: unreadable flow cache (%s); recomputing", path, exc)
+        return None, None
+    if meta.get("layout") != LAYOUT_VERSION or flows.forward.shape != flows.backward.shape:
+        return None, None
+    return meta, flows
