@@ -238,6 +238,7 @@ DEMO = [
     ("out-is-a-folder", ["{t}"], "is a folder"),
     ("frames-not-a-number", ["{t}/d.avi", "--frames", "many"], "--frames.*integer"),
     ("seed-negative", ["{t}/d.avi", "--seed", "-1"], "seed -1"),
+    ("shake-negative", ["{t}/d.avi", "--shake", "-2"], "shake -2.0"),
 ]
 
 

@@ -238,11 +238,14 @@ def demo_video(
     width: Annotated[int, typer.Option("--width", help="Frame width in pixels.")] = 320,
     height: Annotated[int, typer.Option("--height", help="Frame height in pixels.")] = 240,
     seed: Annotated[int, typer.Option("--seed", help="Which synthetic face.")] = 0,
+    shake: Annotated[
+        float, typer.Option("--shake", help="Pixels: a random offset of the face in every frame (a shaking camera).")
+    ] = 0.0,
 ) -> None:
     """Write a synthetic video of a moving cartoon face (known motion) to try the tracker on."""
     from lmsdk.data.clips import ClipSpec, write_clip
 
-    spec = ClipSpec(width=width, height=height, frames=frames, motion=motion, seed=seed)
+    spec = ClipSpec(width=width, height=height, frames=frames, motion=motion, seed=seed, shake=shake)
     check_output_file(out, option="OUT", suffixes=VIDEO_WRITERS)
     write_clip(out, spec)
     typer.echo(f"wrote {out}")

@@ -22,7 +22,8 @@ class ClipSpec:
     """A clip: ``frames`` frames of ``width x height`` at ``fps``; the face's path is ``motion``.
 
     ``still``: the face does not move. ``drift``: it wanders smoothly over the frame (and turns a little).
-    ``exit``: it leaves the frame to the left, stays out for a while and comes back.
+    ``exit``: it leaves the frame to the left, stays out for a while and comes back. ``shake`` adds a random offset
+    to the face's position in every frame (a hand-held camera; a still face then jitters about a known position).
     """
 
     width: int = 320
@@ -32,6 +33,7 @@ class ClipSpec:
     motion: str = "drift"
     face_size: float = 0.55  # face height / frame height
     seed: int = 0
+    shake: float = 0.0  # pixels: the standard deviation of each frame's random offset of the face (x and y)
 
     def __post_init__(self) -> None:
         for name in ("width", "height", "frames"):
@@ -46,6 +48,8 @@ class ClipSpec:
             raise ConfigError(f"motion {self.motion!r}: one of {', '.join(MOTIONS)}")
         if self.seed < 0:
             raise ConfigError(f"clip seed {self.seed}: a non-negative integer")
+        if not (math.isfinite(self.shake) and self.shake >= 0):
+            raise ConfigError(f"clip shake {self.shake!r}: a standard deviation in pixels, 0 or more")
 
 
 def _pose(spec: ClipSpec, t: float) -> tuple[float, float, float]:
@@ -66,14 +70,15 @@ def _pose(spec: ClipSpec, t: float) -> tuple[float, float, float]:
 
 def clip_frames(spec: ClipSpec) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(frame, keypoints)``: BGR uint8 ``(H, W, 3)`` and the five keypoints in OpenCV pixels (NaN when
-    the face is out of the frame)."""
+    the face is out of the frame; with the frame's shake)."""
     side = max(spec.width, spec.height)
     face: FaceParams = sample_face(np.random.default_rng([spec.seed, 77]))
+    shakes = np.random.default_rng([spec.seed, 78]).normal(0.0, spec.shake, (spec.frames, 2)) / side
     ox, oy = (side - spec.width) / 2, (side - spec.height) / 2
     half_height = spec.face_size * spec.height / side / 2 / 1.0
     for i in range(spec.frames):
         cx, cy, angle = _pose(spec, i / max(spec.frames - 1, 1))
-        center = ((ox + cx * spec.width) / side, (oy + cy * spec.height) / side)
+        center = ((ox + cx * spec.width) / side + shakes[i, 0], (oy + cy * spec.height) / side + shakes[i, 1])
         params = with_pose(face, center, angle_deg=face.angle_deg * 0.3 + angle, half_height=half_height)
         canvas = render_face(params, side, supersample=2)
         frame = np.ascontiguousarray(

@@ -49,6 +49,17 @@ def test_clip_truth_is_nan_when_the_face_is_out():
     assert any(out) and not out[0] and not out[-1]
 
 
+def test_a_shaken_still_face_jumps_about_its_place_by_the_shake():
+    spec = ClipSpec(width=120, height=90, frames=40, motion="still", shake=2.0)
+    truth = np.array([kp for _, kp in clip_frames(spec)])
+    still = np.array([kp for _, kp in clip_frames(ClipSpec(width=120, height=90, frames=40, motion="still"))])
+    offsets = (truth - still).mean(1)  # (T, 2): the whole face moves, every frame by its own offset
+    assert np.allclose(truth - still, offsets[:, None], atol=1e-3)
+    assert np.std(offsets, axis=0) == pytest.approx([2.0, 2.0], rel=0.3)
+    first = next(clip_frames(spec))[0]
+    assert np.array_equal(first, next(clip_frames(spec))[0])  # the shake is the seed's: the same clip every time
+
+
 def test_too_short_clips_are_refused(tmp_path):
     path = tmp_path / "short.avi"
     write_clip(str(path), ClipSpec(width=64, height=64, frames=6))
