@@ -38,10 +38,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from benchmarks.mediapipe_mesh import face_mesh_track
+from benchmarks.steadiness_measures import jitter, lag_frames, resmooth
 from lmsdk.data.clips import ClipSpec, write_clip
 from lmsdk.geometry import Box
 from lmsdk.runtime import Detector, Tracker, TrackerConfig, VideoSource
-from lmsdk.runtime.filters import OneEuroFilter, SmoothingConfig
+from lmsdk.runtime.filters import SmoothingConfig
 from lmsdk.runtime.video_tracking import track_video
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -80,6 +82,7 @@ class Track:
     smooth: np.ndarray  # (T, K, 2)
     boxes: list  # (T,) Box | None
     stamps: np.ndarray  # (T,) seconds
+    named: np.ndarray | None = None  # (T, P, 2) the artifact's named points as the tracker reports them
 
 
 def load_frames(path: Path, limit: int | None = None) -> tuple[list[np.ndarray], np.ndarray]:
@@ -93,9 +96,12 @@ def load_frames(path: Path, limit: int | None = None) -> tuple[list[np.ndarray],
     return frames, np.asarray(stamps)
 
 
-def track_frames(detector: Detector, frames: list[np.ndarray], stamps: np.ndarray) -> Track:
-    tracker = Tracker(detector, TrackerConfig())
-    ms, model_ms, raw, smooth, boxes = [], [], [], [], []
+def track_frames(
+    detector: Detector, frames: list[np.ndarray], stamps: np.ndarray, config: TrackerConfig | None = None
+) -> Track:
+    """One tracker (``config``, default: what ``lmsdk track`` runs) over BGR frames in memory, timed per frame."""
+    tracker = Tracker(detector, config or TrackerConfig())
+    ms, model_ms, raw, smooth, boxes, named = [], [], [], [], [], []
     for image, stamp in zip(frames, stamps, strict=True):
         t = time.perf_counter()
         result = tracker.update(image, float(stamp))
@@ -104,7 +110,9 @@ def track_frames(detector: Detector, frames: list[np.ndarray], stamps: np.ndarra
         raw.append(result.raw_points)
         smooth.append(result.points)
         boxes.append(result.box)
-    return Track(np.asarray(ms), np.asarray(model_ms), np.asarray(raw), np.asarray(smooth), boxes, stamps)
+        named.append(result.named)
+    points = np.asarray(named) if named and named[0] is not None else None
+    return Track(np.asarray(ms), np.asarray(model_ms), np.asarray(raw), np.asarray(smooth), boxes, stamps, points)
 
 
 def still_frames(frames: list[np.ndarray], boxes: list) -> np.ndarray:
@@ -119,36 +127,6 @@ def still_frames(frames: list[np.ndarray], boxes: list) -> np.ndarray:
         previous = gray
     valid = np.isfinite(change)
     return valid & (change <= np.nanpercentile(change[valid], 25)) if valid.any() else valid
-
-
-def jitter(points: np.ndarray, still: np.ndarray) -> float:
-    """Mean per-frame landmark motion over the still steps, in units of the landmarks' RMS spread."""
-    spread = np.sqrt(np.nanmean(np.sum((points - np.nanmean(points, 1, keepdims=True)) ** 2, -1), 1))
-    step = np.linalg.norm(np.diff(points, axis=0), axis=-1).mean(-1) / spread[1:]
-    ok = still & np.isfinite(step)
-    return float(step[ok].mean()) if ok.any() else float("nan")
-
-
-def lag_frames(follower: np.ndarray, leader: np.ndarray, max_lag: int = 12) -> int:
-    """The delay (frames) that best aligns ``follower``'s centroid velocity with ``leader``'s."""
-    a = np.diff(np.nanmean(follower, 1), axis=0)
-    b = np.diff(np.nanmean(leader, 1), axis=0)
-    ok = np.isfinite(a).all(1) & np.isfinite(b).all(1)
-    a, b = a[ok], b[ok]
-    scores = [np.sum(a[lag:] * b[: len(b) - lag]) / max(len(b) - lag, 1) for lag in range(max_lag + 1)]
-    return int(np.argmax(scores))
-
-
-def resmooth(track: Track, config: SmoothingConfig) -> np.ndarray:
-    """The raw track smoothed again with ``config`` (as the tracker would: timestamps, box-width scale)."""
-    one_euro = OneEuroFilter(config)
-    out = np.full_like(track.raw, np.nan)
-    for i, (points, box) in enumerate(zip(track.raw, track.boxes, strict=True)):
-        if box is None or not np.isfinite(points).all():
-            one_euro.reset()
-            continue
-        out[i] = one_euro(points, float(track.stamps[i]), scale=box.width)
-    return out
 
 
 def end_to_end_fps(detector: Detector, clip: Path, prefetch: bool) -> float:
@@ -190,33 +168,18 @@ def memory_over(detector: Detector, frames: list[np.ndarray], n: int) -> dict:
 
 def mediapipe_row(frames: list[np.ndarray]) -> dict | None:
     """MediaPipe FaceMesh (video mode) on frames in memory: ms/frame and jitter of its 468 points."""
-    try:
-        import mediapipe  # type: ignore[import-not-found]
-
-        face_mesh = mediapipe.solutions.face_mesh  # the legacy API: mediapipe 0.10.x up to 0.10.21 at least
-    except (ImportError, AttributeError):
+    mesh = face_mesh_track(frames)
+    if mesh is None:
         return None
-    points, ms, boxes = [], [], []
-    with face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1) as mesh:
-        for image in frames:
-            rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-            t = time.perf_counter()
-            found = mesh.process(rgb).multi_face_landmarks
-            ms.append(1000 * (time.perf_counter() - t))
-            h, w = image.shape[:2]
-            if found:
-                p = np.array([(q.x * w, q.y * h) for q in found[0].landmark], np.float32)
-                (x0, y0), (x1, y1) = p.min(0), p.max(0)
-                boxes.append(Box(float(x0), float(y0), float(x1 - x0), float(y1 - y0)))
-            else:
-                p = np.full((468, 2), np.nan, np.float32)
-                boxes.append(None)
-            points.append(p)
+    boxes = []
+    for p in mesh.points:
+        (x0, y0), (x1, y1) = p.min(0), p.max(0)
+        boxes.append(Box(float(x0), float(y0), float(x1 - x0), float(y1 - y0)) if np.isfinite(p).all() else None)
     still = still_frames(frames, boxes)
     return {
-        "tracking_ms": float(np.mean(ms)),
-        "tracking_p99_ms": float(np.percentile(ms, 99)),
-        "jitter_smoothed": jitter(np.asarray(points), still),
+        "tracking_ms": float(np.mean(mesh.ms)),
+        "tracking_p99_ms": float(np.percentile(mesh.ms, 99)),
+        "jitter_smoothed": jitter(mesh.points, still),
     }
 
 
@@ -226,7 +189,7 @@ def sweep(tracks: list[Track], stills: list[np.ndarray]) -> list[dict]:
     for min_cutoff in (0.3, 0.5, 1.0, 2.0):
         for beta in (0.0, 3.0, 10.0, 30.0):
             config = SmoothingConfig(min_cutoff=min_cutoff, beta=beta)
-            smoothed = [resmooth(t, config) for t in tracks]
+            smoothed = [resmooth(t.raw, t.boxes, t.stamps, config) for t in tracks]
             rows.append(
                 {
                     "min_cutoff": min_cutoff,

@@ -1,0 +1,81 @@
+"""The steadiness benchmark's measures and its choice of smoothing, on tracks whose answers are known."""
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from benchmarks.face_motion import boxes_from_points, region_motion
+from benchmarks.smoothing_selection import Trial, select
+from benchmarks.steadiness_measures import centroid_velocity, jitter_in, longest_run, quiet_steps, velocity_lag
+
+
+def _moving(delay: float, n: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """A leader's and a follower's centroid tracks ``(n, 1, 2)``: the follower is the leader ``delay`` frames late."""
+    t = np.arange(n, dtype=float)
+
+    def path(s):
+        return np.stack([40 * np.sin(s / 9) + 15 * np.sin(s / 3.7), 20 * np.cos(s / 5)], -1)[:, None]
+
+    return path(t), path(t - delay)
+
+
+@pytest.mark.parametrize("delay", [0.0, 1.0, 2.5])
+def test_the_lag_found_is_the_delay_put_in(delay):
+    leader, follower = _moving(delay)
+    assert velocity_lag(centroid_velocity(follower), centroid_velocity(leader)) == pytest.approx(delay, abs=0.2)
+
+
+def test_lost_frames_do_not_shift_the_lag():
+    leader, follower = _moving(2.0)
+    follower[50:60] = np.nan
+    assert velocity_lag(centroid_velocity(follower), centroid_velocity(leader)) == pytest.approx(2.0, abs=0.2)
+
+
+def test_still_steps_are_the_quiet_ones_after_quiet_ones():
+    motion = np.array([5, 5, 0.1, 0.1, 0.1, 0.1, 5, 0.1, 0.1, 0.1, 0.1, 0.1, np.nan, 0.1], float) / 1000
+    still = quiet_steps(motion, quantile=0.5, settle=3)
+    # a quiet step counts only once the two before it were quiet too; an unknown step is never still
+    assert still.tolist() == [False] * 4 + [True, True] + [False] * 3 + [True, True, True, False, False]
+    assert not quiet_steps(motion * 100, quantile=1.0).any()  # everything over the cap: nothing is still
+    assert longest_run(still) == (9, 12) and longest_run(np.zeros(3, bool)) == (0, 0)
+
+
+def test_jitter_is_the_mean_step_in_the_given_unit():
+    points = np.zeros((5, 2, 2))
+    points[1:, :, 0] = np.array([1.0, 3.0, 6.0, 10.0])[:, None]  # steps of 1, 2, 3, 4 px
+    assert jitter_in(points, np.array([True, False, True, False]), unit=2.0) == pytest.approx((1 + 3) / 2 / 2)
+
+
+def test_region_motion_follows_a_shifted_picture():
+    noise = (np.random.default_rng(0).random((50, 50)) * 255).astype(np.uint8)
+    base = cv2.GaussianBlur(cv2.resize(noise, (200, 200), interpolation=cv2.INTER_CUBIC), (0, 0), 2)
+    base = cv2.normalize(base, None, 0, 255, cv2.NORM_MINMAX)  # a texture with contrast: Farneback's best case
+    frames = [np.dstack([np.roll(base, 3 * i, axis=1)] * 3) for i in range(3)]  # 3 px right per frame
+    eyes = np.array([[[80.0, 90.0], [120.0, 90.0], [100, 110], [85, 130], [115, 130]]] * 3)
+    velocity, motion = region_motion(frames, boxes_from_points(eyes))
+    assert velocity[:, 0] == pytest.approx([3.0, 3.0], abs=0.3) and abs(velocity[:, 1]).max() < 0.3
+    assert motion == pytest.approx(3.0 / (3.5 * 40), rel=0.15)
+
+
+def _trial(setting, clip, jitter, lag, model="m"):
+    return Trial(model, clip, setting[0], setting[1], jitter, lag, 1.0, 0.5)
+
+
+def test_the_pick_is_never_worse_than_raw_on_any_clip_and_lags_at_most_a_frame_more():
+    steady, worse_somewhere, laggy = (1.0, 10.0), (0.3, 0.0), (0.5, 3.0)
+    trials = [
+        _trial(steady, "a", 0.8, 1.0),
+        _trial(steady, "b", 0.9, 1.2),
+        _trial(worse_somewhere, "a", 0.4, 1.0),
+        _trial(worse_somewhere, "b", 1.1, 1.0),  # less steady than raw on one clip: out, however good elsewhere
+        _trial(laggy, "a", 0.5, 2.0),  # 1.5 frames more lag than raw: out
+        _trial(laggy, "b", 0.5, 1.0),
+        _trial((2.0, 0.0), "a", math.nan, 1.0),  # no still frame on a clip: not counted
+        _trial((2.0, 0.0), "b", 0.95, 0.6),
+    ]
+    result = select(trials)
+    assert (result["pick"]["min_cutoff"], result["pick"]["beta"]) == steady
+    assert select(trials, max_extra_lag=2.0)["pick"]["beta"] == 3.0  # allowed more lag, the laggy one wins
+    assert select([_trial(worse_somewhere, "b", 1.1, 1.0)])["pick"] is None
