@@ -1,0 +1,120 @@
+"""A held-out clip as benchmarks/steadiness.py measures it: its frames, what every row is measured against (the face
+region and its motion, the still steps, the eye-distance yardstick, MediaPipe's five points) and the figures of
+one track on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.face_motion import boxes_from_points, fill_boxes, region_motion
+from benchmarks.mediapipe_mesh import FIVE_POINTS, MeshTrack, face_mesh_track
+from benchmarks.steadiness_measures import centroid_velocity, jitter, jitter_in, quiet_steps, velocity_lag
+from benchmarks.tracking import Track, load_frames
+from lmsdk.geometry import Box
+from lmsdk.runtime import Detector
+
+NAMES = tuple(FIVE_POINTS)  # left_eye, right_eye, nose, mouth_left, mouth_right (image-left first)
+
+
+@dataclass
+class Clip:
+    """A clip in memory and what every row of it is measured against (:func:`settle_reference` fills the rest)."""
+
+    name: str
+    frames: list[np.ndarray]  # BGR
+    stamps: np.ndarray  # (T,) seconds
+    mesh: MeshTrack | None = None  # MediaPipe's refined mesh, where it runs
+    region: list[Box | None] = dataclasses.field(default_factory=list)  # (T,) the face region
+    region_from: str = ""
+    velocity: np.ndarray | None = None  # (T - 1, 2) the face region's flow, pixels per step
+    still: np.ndarray | None = None  # (T - 1,) bool
+    eye_distance: float = float("nan")  # pixels: the clip's yardstick
+
+    @property
+    def five(self) -> np.ndarray | None:
+        """``(T, 5, 2)`` MediaPipe's five face points (None without MediaPipe)."""
+        return None if self.mesh is None else self.mesh.named(NAMES)
+
+
+def load_clip(path: Path, max_frames: int | None = None) -> Clip:
+    """A clip's frames (the first ``max_frames``) and MediaPipe's refined mesh on them where it is installed."""
+    frames, stamps = load_frames(path, max_frames)
+    return Clip(path.name, frames, stamps, mesh=face_mesh_track(frames, refine=True))
+
+
+def settle_reference(clip: Clip, fallback: Track) -> None:
+    """The face region, its motion, the still steps and the yardstick of a clip: from MediaPipe's five points where
+    it runs, else from ``fallback`` (the first model's raw track)."""
+    five = clip.five
+    if five is not None and np.isfinite(five).all((1, 2)).any():
+        clip.region, clip.region_from = boxes_from_points(five), "mediapipe"
+        clip.eye_distance = float(np.nanmedian(np.linalg.norm(five[:, 1] - five[:, 0], axis=-1)))
+    else:
+        clip.region, clip.region_from = fill_boxes(fallback.boxes), "first model"
+        if fallback.named is not None:
+            eyes = fallback.named[:, 1] - fallback.named[:, 0]
+            clip.eye_distance = float(np.nanmedian(np.linalg.norm(eyes, axis=-1)))
+    clip.velocity, motion = region_motion(clip.frames, clip.region)
+    clip.still = quiet_steps(motion)
+
+
+def has_face_points(detector: Detector) -> bool:
+    """Whether an artifact names the five face points (left_eye, right_eye, nose, mouth_left, mouth_right)."""
+    return list(detector.named_points) == list(NAMES)
+
+
+def agreement(named: np.ndarray, five: np.ndarray) -> tuple[float, float]:
+    """Mean distance of named points ``(T, 5, 2)`` from MediaPipe's ``(T, 5, 2)`` over each frame's MediaPipe eye
+    distance, and the same with each point's median offset removed (NaN where no frame has both)."""
+    unit = np.linalg.norm(five[:, 1] - five[:, 0], axis=-1)[:, None, None]
+    offset = (named - five) / unit
+    ok = np.isfinite(offset).all((1, 2))
+    if not ok.any():
+        return float("nan"), float("nan")
+    offset = offset[ok]
+    debiased = offset - np.median(offset, axis=0)
+    return float(np.linalg.norm(offset, axis=-1).mean()), float(np.linalg.norm(debiased, axis=-1).mean())
+
+
+def measure(points: np.ndarray, named: np.ndarray | None, clip: Clip) -> dict[str, Any]:
+    """The figures of one track of a clip: ``points`` ``(T, K, 2)``, ``named`` ``(T, 5, 2)`` or None.
+
+    ``found`` (share of frames), ``jitter`` (K landmarks, over their spread), ``jitter_named`` (five points, in
+    eye distances), ``lag_frames`` (behind the face region's flow) and, with MediaPipe, ``vs_mediapipe`` and
+    ``vs_mediapipe_debiased``.
+    """
+    if clip.still is None or clip.velocity is None:
+        raise ValueError(f"{clip.name}: settle_reference first")
+    follow = named if named is not None else points
+    row: dict[str, Any] = {
+        "found": float(np.isfinite(points).all((1, 2)).mean()),
+        "jitter": jitter(points, clip.still),
+        "jitter_named": jitter_in(named, clip.still, clip.eye_distance) if named is not None else None,
+        "lag_frames": velocity_lag(centroid_velocity(follow), clip.velocity),
+    }
+    five = clip.five
+    if named is not None and five is not None:
+        row["vs_mediapipe"], row["vs_mediapipe_debiased"] = agreement(named, five)
+    return row
+
+
+def mediapipe_row(clip: Clip) -> dict[str, Any] | None:
+    """MediaPipe FaceMesh's own figures on a clip (its 478 points, its five, its own smoothing); None without it."""
+    if clip.mesh is None:
+        return None
+    if clip.still is None or clip.velocity is None:
+        raise ValueError(f"{clip.name}: settle_reference first")
+    five = clip.mesh.named(NAMES)
+    return {
+        "found": float(np.isfinite(five).all((1, 2)).mean()),
+        "jitter": jitter(clip.mesh.points, clip.still),
+        "jitter_named": jitter_in(five, clip.still, clip.eye_distance),
+        "lag_frames": velocity_lag(centroid_velocity(five), clip.velocity),
+        "tracking_ms": float(np.mean(clip.mesh.ms)),
+    }

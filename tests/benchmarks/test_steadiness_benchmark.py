@@ -1,0 +1,58 @@
+"""benchmarks/steadiness.py end to end on synthetic clips and the 250-step synthetic model, without MediaPipe: the
+table, the JSON, the picture and the choice of smoothing."""
+
+import json
+
+import cv2
+import pytest
+
+from benchmarks.steadiness import main
+from lmsdk.data.clip_list import Clip, write_clip_list
+from lmsdk.data.clips import ClipSpec, write_clip
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("videos")
+    write_clip(str(folder / "shaky.avi"), ClipSpec(width=200, height=150, frames=50, motion="still", shake=1.0))
+    write_clip(str(folder / "drift.avi"), ClipSpec(width=200, height=150, frames=50, motion="drift"))
+    write_clip(str(folder / "train.avi"), ClipSpec(width=200, height=150, frames=30, motion="drift", seed=3))
+    write_clip_list(folder / "train.txt", [Clip(folder / "train.avi")])
+    return folder
+
+
+def _args(artifact, videos, tmp_path, *more):
+    common = ["--videos", str(videos), "--train-clips", str(videos / "train.txt"), "--no-mtfl"]
+    return [f"one={artifact}", f"two={artifact}:fp32:detector", *common, "--out", str(tmp_path / "s.json"), *more]
+
+
+def test_held_out_clips_are_measured_raw_and_smoothed(learned_artifact, videos, tmp_path, capsys):
+    picture = tmp_path / "stretch.png"
+    args = _args(learned_artifact, videos, tmp_path, "--held-out", "shaky.avi", "drift.avi", "--picture", str(picture))
+    assert main(args) == 0
+    report = json.loads((tmp_path / "s.json").read_text())
+    assert list(report["clips"]) == ["shaky.avi", "drift.avi"] and report["smoothing"]["min_cutoff"] == 1.0
+    shaky = report["clips"]["shaky.avi"]
+    assert shaky["region_from"] == "first model" and 0 < shaky["still_steps"] < 49
+    assert set(shaky["rows"]) == {"one", "two"}  # no MediaPipe here
+    for row in shaky["rows"]["one"].values():
+        assert row["found"] == 1.0 and row["jitter"] > 0 and row["jitter_named"] is None and "vs_mediapipe" not in row
+    assert report["means"]["one"]["smoothed"]["jitter"] <= report["means"]["one"]["raw"]["jitter"]
+    drift = report["clips"]["drift.avi"]["rows"]["one"]
+    assert 0 <= drift["raw"]["lag_frames"] <= drift["smoothed"]["lag_frames"] <= 3  # smoothing trails; raw does not
+    assert "mean of clips" in capsys.readouterr().out
+    assert cv2.imread(str(picture)).shape[1] == 2 * 320  # two models side by side
+
+
+def test_a_clip_the_video_models_trained_on_is_refused(learned_artifact, videos, tmp_path, capsys):
+    assert main(_args(learned_artifact, videos, tmp_path, "--held-out", "train.avi")) == 2
+    assert "train.avi: in" in capsys.readouterr().err
+
+
+def test_the_smoothing_selection_tries_the_grid_on_the_train_clips(learned_artifact, videos, tmp_path, capsys):
+    assert main(_args(learned_artifact, videos, tmp_path, "--select-smoothing", "--max-frames", "24")) == 0
+    selection = json.loads((tmp_path / "s.json").read_text())["selection"]
+    assert len(selection["settings"]) == 25 and {t["clip"] for t in selection["trials"]} == {"train.avi"}
+    pick = selection["pick"]
+    assert pick is None or (pick["worst_ratio"] <= 1.0 and pick["worst_extra_lag"] <= 1.0)
+    assert "pick:" in capsys.readouterr().out
