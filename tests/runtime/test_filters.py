@@ -53,3 +53,22 @@ def test_behaviour_is_scale_invariant():
     small = _run(SmoothingConfig(), t, noisy, scale=100.0)
     big = _run(SmoothingConfig(), t, noisy * 3, scale=300.0)
     assert np.allclose(big, small * 3, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("fps", [15.0, 30.0, 60.0])
+@pytest.mark.parametrize("shake", [0.2, 1.0, 3.0])  # % of the object's size, per frame
+@pytest.mark.parametrize("speed", [0.0, 0.3, 1.0, 3.0])  # object sizes per second
+def test_defaults_never_make_a_shaky_track_less_steady_and_lag_under_50_ms(fps, shake, speed):
+    """A point moving at a constant speed, shaken in every frame: at the default settings, the filtered track's
+    frame-to-frame error (its steps less the true steps) is no larger than the raw track's, and it trails the
+    true position by under 50 ms. Measured over this grid: 0.08-0.70 of raw; at most 41 ms (the slowest motion,
+    0.3 sizes per second: 0.6 frames at 15 fps, 2.4 at 60)."""
+    t, truth, noisy = _signal(speed * 100.0, n=300, noise=shake, fps=fps)
+    out = _run(SmoothingConfig(), t, noisy, scale=100.0)
+    true_steps = np.diff(truth, axis=0)[30:]
+    raw_error = np.linalg.norm(np.diff(noisy, axis=0)[30:] - true_steps, axis=-1).mean()
+    smooth_error = np.linalg.norm(np.diff(out, axis=0)[30:] - true_steps, axis=-1).mean()
+    assert smooth_error <= raw_error, (raw_error, smooth_error)
+    if speed:
+        lag_seconds = (truth - out)[30:, :, 0].mean() / (speed * 100.0)
+        assert lag_seconds < 0.05, lag_seconds
