@@ -57,7 +57,7 @@ import numpy as np
 from benchmarks.smoothing_selection import BETAS, MIN_CUTOFFS, Trial, select
 from benchmarks.steadiness_clip import Clip, has_face_points, load_clip, measure, mediapipe_row, settle_reference
 from benchmarks.steadiness_measures import longest_run
-from benchmarks.steadiness_table import HEADER, finite, means, selection_lines, table_line
+from benchmarks.steadiness_table import HEADER, finite, markdown_rows, means, selection_lines, table_line
 from benchmarks.track_picture import Traced, draw_stretch
 from benchmarks.tracking import Model, Track, mtfl_error, track_frames
 from lmsdk.data.clip_list import read_clip_list
@@ -228,6 +228,7 @@ def held_out_report(args: argparse.Namespace, detectors: dict[str, Detector], he
         for name, detector in detectors.items():
             report["mtfl_error"][name] = error = mtfl_error(detector, args.mtfl)
             print(f"{name:14} MTFL error {100 * error:.2f} % (fit 8000 / test 2000)", flush=True)
+    print("\nmeans over the held-out clips (docs/steadiness.md):\n" + "\n".join(markdown_rows(report)))
     if args.picture:
         picture(args.picture, clips[0], detectors, tracks[clips[0].name])
     return report

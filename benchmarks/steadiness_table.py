@@ -38,6 +38,37 @@ def means(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _agreement(row: dict[str, Any]) -> str:
+    """``0.123 (0.045)``: the distance from MediaPipe's five points and, debiased, in brackets; ``-`` without."""
+    plain, debiased = row.get("vs_mediapipe"), row.get("vs_mediapipe_debiased")
+    if not (isinstance(plain, float) and np.isfinite(plain)):
+        return "-"
+    return f"{plain:.3f} ({_fmt(debiased, 0, 3)})"
+
+
+def markdown_rows(report: dict[str, Any]) -> list[str]:
+    """The means over the held-out clips as the Markdown table of docs/steadiness.md: one row per model and pass
+    (MediaPipe's own last), the MTFL error beside each model's rows."""
+    lines = [
+        "| model | pass | jitter (landmarks) | jitter, 5 points (eye dist.) | lag (frames) | vs MediaPipe "
+        "(debiased, eye dist.) | MTFL error |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    errors = report.get("mtfl_error", {})
+    for name, kinds in report["means"].items():
+        error = errors.get(name)
+        for kind, row in kinds.items():
+            cells = [
+                _fmt(row.get("jitter"), 0),
+                _fmt(row.get("jitter_named"), 0),
+                _fmt(row.get("lag_frames"), 0, 2),
+                _agreement(row),
+                f"{100 * error:.2f} %" if isinstance(error, float) else "-",
+            ]
+            lines.append(f"| {name} | {kind} | " + " | ".join(c.strip() for c in cells) + " |")
+    return lines
+
+
 def selection_lines(result: dict[str, Any], default: SmoothingConfig = DEFAULT) -> list[str]:
     """The smoothing choice (benchmarks/smoothing_selection.select's result) as lines: every setting, the rule and
     the pick, the tracker's default marked."""

@@ -87,6 +87,19 @@ def draw_stretch(
     for track in tracks:
         stretch = track.smoothed[start:stop]
         series.append((track.name, np.linalg.norm(np.diff(stretch, axis=0), axis=-1).mean(-1) / eye_distance))
-    header = np.full((28, row.shape[1], 3), 255, np.uint8)
-    cv2.putText(header, title, (8, 19), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
-    return np.vstack([header, row, _chart(series, row.shape[1])])
+    return np.vstack([_header(title, row.shape[1]), row, _chart(series, row.shape[1])])
+
+
+def _header(title: str, width: int) -> np.ndarray:
+    """The title on a white strip, wrapped at word boundaries to fit ``width`` pixels."""
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.5
+    lines: list[str] = []
+    for word in title.split():
+        if lines and cv2.getTextSize(f"{lines[-1]} {word}", font, scale, 1)[0][0] <= width - 16:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    header = np.full((8 + 20 * len(lines), width, 3), 255, np.uint8)
+    for i, line in enumerate(lines):
+        cv2.putText(header, line, (8, 19 + 20 * i), font, scale, (0, 0, 0), 1, cv2.LINE_AA)
+    return header

@@ -40,7 +40,8 @@ def test_held_out_clips_are_measured_raw_and_smoothed(learned_artifact, videos, 
     assert report["means"]["one"]["smoothed"]["jitter"] <= report["means"]["one"]["raw"]["jitter"]
     drift = report["clips"]["drift.avi"]["rows"]["one"]
     assert 0 <= drift["raw"]["lag_frames"] <= drift["smoothed"]["lag_frames"] <= 3  # smoothing trails; raw does not
-    assert "mean of clips" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "mean of clips" in out and "| one | smoothed |" in out and "| two | raw |" in out
     assert cv2.imread(str(picture)).shape[1] == 2 * 320  # two models side by side
 
 
