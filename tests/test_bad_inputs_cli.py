@@ -363,6 +363,11 @@ TRAIN_GENERATOR = [
     ("out-is-the-run", ["{run}", "--out", "{run}"], "holds an input"),
     ("source-is-a-generator-run", ["{gen}", "--out", "{t}/gen"], "itself a generator run"),
     ("negative-cyclic", ["{run}", "--out", "{t}/gen", "--cyclic", "-1"], "cyclic loss weight"),
+    (
+        "start-from-unknown",
+        ["{run}", "--out", "{t}/gen", "--start-from", "gan"],
+        "start from 'gan': one of prior, noise",
+    ),
     ("resume-changes-steps", ["{gen}", "--out", "{gen}", "--resume", "--steps", "9"], "cannot change when resuming"),
     ("resume-nothing", ["{run}", "--out", "{t}/gen", "--resume"], "config.json"),
 ]
