@@ -119,7 +119,11 @@ def test_track_of_a_zero_frame_video_says_so_and_writes_nothing(capsys, artifact
 
 
 def test_track_of_a_missing_artifact(capsys, files, tmp_path):
-    refused(capsys, ["track", tmp_path / "nothing", files / "clip.avi"], "not an artifact directory")
+    refused(
+        capsys,
+        ["track", tmp_path / "nothing", files / "clip.avi"],
+        "no such artifact folder, and not the name of a shipped model",
+    )
 
 
 # -- edit -----------------------------------------------------------------------------------------------------
