@@ -21,6 +21,12 @@ reconstructions of the references, and two floors made of them (Gaussian-blurred
   [0, 1]); for the other rows, between n different references;
 - **sharpness**: gradient energy over the references' (the editing benchmark's figure).
 
+Where the artifact has both sources (a generator run's export: ``generator`` is BEGAN's, started from the prior or
+from noise as its manifest says; ``prior`` is the prior with the run's original decoder, what BEGAN started from),
+the two are judged figure by figure (:mod:`lmsdk.eval.generation_verdict`: face found and control, the higher
+wins; diversity and sharpness, the nearer the real crops'; ties under 2 % of the real crops' figure) and the
+benchmark says whether the generator beats the prior: whether BEGAN earns its place.
+
 Writes ``DIR/generation.json`` (default: the artifact's ``eval/``, which a re-export replaces with the rest).
 ``--sheet`` draws ``--sheet-references`` references (their landmarks drawn), each followed by ``--sheet-n``
 generations of every source, one row per source. MediaPipe needs numpy < 2: run this in a venv with mediapipe
@@ -85,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.face_detector import mediapipe_face_detector
     from lmsdk.eval.editing import RuntimeEditModel
     from lmsdk.eval.generation import image_set_rows, measure
+    from lmsdk.eval.generation_verdict import compare
     from lmsdk.fileio import atomic_write_json
     from lmsdk.images import write_image
     from lmsdk.runtime import Artifact, Detector, Generator, ShapeEditor
@@ -107,15 +114,18 @@ def main(argv: list[str] | None = None) -> int:
     crops = references(args.data, model.size, args.references)
     generators = {source: Generator(artifact, source=source) for source in sources}
     conditions = model.detect(crops)  # (R, K, 2): what like() conditions on (the whole crop is the box)
-    rows = {}
+    figures = {}
     for source, generator in generators.items():
         drawn = [generator.like(c, args.n, args.seed + i, temperature=args.temperature) for i, c in enumerate(crops)]
         images = np.stack([result.images for result in drawn])  # (R, n, S, S, 3)
-        rows[f"generated ({source})"] = measure(images, crops, conditions, model.detect, detect_face).to_dict()
+        figures[f"generated ({source})"] = measure(images, crops, conditions, model.detect, detect_face)
     reconstructions = model.reconstruct(list(crops))
-    rows["reconstructions"] = measure(reconstructions[:, None], crops, conditions, model.detect, detect_face).to_dict()
-    for name, figures in image_set_rows(crops, conditions, args.n, model.detect, detect_face).items():
-        rows[f"{name} crops"] = figures.to_dict()
+    figures["reconstructions"] = measure(reconstructions[:, None], crops, conditions, model.detect, detect_face)
+    for name, found in image_set_rows(crops, conditions, args.n, model.detect, detect_face).items():
+        figures[f"{name} crops"] = found
+    rows = {name: found.to_dict() for name, found in figures.items()}
+    pair = (f"generated ({GENERATOR})", f"generated ({PRIOR})")
+    verdict = compare(figures[pair[0]], figures[pair[1]], figures["real crops"]) if set(pair) <= set(figures) else None
     mean_face = None if detect_face is None else detect_face(crops.mean(0).round().astype(np.uint8))
     table = {
         "artifact": str(args.artifact),
@@ -125,11 +135,19 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "temperature": args.temperature,
         "face_detector": face_detector,
+        "generator": artifact.manifest.generator,
         "rows": rows,
+        "generator_vs_prior": None
+        if verdict is None
+        else {"candidate": GENERATOR, "baseline": PRIOR, **verdict.to_dict()},
         "mean_reference_face_found": mean_face,
         "seconds": round(time.perf_counter() - start, 1),
     }
     print_table(rows, mean_face)
+    if verdict is not None:
+        started = (artifact.manifest.generator or {}).get("architecture") == "prior-decoder"
+        print(f"the generator (BEGAN from {'the prior' if started else 'noise'}) against the prior with the decoder:")
+        print("\n".join(verdict.lines(GENERATOR, PRIOR)))
     atomic_write_json((args.out or args.artifact / "eval") / "generation.json", table)
     if args.sheet is not None:
         picked = np.linspace(0, len(crops) - 1, min(args.sheet_references, len(crops))).round().astype(int)

@@ -3,8 +3,9 @@ thread spinning and I/O binding give the lowest latency for one crop.
 
     python benchmarks/ort_settings.py ARTIFACT[:PRECISION] ... [--calls 2000] [--out FILE.json]
 
-For every detector graph it times one-crop calls (median and 99th percentile, microseconds, after warm-up) under
-each setting, changed one at a time from onnxruntime's defaults, then the best combination. The winner is what
+For the graph that tracks (a distilled artifact's tracker, else its detector) it times one-crop calls (median
+and 99th percentile, microseconds, after warm-up) under each setting, changed one at a time from onnxruntime's
+defaults, then the best combination. The winner is what
 :class:`lmsdk.runtime.backends.OrtBackend` uses (docs/lite.md has the table).
 """
 
@@ -91,7 +92,8 @@ def main() -> None:
     for spec in args.artifacts:
         folder, _, precision = spec.partition(":")
         artifact = Artifact(folder)
-        path = artifact.model_path("detector", precision=precision or "fp32", backend="onnxruntime")
+        graph = "tracker" if artifact.has_tracker else "detector"  # the graph that tracks
+        path = artifact.model_path(graph, precision=precision or "fp32", backend="onnxruntime")
         side = artifact.manifest.input.crop_size
         for name, change in variants:
             s = default | change

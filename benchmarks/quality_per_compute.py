@@ -228,7 +228,15 @@ def recipe_plan(recipe: dict, config: TrainConfig) -> Plan:
     return Plan(int(recipe["steps"]), {1.0: 1.0})
 
 
-def plot(curves: dict[str, list[dict]], baseline: float, path: Path, title: str) -> None:
+def plot(
+    curves: dict[str, list[dict]],
+    baseline: float,
+    path: Path,
+    title: str,
+    x: str = "minutes",
+    xlabel: str = "training wall time (min, 2-core CPU)",
+) -> None:
+    """Error (%) against ``x`` of each curve's points, with the mean-shape baseline."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -236,9 +244,9 @@ def plot(curves: dict[str, list[dict]], baseline: float, path: Path, title: str)
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, points in curves.items():
-        ax.plot([p["minutes"] for p in points], [100 * p["error"] for p in points], "o-", label=name)
+        ax.plot([p[x] for p in points], [100 * p["error"] for p in points], "o-", label=name)
     ax.axhline(100 * baseline, color="gray", linestyle="--", label="mean-shape baseline")
-    ax.set_xlabel("training wall time (min, 2-core CPU)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("MTFL error, % of inter-ocular distance")
     ax.set_title(title)
     ax.grid(alpha=0.3)

@@ -93,14 +93,14 @@ def learned_artifact(tmp_path_factory, learned_run):
 GENERATOR_STEPS = 4
 
 
-@pytest.fixture(scope="session")
-def generator_run(tmp_path_factory, tiny_run):
-    """A tiny generator trained for a few steps on the tiny run's landmarks (the shape of a generator run)."""
+def _generator_run(tmp_path_factory, source, start_from: str, name: str):
+    """A tiny generator trained for a few steps on the landmarks of ``source``, BEGAN starting from
+    ``start_from``."""
     from lmsdk.trainer import GenerationConfig, fine_tuning_config, train
 
-    run_dir = tmp_path_factory.mktemp("runs") / "generator"
+    run_dir = tmp_path_factory.mktemp("runs") / name
     config = fine_tuning_config(
-        GenerationConfig.preset(str(tiny_run), "tiny"),
+        GenerationConfig.preset(str(source), "tiny", start_from=start_from),
         steps=GENERATOR_STEPS,
         batch_size=4,
         progress=False,
@@ -113,10 +113,32 @@ def generator_run(tmp_path_factory, tiny_run):
 
 
 @pytest.fixture(scope="session")
-def generator_artifact(tmp_path_factory, generator_run):
-    """The tiny generator run exported (detector, encoder, decoder and generator)."""
+def generator_run(tmp_path_factory, tiny_run):
+    """A tiny generator trained from noise for a few steps on the tiny run's landmarks (the paper's way)."""
+    return _generator_run(tmp_path_factory, tiny_run, "noise", "generator")
+
+
+def _exported(tmp_path_factory, run_dir, name: str):
     from lmsdk.export import export_run
 
-    out = tmp_path_factory.mktemp("artifacts") / "generator"
-    export_run(generator_run, out)
+    out = tmp_path_factory.mktemp("artifacts") / name
+    export_run(run_dir, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def generator_artifact(tmp_path_factory, generator_run):
+    """The tiny generator run exported (detector, encoder, decoder, prior and generator)."""
+    return _exported(tmp_path_factory, generator_run, "generator")
+
+
+@pytest.fixture(scope="session")
+def prior_generator_run(tmp_path_factory, tiny_run):
+    """BEGAN started from the tiny run's prior and decoder (the default), trained for a few steps."""
+    return _generator_run(tmp_path_factory, tiny_run, "prior", "prior-generator")
+
+
+@pytest.fixture(scope="session")
+def prior_generator_artifact(tmp_path_factory, prior_generator_run):
+    """The prior-started generator run exported: its generator.onnx beside the prior and the original decoder."""
+    return _exported(tmp_path_factory, prior_generator_run, "prior-generator")

@@ -119,7 +119,11 @@ def test_track_of_a_zero_frame_video_says_so_and_writes_nothing(capsys, artifact
 
 
 def test_track_of_a_missing_artifact(capsys, files, tmp_path):
-    refused(capsys, ["track", tmp_path / "nothing", files / "clip.avi"], "not an artifact directory")
+    refused(
+        capsys,
+        ["track", tmp_path / "nothing", files / "clip.avi"],
+        "no such artifact folder, and not the name of a shipped model",
+    )
 
 
 # -- edit -----------------------------------------------------------------------------------------------------
@@ -364,6 +368,11 @@ TRAIN_GENERATOR = [
     ("out-is-the-run", ["{run}", "--out", "{run}"], "holds an input"),
     ("source-is-a-generator-run", ["{gen}", "--out", "{t}/gen"], "itself a generator run"),
     ("negative-cyclic", ["{run}", "--out", "{t}/gen", "--cyclic", "-1"], "cyclic loss weight"),
+    (
+        "start-from-unknown",
+        ["{run}", "--out", "{t}/gen", "--start-from", "gan"],
+        "start from 'gan': one of prior, noise",
+    ),
     ("resume-changes-steps", ["{gen}", "--out", "{gen}", "--resume", "--steps", "9"], "cannot change when resuming"),
     ("resume-nothing", ["{run}", "--out", "{t}/gen", "--resume"], "config.json"),
 ]

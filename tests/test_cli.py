@@ -74,5 +74,7 @@ def test_training_help_shows_the_defaults_of_the_configs():
 
     sharpen = shown("sharpen")
     assert f"(default: {SharpenConfig(source='').reconstruction})" in sharpen and "(default: fp32)" in sharpen
-    assert f"(default: {Generation.steps})" in shown("train-generator")
+    generator = shown("train-generator")
+    assert f"(default: {Generation.steps})" in generator and "--start-from" in generator
+    assert "as in the paper). (default: prior)" in generator
     assert f"(default: {get_preset('cpu').steps} with the cpu preset)" in shown("train")

@@ -13,6 +13,7 @@ def test_train_export_generate(capsys, tiny_run, tmp_path):
     gen_run, art, out = tmp_path / "gen", tmp_path / "art", tmp_path / "out"
     args = ["--preset", "tiny", "--steps", "2", "--batch-size", "2", "--quiet"]
     assert run(["train-generator", str(tiny_run), "--out", str(gen_run), *args]) == 0
+    assert json.loads((gen_run / "config.json").read_text())["stage"]["start_from"] == "prior"  # the default
     assert run(["export", str(gen_run), "--out", str(art)]) == 0
     assert "generator fp32: image" in capsys.readouterr().out
     reference = tmp_path / "face.png"

@@ -218,6 +218,10 @@ def evaluate(
     table.add_row("mean-shape baseline", f"{100 * r.baseline_error:.2f}")
     for k, e in enumerate(r.per_landmark):
         table.add_row(f"  point {k}", f"{100 * e:.2f}")
+    if evaluation.named is not None:  # the artifact's own named points: nothing fitted on this data
+        table.add_row("the artifact's named points", f"{100 * evaluation.named.mean_error:.2f}")
+        for name, e in zip(evaluation.named.names, evaluation.named.per_point, strict=True):
+            table.add_row(f"  {name}", f"{100 * e:.2f}")
     Console().print(table)
     if evaluation.few_shot:
         curves = {regressor: evaluation.few_shot, **evaluation.few_shot_other}

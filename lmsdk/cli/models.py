@@ -10,15 +10,25 @@ from lmsdk.cli.options import ArtifactArg, RuntimeBackend, RuntimeDevice
 
 
 @app.command()
-def models() -> None:
+def models(
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the list as JSON (one object per model, its folder included) for scripts."
+    ),
+) -> None:
     """List the shipped models: name, landmarks K, named points, graphs and precisions, size, licence. Use a name
     wherever an artifact is asked for (lmsdk track faces 0 --show; Detector("faces"))."""
+    import dataclasses
+    import json
+
     from rich.console import Console
     from rich.table import Table
 
     from lmsdk.zoo import shipped_models
 
     shipped = shipped_models()
+    if as_json:
+        typer.echo(json.dumps([dataclasses.asdict(m) | {"path": str(m.path)} for m in shipped], indent=2))
+        return
     if not shipped:
         typer.echo("no models ship with this installation of lmsdk")
         return

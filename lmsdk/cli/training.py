@@ -236,15 +236,24 @@ def train_generator(
         float | None,
         typer.Option("--lr", help="Adam learning rate of both networks, cosine-decayed to a tenth."),
     ] = None,
+    start_from: Annotated[
+        str | None,
+        typer.Option(
+            "--start-from",
+            help="What BEGAN starts from: 'prior' (the prior over the run's codes and a copy of its decoder, which "
+            "BEGAN trains: generations are faces from the first step) or 'noise' (a fresh generator of --preset's "
+            "widths, as in the paper).",
+        ),
+    ] = None,
 ) -> None:
     """Train a landmark-conditioned generator on a run's frozen landmarks: BEGAN + the cyclic landmark loss
-    (paper App. G.5). Writes checkpoints, metrics (BEGAN's k and convergence), sample sheets and GEN_RUN/model;
-    export it with lmsdk export GEN_RUN."""
+    (paper App. G.5), starting from the run's prior and decoder (or from noise). Writes checkpoints, metrics
+    (BEGAN's k and convergence), sample sheets and GEN_RUN/model; export it with lmsdk export GEN_RUN."""
 
     def build(options: dict[str, Any]) -> TrainConfig:
         from lmsdk.trainer import GenerationConfig, fine_tuning_config
 
-        settings = GenerationConfig.preset(str(run), preset, cyclic=cyclic, lr=lr)
+        settings = GenerationConfig.preset(str(run), preset, cyclic=cyclic, lr=lr, start_from=start_from)
         return fine_tuning_config(settings, **options)
 
     start_or_resume(ctx, out, build, kinds=("generate",), inputs=(run,), made="generator")

@@ -3,6 +3,7 @@ the protocol."""
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,12 +17,20 @@ from lmsdk.data.splits import FIT_FRACTION, fit_test_partition
 from lmsdk.errors import ConfigError, DataError
 from lmsdk.eval.fewshot import FewShotPoint, few_shot_curve
 from lmsdk.eval.h36m import evaluate_h36m
-from lmsdk.eval.regression import REGRESSORS, RegressionResult, evaluate_regression, fit_and_predict
+from lmsdk.eval.regression import (
+    REGRESSORS,
+    RegressionResult,
+    evaluate_regression,
+    fit_and_predict,
+    testable_rows,
+)
 from lmsdk.eval.regression import normalized_errors as point_errors
 from lmsdk.fileio import atomic_write_json
-from lmsdk.geometry import rgb_to_bgr
+from lmsdk.geometry import image_to_crop, rgb_to_bgr
 from lmsdk.rundir import model_folder
 from lmsdk.spec import MANIFEST_FILE
+
+logger = logging.getLogger(__name__)
 
 PROTOCOLS = ("zhang2018", "h36m")
 OUTPUT_FILES = ("metrics.json", "figure.png", "few_shot.png")
@@ -59,26 +68,53 @@ class LandmarkModel:
             self.crop_size = self.model.config.crop_size
             self.detector = None
 
+    @property
+    def named_points(self) -> tuple[str, ...]:
+        """The names of the points an artifact was exported with (``export --labels``); empty for a run."""
+        return tuple(self.detector.named_points) if self.detector is not None else ()
+
     def __call__(self, source: ImageSource, batch: int = 64) -> np.ndarray:
         """``(N, K, 2)`` normalised crop coordinates for every crop of ``source``."""
+        return self.detect(source, batch)[0]
+
+    def detect(self, source: ImageSource, batch: int = 64) -> tuple[np.ndarray, np.ndarray | None]:
+        """The discovered landmarks ``(N, K, 2)`` of every crop of ``source`` and, for an artifact with named
+        points, those ``(N, P, 2)``, both in normalised crop coordinates (the labels' frame)."""
         if self.model is not None:
             from lmsdk.eval.predict import predict_landmarks
 
-            return predict_landmarks(self.model, source, batch_size=batch)
+            return predict_landmarks(self.model, source, batch_size=batch), None
         from lmsdk.runtime import Box
 
-        out = []
+        whole = Box(0.0, 0.0, float(self.crop_size), float(self.crop_size))
+        points, named = [], []
         for start in range(0, len(source), batch):
             crops = source.images(range(start, min(start + batch, len(source))))
             bgr = [rgb_to_bgr(c) for c in crops]  # the runtime's boundary: OpenCV order
-            whole = Box(0.0, 0.0, float(self.crop_size), float(self.crop_size))
-            out += [r.normalized for r in self.detector.batch(bgr, [whole] * len(bgr))]
-        return np.stack(out)
+            for r in self.detector.batch(bgr, [whole] * len(bgr)):
+                points.append(r.normalized)
+                if r.named is not None:
+                    named.append(image_to_crop(r.named, whole))
+        return np.stack(points), (np.stack(named) if named else None)
+
+
+@dataclass(frozen=True)
+class NamedResult:
+    """The error of an artifact's own named points (``export --labels``, nothing fitted here) on the test images,
+    as fractions of the normalising distance."""
+
+    names: tuple[str, ...]
+    mean_error: float  # mean over test images of the per-image mean normalised error
+    per_point: np.ndarray  # (P,) mean normalised error of each named point
+
+    def as_dict(self) -> dict[str, object]:
+        return {"names": list(self.names), "mean_error": self.mean_error, "per_point": self.per_point.tolist()}
 
 
 @dataclass
 class Evaluation:
     result: RegressionResult
+    named: NamedResult | None = None  # an artifact's named points against the test labels, when they match
     few_shot: list[FewShotPoint] = field(default_factory=list)  # with the evaluated regressor
     few_shot_other: dict[str, list[FewShotPoint]] = field(default_factory=dict)  # the other regressor's curve
     outputs: list[Path] = field(default_factory=list)
@@ -148,15 +184,17 @@ def evaluate(
     fit_labels = fit_source.all_keypoints()
     if protocol == "h36m":
         _check_pairs(swap or [], fit_labels.shape[1], fit)  # before minutes of inference
-    fit_points = model(fit_source)
+    fit_points, fit_named = model.detect(fit_source)
     if test == fit:
         n_fit = fit_count or int(FIT_FRACTION * len(fit_source))
         if not 0 < n_fit < len(fit_source):
             raise DataError(f"{fit}: cannot fit on {n_fit} of {len(fit_source)} images and test on the rest")
         fit_idx, test_idx = fit_test_partition(len(fit_source), n_fit)
         test_points, test_labels = fit_points[test_idx], fit_labels[test_idx]
+        test_named = fit_named[test_idx] if fit_named is not None else None
         fit_points, fit_labels = fit_points[fit_idx], fit_labels[fit_idx]
         test_images = fit_source.images(test_idx[:figure_images])
+        test_names = fit_source.keypoint_names
     else:
         test_source = open_labelled(test, model.crop_size, data_format=data_format)
         if (
@@ -168,7 +206,8 @@ def evaluate(
                 f"{test}: {len(test_source.keypoint_names)} points per image, but {fit} has "
                 f"{len(fit_source.keypoint_names)}"
             )
-        test_points, test_labels = model(test_source), test_source.all_keypoints()
+        (test_points, test_named), test_labels = model.detect(test_source), test_source.all_keypoints()
+        test_names = test_source.keypoint_names
         test_images = test_source.images(range(min(figure_images, len(test_source))))
         if fit_count is not None:
             if fit_count > len(fit_points):
@@ -178,7 +217,7 @@ def evaluate(
         result = evaluate_h36m(fit_points, fit_labels, test_points, test_labels, swap or [])
     else:
         result = evaluate_regression(fit_points, fit_labels, test_points, test_labels, normalizer, regressor)
-    evaluation = Evaluation(result)
+    evaluation = Evaluation(result, named_result(model.named_points, test_named, test_labels, test_names, normalizer))
     if few_shot and protocol == "zhang2018":
         args = (fit_points, fit_labels, test_points, test_labels, normalizer, _sizes(len(fit_points)))
         evaluation.few_shot = few_shot_curve(*args, regressor=regressor)
@@ -200,6 +239,27 @@ def evaluate(
             regressor,
         )
     return evaluation
+
+
+def named_result(
+    names: tuple[str, ...],
+    named: np.ndarray | None,
+    labels: np.ndarray,
+    label_names: list[str] | tuple[str, ...] | None,
+    normalizer: tuple[int, int],
+) -> NamedResult | None:
+    """An artifact's named points ``(N, P, 2)`` scored against the labels ``(N, P, 2)`` of the same images, when the
+    labels are the same points (same names, or the same count where the data names none); otherwise ``None``."""
+    if named is None or named.shape[1] != labels.shape[1]:
+        return None
+    if label_names is not None and tuple(label_names) != tuple(names):
+        logger.info("named points %s are not the data's points %s: not scored", names, tuple(label_names))
+        return None
+    keep = testable_rows(labels, normalizer)
+    if not keep.any():
+        return None
+    errors = point_errors(named[keep], labels[keep], normalizer)
+    return NamedResult(tuple(names), float(np.nanmean(errors, axis=1).mean()), np.nanmean(errors, axis=0))
 
 
 def _sizes(n: int) -> tuple[int, ...]:
@@ -226,6 +286,8 @@ def _write(
     out.mkdir(parents=True, exist_ok=True)
     r = evaluation.result
     report: dict[str, Any] = {"model": model, "fit": fit, "test": test, "regressor": regressor, **r.as_dict()}
+    if evaluation.named is not None:
+        report["named"] = evaluation.named.as_dict()
     if evaluation.few_shot:
         report["few_shot"] = [vars(p) for p in evaluation.few_shot]
         for name, curve in evaluation.few_shot_other.items():

@@ -38,7 +38,7 @@ def _valid_rows(annotations: np.ndarray) -> np.ndarray:
     return np.all(np.isfinite(flat), axis=1) & np.any(flat != 0, axis=1)
 
 
-def _testable_rows(annotations: np.ndarray, normalizer: tuple[int, int]) -> np.ndarray:
+def testable_rows(annotations: np.ndarray, normalizer: tuple[int, int]) -> np.ndarray:
     """Images whose normalising points are annotated: scored over whichever points they have."""
     a = np.asarray(annotations, np.float64)
     flat = a.reshape(len(a), -1)
@@ -128,7 +128,7 @@ def evaluate_regression(
     """
     if not _valid_rows(fit_annotated).any():
         raise DataError("no labelled image has all its points annotated: nothing to fit the regressor on")
-    keep = _testable_rows(test_annotated, normalizer)
+    keep = testable_rows(test_annotated, normalizer)
     if not keep.any():
         raise DataError("no test image has its two normalising points annotated: nothing to score")
     predicted = fit_and_predict(fit_discovered, fit_annotated, test_discovered[keep], regressor)

@@ -39,8 +39,7 @@ from lmsdk.fileio import atomic_directory, atomic_write_bytes, read_json
 from lmsdk.geometry import Box, crop_resize, crop_to_image, rgb_to_bgr
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.checkpoint import WEIGHTS_FILE, load_model
-from lmsdk.model.generator import LandmarkGenerator
-from lmsdk.model.generator_io import has_generator, load_generator
+from lmsdk.model.generator_io import ImageGenerator, describe_generator, has_generator, load_generator
 from lmsdk.model.prior import PriorFit
 from lmsdk.ops.images import images_to_tensor
 from lmsdk.outputs import check_output_dir
@@ -262,7 +261,7 @@ def _write_onnx(
     fp16: bool,
     real: np.ndarray | None = None,
     int8_crops: np.ndarray | None = None,
-    generator: LandmarkGenerator | None = None,
+    generator: ImageGenerator | None = None,
     prior: PriorFit | None = None,
     *,
     with_weights: bool = False,
@@ -338,13 +337,7 @@ def _write_onnx(
         },
         source=source_info(run_dir, model_dir / WEIGHTS_FILE),
         named_points=named_info,
-        generator=None
-        if generator is None
-        else {
-            "latent_dim": generator.spec.latent_dim,
-            "latent": "isotropic Gaussian N(0, I)",
-            "spec": generator.spec.to_dict(),
-        },
+        generator=None if generator is None else describe_generator(generator),
         prior=prior_info,
         attachments=attachments,
         license=license,

@@ -1,4 +1,5 @@
-"""The generator of a generator run (``lmsdk train-generator``) as ``generator.onnx``, behind the parity gate.
+"""The generator of a generator run (``lmsdk train-generator``: from noise, or from the prior and the run's decoder,
+:mod:`lmsdk.model.generator_io`) as ``generator.onnx``, behind the parity gate.
 
 ``landmarks (N, K, 2)`` (normalised (x, y) in the crop, the artifact's convention) and ``latent (N, Z)`` (an
 isotropic Gaussian draw) -> ``image (N, 3, S, S)`` RGB in (0, 1). The Gaussian maps of the landmarks are rendered
@@ -18,7 +19,7 @@ import torch
 from lmsdk.export.onnx_export import export_graph, to_fp16
 from lmsdk.export.parity import BATCHES, TOLERANCES, ParityReport, graph_difference, new_seed, real_batch
 from lmsdk.model.autoencoder import LandmarkAutoencoder
-from lmsdk.model.generator import LandmarkGenerator
+from lmsdk.model.generator_io import ImageGenerator
 from lmsdk.ops.images import images_to_tensor
 from lmsdk.spec import GENERATOR, ModelFile, TensorSpec, sha256_file
 
@@ -26,23 +27,23 @@ INPUTS, OUTPUTS = ["landmarks", "latent"], ["image"]
 
 
 def generator_inputs(
-    model: LandmarkAutoencoder, generator: LandmarkGenerator, batch: int, rng: torch.Generator
+    model: LandmarkAutoencoder, generator: ImageGenerator, batch: int, rng: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Random ``landmarks (batch, K, 2)`` inside the crop and ``latent (batch, Z)`` draws."""
-    k, z = model.config.num_landmarks, generator.spec.latent_dim
+    k, z = model.config.num_landmarks, generator.latent_dim
     return 0.2 + 0.6 * torch.rand(batch, k, 2, generator=rng), torch.randn(batch, z, generator=rng)
 
 
-def generator_entry(path: Path, model: LandmarkAutoencoder, generator: LandmarkGenerator, precision: str) -> ModelFile:
+def generator_entry(path: Path, model: LandmarkAutoencoder, generator: ImageGenerator, precision: str) -> ModelFile:
     """The manifest entry of an exported generator graph."""
-    s, k, z = model.config.crop_size, model.config.num_landmarks, generator.spec.latent_dim
+    s, k, z = model.config.crop_size, model.config.num_landmarks, generator.latent_dim
     inputs = (TensorSpec("landmarks", ("N", k, 2)), TensorSpec("latent", ("N", z)))
     return ModelFile(path.name, sha256_file(path), precision, inputs, (TensorSpec("image", ("N", 3, s, s)),))
 
 
 def generator_parity(
     model: LandmarkAutoencoder,
-    generator: LandmarkGenerator,
+    generator: ImageGenerator,
     path: Path,
     precision: str,
     crops: np.ndarray | None = None,
@@ -57,7 +58,7 @@ def generator_parity(
     images, inputs = real_batch(model.config.crop_size, crops, seed)
     with torch.no_grad():
         points = model.eval().detect(images_to_tensor(images)).points
-    feeds.append((points, torch.randn(len(points), generator.spec.latent_dim, generator=rng)))
+    feeds.append((points, torch.randn(len(points), generator.latent_dim, generator=rng)))
     tolerance = {"image": TOLERANCES[precision]["image"]}
     report = ParityReport(GENERATOR, precision, tolerance=tolerance, inputs=inputs, seed=seed)
     report.max_abs["image"] = graph_difference(generator, path, feeds, INPUTS, "image")
@@ -66,7 +67,7 @@ def generator_parity(
 
 def export_generator(
     model: LandmarkAutoencoder,
-    generator: LandmarkGenerator,
+    generator: ImageGenerator,
     out_dir: Path,
     fp16: bool,
     crops: np.ndarray | None = None,

@@ -22,10 +22,9 @@ from lmsdk.errors import DataError
 from lmsdk.export.onnx_export import export_graph
 from lmsdk.export.parity import BATCHES, TOLERANCES, ParityReport, graph_difference, new_seed
 from lmsdk.model.autoencoder import LandmarkAutoencoder
-from lmsdk.model.prior import DescriptorPrior, PriorFit, encode_crops, fit_prior
+from lmsdk.model.prior import PRIOR_CROPS, DescriptorPrior, PriorFit, encode_crops, fit_prior
 from lmsdk.spec import PRIOR, ModelFile, TensorSpec, sha256_file
 
-PRIOR_CROPS = 1000  # training crops the prior is fitted on (fewer where the data has fewer)
 INPUTS, OUTPUTS = ["landmarks", "noise"], ["descriptors"]
 
 logger = logging.getLogger(__name__)
@@ -33,7 +32,9 @@ logger = logging.getLogger(__name__)
 
 def fit_run_prior(model: LandmarkAutoencoder, read_crops: Callable[[int], np.ndarray]) -> PriorFit | None:
     """The prior of ``model`` fitted on ``read_crops(PRIOR_CROPS)`` (``(n, S, S, 3)`` uint8 RGB training crops);
-    None for a model without descriptors, or (with a warning) where ``read_crops`` raises :class:`DataError`."""
+    None for a model without descriptors, or (with a warning) where ``read_crops`` raises :class:`DataError`.
+    A generator run that starts BEGAN from the prior fits it the same way
+    (:mod:`lmsdk.trainer.stages.generation_start`)."""
     if not model.config.has_descriptors:
         return None
     try:

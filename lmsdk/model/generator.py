@@ -128,6 +128,11 @@ class LandmarkGenerator(nn.Module):
             cin = width
         self.to_rgb = nn.Conv2d(cin, 3, 3, padding=1)
 
+    @property
+    def latent_dim(self) -> int:
+        """Z: the size of a latent."""
+        return self.spec.latent_dim
+
     def render(self, points: Tensor, size: int) -> Tensor:
         """The decoder's detection maps of landmarks ``(B, K, 2)`` (normalised crop frame) at ``size`` px:
         ``(B, M (K + 1), size, size)``, the M Gaussian scales side by side."""

@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from lmsdk.errors import DataError
 from lmsdk.ops.images import images_to_tensor
 
+PRIOR_CROPS = 1000  # training crops a run's prior is fitted on, spread evenly (fewer where the data has fewer)
 VARIANCE_KEPT = 0.99  # of the descriptors' variance the landmarks leave: the latent keeps these directions
 RIDGE = 1e-3  # the regression's ridge, relative to each landmark coordinate's variance
 

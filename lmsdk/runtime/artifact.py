@@ -118,7 +118,7 @@ class Artifact:
                 f"unknown component {component!r}; one of {', '.join(COMPONENTS + OPTIONAL_COMPONENTS)}"
             )
         if component in OPTIONAL_COMPONENTS and component not in self.manifest.files:
-            raise ArtifactError(f"{self.directory}: the artifact has no {component} graph ({MISSING_PART[component]})")
+            raise ArtifactError(f"{self.directory}: the artifact has no {component} ({MISSING_PART[component]})")
         if precision not in PRECISIONS:
             raise ArtifactError(f"unknown precision {precision!r}; one of {', '.join(PRECISIONS)}")
         files = self.manifest.files

@@ -20,9 +20,22 @@ _OLD_STAGES = {"init": "finetune", "distill": "distill", "sharpen": "sharpen", "
 
 def upgrade_config(data: dict[str, Any]) -> dict[str, Any]:
     """A run config as JSON, with the old stage fields (all four present, at most one set) folded into
-    ``stage`` (a config that has ``stage`` already keeps it), and a video run's flow computed at the crop size
-    where the config predates ``data.video_flow_size``."""
-    data = _upgrade_data(data)
+    ``stage``, a video run's flow computed at the crop size where the config predates ``data.video_flow_size``, and
+    a generator run's ``start_from`` made explicit where it was written before there was a choice (BEGAN then
+    started from noise); a config that has all three already is returned as it is."""
+    return _generation_started_from_noise(_stage_folded(_upgrade_data(data)))
+
+
+def _generation_started_from_noise(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with ``stage.start_from = "noise"`` where it is a generator run's config without one."""
+    stage = data.get("stage")
+    if not isinstance(stage, dict) or stage.get("kind") != "generate" or "start_from" in stage:
+        return data
+    return {**data, "stage": {**stage, "start_from": "noise"}}
+
+
+def _stage_folded(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with the old top-level stage fields folded into ``stage``."""
     if "stage" in data or not set(_OLD_STAGES) & set(data):
         return data
     data = dict(data)

@@ -118,6 +118,17 @@ def test_export_with_labels_detects_the_named_points(learned_run, labels_csv, tm
     assert res.named.shape == (5, 2)
     assert np.mean(errors) < 0.8 * np.mean(baseline), (np.mean(errors), np.mean(baseline))
 
+    # lmsdk eval scores the artifact's own named points beside the regression it fits
+    from lmsdk.eval.evaluate import evaluate
+
+    evaluation = evaluate(tmp_path / "named", str(labels_csv), str(labels_csv), regressor="ridge")
+    named, fitted = evaluation.named, evaluation.result
+    assert named is not None and named.names == ("leye", "reye", "nose", "lmouth", "rmouth")
+    assert named.per_point.shape == (5,) and named.mean_error < 0.8 * fitted.baseline_error
+    # the export's ridge saw the test images too: no worse than a ridge fitted on the fit part alone
+    assert named.mean_error <= 1.1 * fitted.mean_error, (named.mean_error, fitted.mean_error)
+    assert evaluate(learned_run, str(labels_csv), str(labels_csv)).named is None  # a run has no named points
+
 
 def test_export_cli_takes_labels_and_fits_them_by_cross_validated_ridge(tiny_run, labels_csv, tmp_path, capsys):
     from lmsdk.cli import run

@@ -1,5 +1,6 @@
-"""A generator run exports: generator.onnx beside the run's detector, encoder and decoder in one manifest,
-parity-gated against torch; artifacts without a generator still load, and a manifest that lies is refused."""
+"""A generator run exports (from noise or from the prior and the run's decoder): generator.onnx beside the run's
+detector, encoder, decoder and prior in one manifest, parity-gated against torch; artifacts without a generator
+still load, and a manifest that lies is refused."""
 
 import json
 import shutil
@@ -33,9 +34,23 @@ def test_the_exported_generator_matches_torch_on_fresh_inputs(generator_run, gen
     assert report.ok and report.max_abs["image"] <= 1e-4
 
 
-def test_the_runtime_generator_gives_torchs_images(generator_run, generator_artifact):
+def test_a_generator_started_from_the_prior_is_exported_as_a_generator(prior_generator_artifact):
+    manifest = read_manifest(prior_generator_artifact)
+    assert {"detector", "encoder", "decoder", "prior", "generator"} <= set(manifest.files)
+    assert manifest.generator is not None and manifest.generator["architecture"] == "prior-decoder"
+    assert manifest.generator["latent_dim"] == manifest.prior["latent_dim"]  # the prior's Z: it draws its noise
+    assert manifest.generator["prior"]["crops"] == manifest.prior["crops"]
+    entry = manifest.files["generator"]
+    z = manifest.prior["latent_dim"]
+    assert [(t.name, t.shape) for t in entry.inputs] == [("landmarks", ("N", 8, 2)), ("latent", ("N", z))]
+    assert manifest.parity["generator.fp32"]["max_abs"]["image"] <= 1e-4  # docs/testing.md
+
+
+@pytest.mark.parametrize("which", ["generator", "prior_generator"])
+def test_the_runtime_generator_gives_torchs_images(request, which):
     from lmsdk.runtime import Generator
 
+    generator_run, generator_artifact = (request.getfixturevalue(f"{which}_{part}") for part in ("run", "artifact"))
     generator = load_generator(generator_run / "model")
     landmarks = np.random.default_rng(0).uniform(0.2, 0.8, (8, 2)).astype(np.float32)
     with Generator(generator_artifact) as runtime:

@@ -29,8 +29,8 @@ def test_int8_detector_is_in_the_manifest_with_its_figures(int8_artifact):
 
 def test_int8_runtime_lands_near_fp32_on_real_looking_pictures(int8_artifact):
     pictures = [np.ascontiguousarray(face[:, :, ::-1]) for face in SyntheticFaces(120, 12, seed=99).images(range(12))]
-    fp32 = Detector(int8_artifact)(pictures)
-    int8 = Detector(int8_artifact, precision="int8")(pictures)
+    fp32 = Detector(int8_artifact).batch(pictures)
+    int8 = Detector(int8_artifact, precision="int8").batch(pictures)
     distance = np.linalg.norm(np.stack([a.points for a in fp32]) - np.stack([b.points for b in int8]), axis=-1)
     side = 120 / 48  # the crop is the whole 120 px picture, seen at 48 px
     assert distance.mean() < 0.5 * side and distance.max() < 4 * side

@@ -2,6 +2,7 @@
 written: Landmarks, the tracker's results, the CSV, the overlay."""
 
 import csv
+import json
 import shutil
 
 import numpy as np
@@ -59,6 +60,10 @@ def test_lmsdk_models_lists_each_shipped_model(fake_zoo, capsys):
     out = capsys.readouterr().out
     for text in ("demo", "left_eye", "detector fp32", "for tests", f"{model.size_bytes / 1e6:.1f} MB"):
         assert text in out
+    assert cli(["models", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["name"] == "demo" and listed["named_points"] == list(NAMES)
+    assert listed["path"] == str(fake_zoo / "demo") and listed["size_bytes"] == model.size_bytes
 
 
 def test_named_points_come_with_their_names(named_artifact):

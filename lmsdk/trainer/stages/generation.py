@@ -1,8 +1,11 @@
 """Landmark-conditioned generation (paper Sec. 4.4, App. G.5): ``lmsdk train-generator RUN --out GEN_RUN``.
 
 The trained run's landmark model is loaded and frozen (eval mode: its exact BatchNorm statistics) and detects
-the landmarks of every training crop (the run's own data and crops). A :class:`~lmsdk.model.generator.
-LandmarkGenerator` maps those landmarks and an isotropic Gaussian latent to an image; a BEGAN discriminator
+the landmarks of every training crop (the run's own data and crops). A generator maps those landmarks and an
+isotropic Gaussian latent to an image: by default the prior over the run's codes and a copy of its decoder
+(:class:`~lmsdk.model.prior_generator.PriorDecoderGenerator`, whose decoder BEGAN then trains), or, with
+``start_from="noise"``, a fresh :class:`~lmsdk.model.generator.LandmarkGenerator` as in the paper
+(:mod:`lmsdk.trainer.stages.generation_start`). A BEGAN discriminator
 (:class:`~lmsdk.trainer.balance.BeganBalance`) judges it against the crop; and the frozen detector detects
 landmarks on the generated image, whose L1 distance to the condition is the cyclic loss (App. G.5), which reaches
 the generator through the frozen detector. One backward of ``L_D + L_G + lambda_cyc L_cyc`` serves both players
@@ -16,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -26,13 +29,15 @@ from lmsdk.errors import ConfigError
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.began import BeganConfig
 from lmsdk.model.generator import GENERATOR_PRESETS, GeneratorSpec, LandmarkGenerator
-from lmsdk.model.generator_io import save_generator
+from lmsdk.model.generator_io import ImageGenerator, save_generator
+from lmsdk.model.prior_generator import PriorDecoderGenerator
 from lmsdk.ops.coords import normalized_to_pixels
 from lmsdk.ops.images import tensor_to_images
 from lmsdk.trainer.balance import BETAS, BeganBalance
 from lmsdk.trainer.config import ScheduleConfig, TrainConfig
 from lmsdk.trainer.sources import load_source
 from lmsdk.trainer.stage import FineTuningSetup, Loss, Networks, StepContext, settings_of
+from lmsdk.trainer.stages.generation_start import STARTS, StartFrom, starting_generator
 from lmsdk.trainer.step import AugmentedBatch, FramePair
 from lmsdk.viz import draw_landmarks, tile
 
@@ -44,24 +49,34 @@ SAMPLE_LATENTS = 3  # generations per reference in the sample sheets
 
 @dataclass(frozen=True)
 class GenerationConfig:
-    """A generator (``generator``) conditioned on the landmarks of the run ``source``, trained against a BEGAN
-    discriminator (``began``) with the L1 cyclic loss between the landmarks detected on the generations and the
-    condition (normalised crop units) weighted by ``cyclic``. Both players learn at ``began.lr``, cosine-decayed to
-    a tenth."""
+    """A generator conditioned on the landmarks of the run ``source``, trained against a BEGAN discriminator
+    (``began``) with the L1 cyclic loss between the landmarks detected on the generations and the condition
+    (normalised crop units) weighted by ``cyclic``. Both players learn at ``began.lr``, cosine-decayed to a tenth.
+    BEGAN starts from ``start_from``: ``"prior"``, the prior over the source's codes and its decoder, or
+    ``"noise"``, a fresh generator of widths ``generator`` (:mod:`lmsdk.trainer.stages.generation_start`)."""
 
     source: str
     generator: GeneratorSpec = field(default_factory=GeneratorSpec)
     began: BeganConfig = field(default_factory=BeganConfig)
     cyclic: float = 10.0
+    start_from: StartFrom = "prior"
     kind: Literal["generate"] = "generate"
 
     def __post_init__(self) -> None:
         if not self.cyclic >= 0:
             raise ConfigError(f"the cyclic loss weight must be >= 0, got {self.cyclic}")
+        if self.start_from not in STARTS:
+            raise ConfigError(f"start from {self.start_from!r}: one of {', '.join(STARTS)}")
 
     @classmethod
     def preset(
-        cls, source: str, name: str = "cpu", *, cyclic: float | None = None, lr: float | None = None
+        cls,
+        source: str,
+        name: str = "cpu",
+        *,
+        cyclic: float | None = None,
+        lr: float | None = None,
+        start_from: str | None = None,
     ) -> GenerationConfig:
         """The generator preset ``name`` (:data:`~lmsdk.model.generator.GENERATOR_PRESETS`) with its discriminator,
         and the options a command may change."""
@@ -71,7 +86,8 @@ class GenerationConfig:
         if lr is not None:
             began = dataclasses.replace(began, lr=lr)
         config = cls(source=source, generator=GENERATOR_PRESETS[name], began=began)
-        return config if cyclic is None else dataclasses.replace(config, cyclic=cyclic)
+        changes: dict[str, Any] = {"cyclic": cyclic, "start_from": start_from}
+        return dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})
 
 
 class Generation:
@@ -89,7 +105,10 @@ class Generation:
     def setup(cls, source: TrainConfig, settings: GenerationConfig) -> FineTuningSetup:
         if isinstance(source.stage, GenerationConfig):
             raise ConfigError(f"{settings.source}: is itself a generator run; train from its source run instead")
-        settings.generator.check(source.model.crop_size)
+        if settings.start_from == "prior" and not source.model.has_descriptors:
+            raise ConfigError(f"{settings.source}: its model has no descriptors, so no prior; start from noise")
+        if settings.start_from == "noise":
+            settings.generator.check(source.model.crop_size)
         lr = settings.began.lr
         return FineTuningSetup(
             schedule=ScheduleConfig.fine_tuning(lr, lr / 10),
@@ -98,9 +117,10 @@ class Generation:
 
     def build(self, device: torch.device) -> Networks:
         s, model = self.settings, self.config.model
-        core = LandmarkAutoencoder(model).to(device)
+        core = LandmarkAutoencoder(model)
         load_source(core, s.source, trained=())
-        generator = LandmarkGenerator(model, s.generator).to(device)
+        generator = starting_generator(s.start_from, s.generator, core, self.config.data).to(device)
+        core.to(device)
         # Both players follow the run's schedule: the discriminator at began.lr where the generator is at the
         # schedule's first rate.
         balance = BeganBalance(s.began, model.crop_size, s.began.lr / self.config.schedule.learning_rates[0])
@@ -115,7 +135,7 @@ class Generation:
         nets.trained.train()
         with torch.no_grad():
             condition = core.detect(crops).points.float()  # (B, K, 2) normalised crop frame
-        latent = torch.randn(crops.shape[0], self.settings.generator.latent_dim, generator=at.generator)
+        latent = torch.randn(crops.shape[0], _generator(nets).latent_dim, generator=at.generator)
         with at.autocast():
             fake = at.forward(condition, latent.to(crops.device))
         began = balance.losses(crops, fake)
@@ -125,15 +145,22 @@ class Generation:
         return Loss(total, terms, self.config.model.crop_size)
 
     def statistics_forward(self, nets: Networks, batch: AugmentedBatch, at: StepContext) -> None:
-        """Never called: the generator has no BatchNorm."""
+        """Never called: neither generator has BatchNorm that learns statistics (the prior-decoder's is frozen,
+        :mod:`lmsdk.model.frozen_norm`)."""
 
     def sample(self, nets: Networks, crops: Tensor) -> np.ndarray:
         seeded = torch.Generator().manual_seed(self.config.seed + 1)
-        latents = torch.randn(SAMPLE_LATENTS, self.settings.generator.latent_dim, generator=seeded)
-        return generation_sheet(nets.core, nets.kept["generator"], crops, latents.to(crops.device))
+        latents = torch.randn(SAMPLE_LATENTS, _generator(nets).latent_dim, generator=seeded)
+        return generation_sheet(nets.core, _generator(nets), crops, latents.to(crops.device))
 
     def export(self, nets: Networks, folder: Path) -> None:
-        save_generator(nets.kept["generator"], folder)
+        save_generator(_generator(nets), folder)
+
+
+def _generator(nets: Networks) -> ImageGenerator:
+    generator = nets.kept["generator"]
+    assert isinstance(generator, LandmarkGenerator | PriorDecoderGenerator)  # built by Generation.build
+    return generator
 
 
 def cyclic_loss(detected: Tensor, condition: Tensor) -> Tensor:
