@@ -37,12 +37,9 @@ def test_an_edit_decodes_exactly_the_moved_landmarks(editor):
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])
 def test_moving_a_landmark_changes_the_image_near_it_more_than_far_from_it(editor, sign):
-    # The decoder draws each landmark as local Gaussian maps, so even a young decoder answers a move
-    # locally. Measured on the 250-step tiny model, 8 % of the crop sideways, both ways: far / near change
-    # 0.20-0.57 over seeds 0-2, 1 and 2 threads, and the avx512 / avx2 / default paths (ATEN_CPU_CAPABILITY,
-    # ONEDNN_MAX_CPU_ISA), 7 models in all.
-    # Where the moved content ends up (its shift, the re-detected landmark) is sub-pixel and unsteady on a
-    # model this young (0.02-0.3 px for a 3.8 px move), so it is not asserted here.
+    # The decoder draws each landmark as local Gaussian maps, so even a young decoder answers a move locally.
+    # Where the moved content ends up (its shift, the re-detected landmark) is sub-pixel and unsteady on a model
+    # this young, so it is not asserted here. What the bounds stand on: docs/testing.md.
     near, far = [], []
     for image in _faces():
         code = editor.encode(image)
@@ -55,7 +52,7 @@ def test_moving_a_landmark_changes_the_image_near_it_more_than_far_from_it(edito
         dist = np.hypot(xx - cx, yy - cy)
         near.append(diff[dist < s * 0.15].mean())
         far.append(diff[dist > s * 0.45].mean())
-    assert np.mean(near) > 0.1, near  # the edit changes the image at all (0.34-1.40 grey levels measured)
+    assert np.mean(near) > 0.1, near  # the edit changes the image at all
     assert np.mean(far) < 0.8 * np.mean(near), (near, far)
 
 
