@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from lmsdk.cli import app
-from lmsdk.cli.options import RuntimeBackend, RuntimeDevice, artifact_files
+from lmsdk.cli.options import CropBox, RuntimeBackend, RuntimeDevice, artifact_files
 from lmsdk.errors import ConfigError
 
 GRID_FILE = "grid.png"
@@ -51,10 +51,7 @@ def generate(
             "--temperature", help="Standard deviation of the Gaussian latents (1: as fitted; lower: more typical)."
         ),
     ] = 1.0,
-    box: Annotated[
-        str | None,
-        typer.Option("--box", help="The reference's crop x0,y0,x1,y1 in pixels; default: the largest centred square."),
-    ] = None,
+    box: CropBox = None,
     backend: RuntimeBackend = "auto",
     device: RuntimeDevice = "cpu",
 ) -> None:

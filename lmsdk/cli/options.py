@@ -19,6 +19,10 @@ RuntimeBackend = Annotated[
     str, typer.Option("--backend", help="auto, onnxruntime or tensorrt (tensorrt fails if it cannot run TensorRT).")
 ]
 RuntimeDevice = Annotated[str, typer.Option("--device", help="cpu or cuda.")]
+CropBox = Annotated[
+    str | None,
+    typer.Option("--box", help="The crop x0,y0,x1,y1 in pixels of the image; default: its largest centred square."),
+]
 ArtifactArg = Annotated[
     Path,
     typer.Argument(

@@ -15,6 +15,7 @@ import typer
 from lmsdk.cli import app
 from lmsdk.cli.options import (
     ArtifactArg,
+    CropBox,
     RuntimeBackend,
     RuntimeDevice,
     artifact_files,
@@ -155,10 +156,7 @@ def edit(
         Path,
         typer.Option("--out", help=f"Write the edited (decoded) crop here (.png, .jpg, ...; {REPLACED})."),
     ],
-    box: Annotated[
-        str | None,
-        typer.Option("--box", help="The crop x0,y0,x1,y1 in pixels; default: the largest centred square."),
-    ] = None,
+    box: CropBox = None,
     compare: Annotated[
         Path | None,
         typer.Option(

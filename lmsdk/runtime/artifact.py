@@ -28,8 +28,8 @@ from lmsdk.zoo import resolve_artifact
 PRECISIONS = ("fp32", "fp16", "int8")  # int8: the detector only (lmsdk export --int8)
 MAX_BATCH = 64  # largest batch sent in one call (the TensorRT engines' profile maximum)
 # Graphs up to this many multiply-adds per image run on one onnxruntime thread by default: splitting a few
-# million multiply-adds across threads costs more in hand-offs than it saves (the lite detector: 0.34 ms on one
-# thread against 0.55 ms and a 4.7 ms p99 on two, docs/lite.md), and it leaves the other cores to decoding.
+# million multiply-adds across threads costs more in hand-offs than it saves, and one thread leaves the other
+# cores to decoding (measured for the lite detectors: docs/lite.md).
 SINGLE_THREAD_MACS = 50_000_000
 # How to get an optional part an artifact lacks.
 MISSING_PART = {

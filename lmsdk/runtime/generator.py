@@ -195,7 +195,6 @@ class Generator:
         if self._detector is None:
             self._detector = Detector(self.artifact, **self._options)
         found = self._detector(image, box)
-        assert not isinstance(found, list)
         codes = self.latents(n, seed, temperature)
         images = self.generate(found.normalized, latent=codes)
         return Generation(images, found.normalized, codes, crop_resize(image, found.box, self.size), found.box)

@@ -104,7 +104,7 @@ TRAIN_PRESETS["cpu"] = TrainConfig(
         reconstruction_milestones=(0.5,),
     ),
     batch_size=16,
-    steps=20_000,  # a cap: the 60-minute budget decides (about 5,600 steps on a 2-core AVX-512 bf16 CPU)
+    steps=20_000,  # a cap: the 60-minute budget decides (the steps it plans: docs/training-speed.md)
     max_minutes=60.0,
     bn_batches=50,
     sample_every=500,

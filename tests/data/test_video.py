@@ -25,7 +25,7 @@ def test_pairs_and_flow_follow_the_known_motion(clip):
     a, b, forward, backward = data.pair(5)
     assert a.shape == b.shape == (96, 96, 3) and forward.shape == (96, 96, 2)
     # Over 10 frames the face moves 8 to 11 px; the flow at each annotated point must carry it to where
-    # the point is 10 frames later (measured: at most 0.33 px), and the backward flow must bring it back.
+    # the point is 10 frames later, and the backward flow must bring it back.
     for t in (5, 20, 40):
         _, _, forward, backward = data.pair(t)
         for start, end in zip(truth[t], truth[t + 10], strict=True):

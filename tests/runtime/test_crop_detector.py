@@ -57,8 +57,8 @@ def test_tracking_allocates_nothing_per_frame_after_warm_up(artifact, frames):
     """After warm-up no frame makes a crop-sized buffer, and nothing accumulates.
 
     Warm-up lasts until the traced memory stops growing: onnxruntime keeps about 120 bytes per
-    ``run_with_iobinding`` call for the first ~150 calls of a process (its own bounded cache; measured),
-    so how long it takes depends on what ran before in the same process.
+    ``run_with_iobinding`` call for its first calls in a process (its own bounded cache; docs/testing.md), so
+    how long it takes depends on what ran before in the same process.
     """
     tracker = Tracker(Detector(artifact), TrackerConfig(min_confidence=0.0, relative_confidence=0.0))
     warm = 0
@@ -83,6 +83,5 @@ def test_tracking_allocates_nothing_per_frame_after_warm_up(artifact, frames):
     finally:
         tracemalloc.stop()
     crop_bytes = 3 * Detector(artifact).manifest.input.crop_size ** 2  # one uint8 crop
-    # Measured: about 2.4 KB of peak per frame (the frame's result objects) and no growth.
     assert worst < crop_bytes, (worst, crop_bytes)  # no crop-sized buffer is made per frame
     assert current - base < 300 * 16, current - base  # nothing accumulates

@@ -73,7 +73,7 @@ def test_an_edit_moves_the_redetected_landmark_toward_its_target(disc_artifact):
     crops = [constellation(rng) for _ in range(8)]
     (single,), (translation,), per_landmark = measure_edits(model, crops, moves_px=(4.0,))
     figures = f"single {single}, translation {translation}, per landmark {np.round(per_landmark, 3)}"
-    # Measured 0.209-0.437 over sixteen seeds (module docstring); a decoder that ignores the landmarks scores 0.
+    # A decoder that ignores the landmarks scores 0 (what the bounds stand on: docs/editing.md).
     assert single.along > 0.12, figures
     assert single.across < 0.5 * single.along, figures
     assert translation.along > 0.5, figures

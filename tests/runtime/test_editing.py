@@ -1,4 +1,5 @@
-"""Shape editing through the decoder: an edit decodes the moved landmarks, and changes the image near them most."""
+"""Shape editing through the decoder: an edit decodes the moved landmarks (on the suite's 12-step model), and changes
+the image near them most (on one trained for 250 steps, whose decoder has learned to draw)."""
 
 import numpy as np
 import pytest
@@ -8,7 +9,12 @@ from lmsdk.runtime import ShapeEditor
 
 
 @pytest.fixture(scope="module")
-def editor(learned_artifact):
+def editor(artifact):
+    return ShapeEditor(artifact)
+
+
+@pytest.fixture(scope="module")
+def learned_editor(learned_artifact):
     return ShapeEditor(learned_artifact)
 
 
@@ -36,26 +42,23 @@ def test_an_edit_decodes_exactly_the_moved_landmarks(editor):
 
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])
-def test_moving_a_landmark_changes_the_image_near_it_more_than_far_from_it(editor, sign):
-    # The decoder draws each landmark as local Gaussian maps, so even a young decoder answers a move
-    # locally. Measured on the 250-step tiny model, 8 % of the crop sideways, both ways: far / near change
-    # 0.20-0.57 over seeds 0-2, 1 and 2 threads, and the avx512 / avx2 / default paths (ATEN_CPU_CAPABILITY,
-    # ONEDNN_MAX_CPU_ISA), 7 models in all.
-    # Where the moved content ends up (its shift, the re-detected landmark) is sub-pixel and unsteady on a
-    # model this young (0.02-0.3 px for a 3.8 px move), so it is not asserted here.
+def test_moving_a_landmark_changes_the_image_near_it_more_than_far_from_it(learned_editor, sign):
+    # The decoder draws each landmark as local Gaussian maps, so even a young decoder answers a move locally.
+    # Where the moved content ends up (its shift, the re-detected landmark) is sub-pixel and unsteady on a model
+    # this young, so it is not asserted here. What the bounds stand on: docs/testing.md.
     near, far = [], []
     for image in _faces():
-        code = editor.encode(image)
+        code = learned_editor.encode(image)
         k = _middle_landmark(code)
-        result = editor.edit(image, {k: (sign * 0.08 * code.box.width, 0.0)})
-        s = editor.size
+        result = learned_editor.edit(image, {k: (sign * 0.08 * code.box.width, 0.0)})
+        s = learned_editor.size
         cx, cy = code.normalized[k] * s
         diff = np.abs(result.image.astype(float) - result.reconstruction.astype(float)).mean(-1)
         yy, xx = np.mgrid[:s, :s] + 0.5
         dist = np.hypot(xx - cx, yy - cy)
         near.append(diff[dist < s * 0.15].mean())
         far.append(diff[dist > s * 0.45].mean())
-    assert np.mean(near) > 0.1, near  # the edit changes the image at all (0.34-1.40 grey levels measured)
+    assert np.mean(near) > 0.1, near  # the edit changes the image at all
     assert np.mean(far) < 0.8 * np.mean(near), (near, far)
 
 
