@@ -51,4 +51,6 @@ def compiled(model: nn.Module) -> nn.Module:
     if problem is not None:
         logger.warning("torch.compile is unavailable here (%s); training without it", problem)
         return model
-    return torch.compile(model)  # type: ignore[return-value]
+    fast = torch.compile(model)  # typed as a callable; for an nn.Module it is an OptimizedModule, a Module
+    assert isinstance(fast, nn.Module)
+    return fast
