@@ -88,3 +88,31 @@ def test_track_faces_runs_without_torch(tmp_path):
     rows = list(csv.reader(out.open()))
     assert rows[0][-10:] == [f"{n}_{a}" for n in NAMES for a in ("x", "y")]
     assert len(rows) == 1 + 354 and sum(r[2] == "tracking" for r in rows[1:]) >= 350
+
+
+@pytest.fixture(scope="module")
+def sample_frame(tmp_path_factory) -> Path:
+    """Frame 0 of the sample clip as a file, as a user's photo would be."""
+    import cv2
+
+    with VideoSource(SAMPLE) as video:
+        frame = next(iter(video)).image
+    path = tmp_path_factory.mktemp("frames") / "face.png"
+    cv2.imwrite(str(path), frame)
+    return path
+
+
+def test_edit_and_generate_take_the_shipped_name(sample_frame, tmp_path):
+    """`lmsdk edit faces ...` moves the nose and re-decodes; `lmsdk generate faces --like ...` draws new faces."""
+    import cv2
+
+    from lmsdk.cli import run as cli
+
+    assert cli(["edit", "faces", str(sample_frame), "--move", "2:0,-40", "--out", str(tmp_path / "edited.png")]) == 0
+    edited = cv2.imread(str(tmp_path / "edited.png"))
+    assert edited is not None and edited.shape == (64, 64, 3) and edited.std() > 10  # a face, not a flat image
+    assert cli(["generate", "faces", "--like", str(sample_frame), "--n", "2", "--out", str(tmp_path / "gen")]) == 0
+    drawn = sorted((tmp_path / "gen").glob("generated_*.png"))
+    assert len(drawn) == 2
+    a, b = (cv2.imread(str(p)).astype(np.float32) for p in drawn)
+    assert np.abs(a - b).mean() > 1.0  # two different faces
