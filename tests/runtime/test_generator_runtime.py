@@ -102,7 +102,7 @@ def test_a_generator_artifact_draws_with_either_source(generator_artifact, refer
 def test_sources_are_checked(artifact, priorless_artifact):
     with pytest.raises(ConfigError, match="source 'gan'"):
         Generator(artifact, source="gan")
-    with pytest.raises(ArtifactError, match=r"no prior graph \(re-export"):
+    with pytest.raises(ArtifactError, match=r"has no prior \(re-export"):
         Generator(priorless_artifact, source="prior")
     with pytest.raises(ArtifactError, match="neither a generator nor a prior"):
         Generator(priorless_artifact)
