@@ -245,6 +245,15 @@ def train_generator(
             "widths, as in the paper).",
         ),
     ] = None,
+    reconstruction: Annotated[
+        float | None,
+        typer.Option(
+            "--reconstruction",
+            help="Weight of the mean L1 between each training crop and the decoder's image of its own codes, the "
+            "anchor that keeps BEGAN from collapsing a decoder started from the prior (default 20 from the prior; "
+            "0 from noise, where it is the only value).",
+        ),
+    ] = None,
 ) -> None:
     """Train a landmark-conditioned generator on a run's frozen landmarks: BEGAN + the cyclic landmark loss
     (paper App. G.5), starting from the run's prior and decoder (or from noise). Writes checkpoints, metrics
@@ -253,7 +262,9 @@ def train_generator(
     def build(options: dict[str, Any]) -> TrainConfig:
         from lmsdk.trainer import GenerationConfig, fine_tuning_config
 
-        settings = GenerationConfig.preset(str(run), preset, cyclic=cyclic, lr=lr, start_from=start_from)
+        settings = GenerationConfig.preset(
+            str(run), preset, cyclic=cyclic, lr=lr, start_from=start_from, reconstruction=reconstruction
+        )
         return fine_tuning_config(settings, **options)
 
     start_or_resume(ctx, out, build, kinds=("generate",), inputs=(run,), made="generator")

@@ -22,16 +22,20 @@ def upgrade_config(data: dict[str, Any]) -> dict[str, Any]:
     """A run config as JSON, with the old stage fields (all four present, at most one set) folded into
     ``stage``, a video run's flow computed at the crop size where the config predates ``data.video_flow_size``, and
     a generator run's ``start_from`` made explicit where it was written before there was a choice (BEGAN then
-    started from noise); a config that has all three already is returned as it is."""
-    return _generation_started_from_noise(_stage_folded(_upgrade_data(data)))
+    started from noise) and its ``reconstruction`` weight where it was written before the anchor (0: none); a
+    config that has all of these already is returned as it is."""
+    return _generation_made_explicit(_stage_folded(_upgrade_data(data)))
 
 
-def _generation_started_from_noise(data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with ``stage.start_from = "noise"`` where it is a generator run's config without one."""
+def _generation_made_explicit(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with ``stage.start_from = "noise"`` and ``stage.reconstruction = 0`` where it is a generator run's
+    config without them (written before either existed)."""
     stage = data.get("stage")
-    if not isinstance(stage, dict) or stage.get("kind") != "generate" or "start_from" in stage:
+    if not isinstance(stage, dict) or stage.get("kind") != "generate":
         return data
-    return {**data, "stage": {**stage, "start_from": "noise"}}
+    defaults = {"start_from": "noise", "reconstruction": 0.0}
+    missing = {k: v for k, v in defaults.items() if k not in stage}
+    return {**data, "stage": {**stage, **missing}} if missing else data
 
 
 def _stage_folded(data: dict[str, Any]) -> dict[str, Any]:

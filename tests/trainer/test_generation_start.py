@@ -2,6 +2,7 @@
 the exported prior and decoder draw; training moves its copy of the decoder, never the source run; --start-from
 noise is the paper's generator; the choice is recorded and read back (resuming: tests/trainer/test_stages.py)."""
 
+import contextlib
 import hashlib
 import json
 from functools import partial
@@ -18,8 +19,9 @@ from lmsdk.model.generator_io import load_generator
 from lmsdk.model.prior import DescriptorPrior
 from lmsdk.model.prior_generator import PriorDecoderGenerator
 from lmsdk.trainer import GenerationConfig, config_from_dict, fine_tuning_config, train
+from lmsdk.trainer.stage import StepContext
 from lmsdk.trainer.stages import make_stage
-from lmsdk.trainer.stages.generation import Generation
+from lmsdk.trainer.stages.generation import FROM_PRIOR, RECONSTRUCTION, Generation
 
 
 def _export_fit(run_dir):
@@ -91,8 +93,59 @@ def test_the_start_is_recorded_and_read_back(tiny_run, start_from):
 
 def test_a_generator_run_written_before_the_choice_started_from_noise(tiny_run):
     data = json.loads(json.dumps(fine_tuning_config(GenerationConfig.preset(str(tiny_run), "tiny")).to_dict()))
-    del data["stage"]["start_from"]
-    assert config_from_dict(data).stage.start_from == "noise"
+    del data["stage"]["start_from"], data["stage"]["reconstruction"]
+    stage = config_from_dict(data).stage
+    assert stage.start_from == "noise" and stage.reconstruction == 0
+
+
+def test_a_prior_run_written_before_the_anchor_reads_without_it(tiny_run):
+    data = json.loads(json.dumps(fine_tuning_config(GenerationConfig.preset(str(tiny_run), "tiny")).to_dict()))
+    assert data["stage"]["reconstruction"] == RECONSTRUCTION  # resolved and recorded
+    del data["stage"]["reconstruction"]
+    stage = config_from_dict(data).stage
+    assert stage.start_from == "prior" and stage.reconstruction == 0  # resumes as it was trained
+
+
+def test_the_reconstruction_anchor_is_the_priors_default_and_refused_from_noise():
+    assert GenerationConfig("run").reconstruction == RECONSTRUCTION
+    assert GenerationConfig("run", start_from="noise").reconstruction == 0
+    assert GenerationConfig.preset("run", "tiny", start_from="prior", reconstruction=0).reconstruction == 0
+    with pytest.raises(ConfigError, match="no codes to reconstruct crops from"):
+        GenerationConfig("run", start_from="noise", reconstruction=1.0)
+    with pytest.raises(ConfigError, match="reconstruction weight must be >= 0"):
+        GenerationConfig("run", reconstruction=-1.0)
+
+
+def test_from_the_prior_the_controller_is_that_of_sharpen_so_that_k_moves():
+    prior, noise = GenerationConfig.preset("run", "cpu"), GenerationConfig.preset("run", "cpu", start_from="noise")
+    assert (prior.began.gamma, prior.began.lambda_k) == (FROM_PRIOR["gamma"], FROM_PRIOR["lambda_k"])
+    assert (noise.began.gamma, noise.began.lambda_k) == (0.5, 1e-3)  # BEGAN's, as the paper trains from noise
+    assert prior.began.width == noise.began.width == 16
+    assert GenerationConfig.preset("run", "cpu", lr=3e-5).began.lr == 3e-5
+
+
+@pytest.mark.parametrize("weight", [0.0, 5.0])
+def test_the_anchor_is_the_l1_of_the_decoder_drawing_each_crops_own_code(tiny_run, weight):
+    config = fine_tuning_config(GenerationConfig.preset(str(tiny_run), "tiny", reconstruction=weight), batch_size=4)
+    stage = make_stage(config)
+    nets = stage.build(torch.device("cpu"))
+    crops = torch.rand(4, 3, config.model.crop_size, config.model.crop_size, generator=torch.Generator().manual_seed(3))
+    at = StepContext(0, 2, nets.trained, torch.Generator().manual_seed(0), contextlib.nullcontext)
+    loss = stage.loss(nets, crops, None, at)
+    if weight == 0:
+        assert "reconstruction" not in loss.terms
+        return
+    with torch.no_grad():
+        code = nets.core.eval().encode(crops)
+        drawn = nets.kept["generator"].decoder(code.points, code.descriptors)
+    assert loss.terms["reconstruction"].item() == pytest.approx((drawn - crops).abs().mean().item(), rel=1e-5)
+    unanchored = sum(loss.terms[k] for k in ("discriminator", "generator")) + config.stage.cyclic * loss.terms["cyclic"]
+    assert loss.total.item() == pytest.approx((unanchored + weight * loss.terms["reconstruction"]).item(), rel=1e-5)
+    nets.trained.zero_grad()
+    loss.terms["reconstruction"].backward()
+    decoder_grads = [p.grad for p in nets.kept["generator"].decoder.parameters() if p.requires_grad]
+    assert any(g is not None and g.abs().sum() > 0 for g in decoder_grads)  # it trains the decoder copy
+    assert all(p.grad is None for p in nets.core.parameters())  # and nothing of the frozen landmark model
 
 
 def test_a_start_that_is_not_one_is_refused(tiny_config):

@@ -8,8 +8,11 @@ isotropic Gaussian latent to an image: by default the prior over the run's codes
 (:mod:`lmsdk.trainer.stages.generation_start`). A BEGAN discriminator
 (:class:`~lmsdk.trainer.balance.BeganBalance`) judges it against the crop; and the frozen detector detects
 landmarks on the generated image, whose L1 distance to the condition is the cyclic loss (App. G.5), which reaches
-the generator through the frozen detector. One backward of ``L_D + L_G + lambda_cyc L_cyc`` serves both players
-(each loss reaches only its own network), and both step together, as BEGAN's reference does. The finished
+the generator through the frozen detector. Started from the prior, the decoder also keeps reconstructing the real
+crops from their own codes (``reconstruction``, mean L1): the anchor that keeps it drawing what the descriptors
+say, where BEGAN alone drew one image for every latent (docs/generation.md). One backward of
+``L_D + L_G + lambda_cyc L_cyc + lambda_rec L_rec`` serves both players (each loss reaches only its own network),
+and both step together, as BEGAN's reference does. The finished
 ``GEN_RUN/model/`` is the landmark model plus the generator (:mod:`lmsdk.model.generator_io`); ``lmsdk export``
 writes it with ``generator.onnx``.
 """
@@ -45,6 +48,13 @@ from lmsdk.viz import draw_landmarks, tile
 # discriminator's three passes per step do not cost the CPU more than the generator's.
 DISCRIMINATORS: dict[str, BeganConfig] = {"cpu": BeganConfig(width=16), "tiny": BeganConfig(width=4, hidden=8)}
 SAMPLE_LATENTS = 3  # generations per reference in the sample sheets
+# BEGAN's controller from the prior, as `lmsdk sharpen` sets it: decoded faces start easy for the discriminator to
+# autoencode (their energy under gamma 0.5 times the crops'), so at BEGAN's gamma 0.5 and lambda_k 1e-3 k stayed near
+# 0 for 1,369 steps and the generator was free to draw whatever the discriminator autoencodes best (docs/generation.md).
+FROM_PRIOR = {"gamma": 1.0, "lambda_k": 0.02}
+# The reconstruction anchor's weight from the prior: the L1 of a 64 px crop is about 0.05, so 20 makes it about one,
+# ten times BEGAN's generator energy, as `lmsdk sharpen` weighs it (docs/generation.md).
+RECONSTRUCTION = 20.0
 
 
 @dataclass(frozen=True)
@@ -53,13 +63,19 @@ class GenerationConfig:
     (``began``) with the L1 cyclic loss between the landmarks detected on the generations and the condition
     (normalised crop units) weighted by ``cyclic``. Both players learn at ``began.lr``, cosine-decayed to a tenth.
     BEGAN starts from ``start_from``: ``"prior"``, the prior over the source's codes and its decoder, or
-    ``"noise"``, a fresh generator of widths ``generator`` (:mod:`lmsdk.trainer.stages.generation_start`)."""
+    ``"noise"``, a fresh generator of widths ``generator`` (:mod:`lmsdk.trainer.stages.generation_start`).
+
+    ``reconstruction`` weighs the mean L1 (per channel and pixel) between each training crop and the decoder's
+    image of the crop's own landmarks and descriptors (the frozen encoder's), the anchor that keeps a decoder
+    started from the prior drawing its codes. ``None`` resolves to :data:`RECONSTRUCTION` from the prior and to 0
+    from noise (a fresh generator has no codes to reconstruct from, so a weight above 0 is refused there)."""
 
     source: str
     generator: GeneratorSpec = field(default_factory=GeneratorSpec)
     began: BeganConfig = field(default_factory=BeganConfig)
     cyclic: float = 10.0
     start_from: StartFrom = "prior"
+    reconstruction: float | None = None
     kind: Literal["generate"] = "generate"
 
     def __post_init__(self) -> None:
@@ -67,6 +83,20 @@ class GenerationConfig:
             raise ConfigError(f"the cyclic loss weight must be >= 0, got {self.cyclic}")
         if self.start_from not in STARTS:
             raise ConfigError(f"start from {self.start_from!r}: one of {', '.join(STARTS)}")
+        if self.reconstruction is None:
+            object.__setattr__(self, "reconstruction", RECONSTRUCTION if self.start_from == "prior" else 0.0)
+        elif not self.reconstruction >= 0:
+            raise ConfigError(f"the reconstruction weight must be >= 0, got {self.reconstruction}")
+        elif self.start_from == "noise" and self.reconstruction > 0:
+            raise ConfigError(
+                "a generator started from noise has no codes to reconstruct crops from: --reconstruction 0"
+            )
+
+    @property
+    def reconstruction_weight(self) -> float:
+        """``reconstruction`` as resolved (never ``None`` after construction)."""
+        assert self.reconstruction is not None  # resolved in __post_init__
+        return self.reconstruction
 
     @classmethod
     def preset(
@@ -77,17 +107,21 @@ class GenerationConfig:
         cyclic: float | None = None,
         lr: float | None = None,
         start_from: str | None = None,
+        reconstruction: float | None = None,
     ) -> GenerationConfig:
-        """The generator preset ``name`` (:data:`~lmsdk.model.generator.GENERATOR_PRESETS`) with its discriminator,
-        and the options a command may change."""
+        """The generator preset ``name`` (:data:`~lmsdk.model.generator.GENERATOR_PRESETS`) with its discriminator
+        (its controller at :data:`FROM_PRIOR` when BEGAN starts from the prior), and the options a command may
+        change."""
         if name not in GENERATOR_PRESETS:
             raise ConfigError(f"unknown generator preset {name!r}; choose one of: {', '.join(GENERATOR_PRESETS)}")
         began = DISCRIMINATORS.get(name, BeganConfig())
+        if (start_from or "prior") == "prior":
+            began = dataclasses.replace(began, **FROM_PRIOR)
         if lr is not None:
             began = dataclasses.replace(began, lr=lr)
-        config = cls(source=source, generator=GENERATOR_PRESETS[name], began=began)
-        changes: dict[str, Any] = {"cyclic": cyclic, "start_from": start_from}
-        return dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})
+        changes: dict[str, Any] = {"cyclic": cyclic, "start_from": start_from, "reconstruction": reconstruction}
+        given = {k: v for k, v in changes.items() if v is not None}
+        return cls(source=source, generator=GENERATOR_PRESETS[name], began=began, **given)
 
 
 class Generation:
@@ -142,7 +176,22 @@ class Generation:
         cyclic = cyclic_loss(core.detect(fake).points, condition)
         terms = {"discriminator": began.d_loss, "generator": began.g_loss, "cyclic": cyclic}
         total = began.d_loss + began.g_loss + self.settings.cyclic * cyclic
+        weight = self.settings.reconstruction_weight
+        if weight > 0:
+            terms["reconstruction"] = self._reconstruction(nets, crops, at)
+            total = total + weight * terms["reconstruction"]
         return Loss(total, terms, self.config.model.crop_size)
+
+    def _reconstruction(self, nets: Networks, crops: Tensor, at: StepContext) -> Tensor:
+        """Mean L1 between ``crops (B, 3, S, S)`` and the trained decoder's image of their own codes (the frozen
+        encoder's landmarks and descriptors)."""
+        generator = _generator(nets)
+        assert isinstance(generator, PriorDecoderGenerator)  # a weight above 0 only from the prior
+        with torch.no_grad():
+            code = nets.core.encode(crops)
+        with at.autocast():
+            drawn = generator.decoder(code.points.float(), code.descriptors.float())
+        return (drawn.float() - crops.float()).abs().mean()
 
     def statistics_forward(self, nets: Networks, batch: AugmentedBatch, at: StepContext) -> None:
         """Never called: neither generator has BatchNorm that learns statistics (the prior-decoder's is frozen,
