@@ -22,7 +22,7 @@ import numpy as np
 from benchmarks.mediapipe_mesh import face_mesh_track
 from benchmarks.tracking import load_frames
 from lmsdk.data.clip_list import Clip, write_clip_list
-from lmsdk.data.sources import open_labelled
+from lmsdk.data.sources import open_labelled, spread_indices
 from lmsdk.geometry import Box
 
 logger = logging.getLogger("clip_boxes")
@@ -31,7 +31,7 @@ logger = logging.getLogger("clip_boxes")
 def mean_framing(spec: str, images: int = 2000) -> np.ndarray:
     """``(5, 2)`` the mean normalised positions of a labelled face set's five points in its training crops."""
     source = open_labelled(spec, 64)
-    idx = np.linspace(0, len(source) - 1, min(images, len(source))).round().astype(int)
+    idx = spread_indices(len(source), images)
     return np.nanmean(np.stack([source.keypoints(int(i)) for i in idx]), 0)
 
 

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="write the rates here as JSON")
     args = parser.parse_args(argv)
 
-    from lmsdk.data.sources import DataConfig, open_source
+    from lmsdk.data.sources import DataConfig, open_source, spread_indices
     from lmsdk.eval.generation import blurred_images, face_rate, flat_images
 
     if not Path(args.data.partition("#")[0]).exists():
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     detect, close, description = found
     source = open_source(DataConfig(source=args.data, cache=False), args.size)
-    picked = np.linspace(0, len(source) - 1, min(args.images, len(source))).round().astype(int)
+    picked = spread_indices(len(source), args.images)
     crops = np.stack([source.image(int(i))[:, :, ::-1] for i in picked])  # BGR
     means = [crops[i : i + 200].mean(0).round().astype(np.uint8) for i in range(0, len(crops) - 199, 200)]
     rates = {

@@ -50,10 +50,10 @@ logger = logging.getLogger("benchmarks.generation")
 
 def references(data: str, size: int, count: int) -> np.ndarray:
     """``(count, size, size, 3)`` BGR uint8 crops spread evenly over ``data`` (fewer where it holds fewer)."""
-    from lmsdk.data.sources import DataConfig, open_source
+    from lmsdk.data.sources import DataConfig, open_source, spread_indices
 
     source = open_source(DataConfig(source=data, cache=False), size)
-    picked = np.linspace(0, len(source) - 1, min(count, len(source))).round().astype(int)
+    picked = spread_indices(len(source), count)
     return np.stack([np.ascontiguousarray(source.image(int(i))[:, :, ::-1]) for i in picked])
 
 
@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     from benchmarks.face_detector import mediapipe_face_detector
+    from lmsdk.data.sources import spread_indices
     from lmsdk.eval.editing import RuntimeEditModel
     from lmsdk.eval.generation import image_set_rows, measure
     from lmsdk.eval.generation_verdict import compare
@@ -145,12 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     print_table(rows, mean_face)
     if verdict is not None:
+        # lmsdk.model.prior_generator.ARCHITECTURE, spelled out: this benchmark runs where torch is not installed
         started = (artifact.manifest.generator or {}).get("architecture") == "prior-decoder"
         print(f"the generator (BEGAN from {'the prior' if started else 'noise'}) against the prior with the decoder:")
         print("\n".join(verdict.lines(GENERATOR, PRIOR)))
     atomic_write_json((args.out or args.artifact / "eval") / "generation.json", table)
     if args.sheet is not None:
-        picked = np.linspace(0, len(crops) - 1, min(args.sheet_references, len(crops))).round().astype(int)
+        picked = spread_indices(len(crops), args.sheet_references)
         tiles = []
         for i in picked:
             for generator in generators.values():

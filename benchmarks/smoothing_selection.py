@@ -37,14 +37,17 @@ class Trial:
 
     @property
     def extra_lag(self) -> float:
+        """Frames of lag the setting adds to the raw track's."""
         return self.lag - self.lag_raw
 
 
 def summarise(trials: list[Trial]) -> list[dict[str, Any]]:
-    """One row per setting: its mean and worst jitter ratio and extra lag over the measurable trials."""
+    """One row per setting: its mean and worst jitter ratio and extra lag over the measurable trials (finite figures
+    and a raw track that moves at all on the still frames: a ratio over no jitter says nothing)."""
     by_setting: dict[tuple[float, float], list[Trial]] = defaultdict(list)
     for trial in trials:
-        if all(math.isfinite(v) for v in (trial.jitter, trial.jitter_raw, trial.lag, trial.lag_raw)):
+        measurable = all(math.isfinite(v) for v in (trial.jitter, trial.jitter_raw, trial.lag, trial.lag_raw))
+        if measurable and trial.jitter_raw > 0:
             by_setting[(trial.min_cutoff, trial.beta)].append(trial)
     rows = []
     for (min_cutoff, beta), group in sorted(by_setting.items()):

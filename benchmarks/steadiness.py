@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 import sys
 from pathlib import Path
@@ -61,6 +60,7 @@ from benchmarks.steadiness_table import HEADER, finite, markdown_rows, means, se
 from benchmarks.track_picture import Traced, draw_stretch
 from benchmarks.tracking import Model, Track, mtfl_error, track_frames
 from lmsdk.data.clip_list import read_clip_list
+from lmsdk.fileio import atomic_write_json
 from lmsdk.runtime import Detector, TrackerConfig
 from lmsdk.runtime.filters import SmoothingConfig
 
@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             return refuse(f"{', '.join(missing)}: no such clip")
         report.update(held_out_report(args, detectors, held_out))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(finite(report), indent=2) + "\n")
+    atomic_write_json(args.out, finite(report))
     logger.info("wrote %s", args.out)
     return 0
 

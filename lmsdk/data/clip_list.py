@@ -13,6 +13,7 @@ the image set it is trained with (``benchmarks/clips/train.txt`` frames three ta
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ class Clip:
 
 
 def is_video_file(path: Path) -> bool:
+    """Whether ``path`` is a file with a video suffix (:data:`VIDEO_SUFFIXES`)."""
     return path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES
 
 
@@ -42,13 +44,13 @@ def is_clip_list(path: Path) -> bool:
         return False
     try:
         entries = _entries(path)
-    except (DataError, UnicodeDecodeError, OSError):
+    except (UnicodeDecodeError, OSError):
         return False
     if not entries:
         return False
-    _, fields = entries[0]
-    suffix = Path(fields[0]).suffix.lower()
-    return len(fields) in (1, 5) and (suffix in VIDEO_SUFFIXES or suffix == "")
+    _, name, _ = entries[0]
+    suffix = Path(name).suffix.lower()
+    return suffix in VIDEO_SUFFIXES or suffix == ""
 
 
 def find_clips(root: str | os.PathLike[str]) -> list[Clip]:
@@ -72,21 +74,19 @@ def read_clip_list(path: str | os.PathLike[str]) -> list[Clip]:
     """The clips a clip list names; :class:`DataError` naming the file and line of a malformed or missing entry."""
     path = Path(path)
     clips = []
-    for lineno, fields in _entries(path):
+    for lineno, name, numbers in _entries(path):
         where = f"{path}:{lineno}"
-        if len(fields) not in (1, 5):
-            raise DataError(f"{where}: expected a clip path and optionally a box X0 Y0 X1 Y1, got {len(fields)} fields")
-        clip = path.parent / fields[0]
+        clip = path.parent / name
         if not (is_video_file(clip) or clip.is_dir()):
-            raise DataError(f"{where}: {clip}: no such video file or folder of frames")
+            raise DataError(
+                f"{where}: {clip}: no such video file or folder of frames (a line is a clip path, optionally "
+                "followed by a box X0 Y0 X1 Y1 in pixels)"
+            )
         box = None
-        if len(fields) == 5:
-            try:
-                x0, y0, x1, y1 = (float(v) for v in fields[1:])
-            except ValueError:
-                raise DataError(f"{where}: the box must be four numbers X0 Y0 X1 Y1 (pixels)") from None
+        if numbers is not None:
+            x0, y0, x1, y1 = numbers
             if not (x1 > x0 and y1 > y0):
-                raise DataError(f"{where}: the box needs X1 > X0 and Y1 > Y0, got {' '.join(fields[1:])}")
+                raise DataError(f"{where}: the box needs X1 > X0 and Y1 > Y0, got {x0:g} {y0:g} {x1:g} {y1:g}")
             box = Box.from_xyxy(x0, y0, x1, y1)
         clips.append(Clip(clip, box))
     if not clips:
@@ -109,12 +109,25 @@ def write_clip_list(path: str | os.PathLike[str], clips: list[Clip], comment: st
     atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
 
 
-def _entries(path: Path) -> list[tuple[int, list[str]]]:
-    """``(line number, fields)`` of the list's non-empty, non-comment lines."""
+def _entries(path: Path) -> list[tuple[int, str, tuple[float, float, float, float] | None]]:
+    """``(line number, clip path, box)`` of the list's non-empty, non-comment lines: a line that ends in four finite
+    numbers has them as its box, and the path is the rest (it may hold spaces); otherwise the line is the path."""
     entries = []
     with path.open(encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             text = line.strip()
             if text and not text.startswith("#"):
-                entries.append((lineno, text.split()))
+                entries.append((lineno, *_path_and_box(text)))
     return entries
+
+
+def _path_and_box(text: str) -> tuple[str, tuple[float, float, float, float] | None]:
+    parts = text.rsplit(None, 4)
+    if len(parts) == 5:
+        try:
+            x0, y0, x1, y1 = (float(v) for v in parts[1:])
+        except ValueError:
+            return text, None
+        if all(math.isfinite(v) for v in (x0, y0, x1, y1)):
+            return parts[0], (x0, y0, x1, y1)
+    return text, None

@@ -10,9 +10,10 @@ One ``.npz`` file per clip and flow settings (numpy arrays only, read without pi
 
 ``SETTINGS`` hashes everything the flows depend on besides the clip (crop box and size, pair gap and flow step,
 the flow's working size, Farneback's parameters, OpenCV's version, the cache layout); the file repeats them in
-full. The clip is identified by its size and modification time, and by the SHA-256 of its bytes when those
-differ (a copied or touched clip whose bytes are the same keeps its flows). A file that does not match is stale:
-the flows are computed again and replace it.
+full. The clip is identified by its size, by a listing of its files (name, size and modification time of each:
+one file for a video, every frame of a frame folder), and by the SHA-256 of its bytes where the listing differs (a
+copied or touched clip whose bytes are the same keeps its flows; renamed, reordered or replaced frames do not). A
+file that does not match is stale: the flows are computed again and replace it.
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ BESIDE_FOLDER = ".lmsdk-flow"
 
 @dataclass(frozen=True)
 class ClipFingerprint:
-    """What identifies a clip's content: a video file's size, modification time and SHA-256 (a frame folder's: the
-    sum of its frames' sizes, the latest modification time and a hash over their names and bytes)."""
+    """What identifies a clip's content: its size (a frame folder's: the sum of its frames'), its ``listing`` (a hash
+    of each file's name, size and modification time, in name order) and the SHA-256 of its names and bytes."""
 
     size: int
-    mtime_ns: int
+    listing: str
     sha256: str
 
 
@@ -62,10 +63,15 @@ def _clip_files(clip: Path) -> list[Path]:
     return [clip]
 
 
-def _stat(clip: Path) -> tuple[int, int]:
-    """``(size, mtime_ns)`` of a clip (summed and latest over a frame folder)."""
-    stats = [p.stat() for p in _clip_files(clip)]
-    return sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=0)
+def _stat(clip: Path) -> tuple[int, str]:
+    """``(size, listing)`` of a clip: its bytes (summed over a frame folder) and a hash of each file's name, size and
+    modification time."""
+    listing, size = hashlib.sha256(), 0
+    for path in _clip_files(clip):
+        st = path.stat()
+        size += st.st_size
+        listing.update(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return size, listing.hexdigest()
 
 
 def _sha256(clip: Path) -> str:
@@ -80,8 +86,9 @@ def _sha256(clip: Path) -> str:
 
 
 def fingerprint(clip: Path) -> ClipFingerprint:
-    size, mtime_ns = _stat(clip)
-    return ClipFingerprint(size, mtime_ns, _sha256(clip))
+    """The clip's :class:`ClipFingerprint` now (reads every byte of it)."""
+    size, listing = _stat(clip)
+    return ClipFingerprint(size, listing, _sha256(clip))
 
 
 def settings_key(settings: dict[str, Any]) -> str:
@@ -113,7 +120,7 @@ class FlowCache:
 
     def load(self, clip: Path, settings: dict[str, Any]) -> PairFlows | None:
         """The cached flows of ``clip`` under ``settings``, or None where no file holds them or every one is stale."""
-        size, mtime_ns = _stat(clip)
+        size, listing = _stat(clip)
         sha: str | None = None
         for path in self.candidates(clip, settings):
             meta, flows = _read(path)
@@ -126,7 +133,7 @@ class FlowCache:
             if stored.get("size") != size:
                 logger.info("%s: stale flow cache (the clip changed size); recomputing", path)
                 continue
-            if stored.get("mtime_ns") != mtime_ns:
+            if stored.get("listing") != listing:
                 sha = sha or _sha256(clip)
                 if stored.get("sha256") != sha:
                     logger.info("%s: stale flow cache (the clip's content changed); recomputing", path)
@@ -135,10 +142,14 @@ class FlowCache:
             return flows
         return None
 
-    def save(self, clip: Path, settings: dict[str, Any], flows: PairFlows) -> Path | None:
+    def save(
+        self, clip: Path, settings: dict[str, Any], flows: PairFlows, content: ClipFingerprint | None = None
+    ) -> Path | None:
         """Write the flows to the first place that can be written; returns it (None, with a warning, where none
-        can: the flows are then computed again next time)."""
-        meta = {"layout": LAYOUT_VERSION, "settings": settings, "clip": asdict(fingerprint(clip))}
+        can: the flows are then computed again next time). ``content``: the clip's fingerprint taken before the
+        flows were computed from it (default: now)."""
+        content = content or fingerprint(clip)
+        meta = {"layout": LAYOUT_VERSION, "settings": settings, "clip": asdict(content)}
         buffer = io.BytesIO()
         np.savez(buffer, meta=np.array(json.dumps(meta)), forward=flows.forward, backward=flows.backward)
         for i, path in enumerate(self.candidates(clip, settings)):

@@ -29,6 +29,10 @@ class PairSource(Protocol):
 
     def pair(self, index: int) -> Pair: ...
 
+    def prepare_pairs(self) -> None:
+        """Read or compute every flow now rather than at the first :meth:`pair`."""
+        ...
+
 
 class _Offsets:
     """Maps an index over several concatenated parts to ``(part, index within it)``."""
@@ -79,6 +83,10 @@ class ConcatenatedPairs:
         part, inner = self.offsets.locate(index)
         return self.sources[part].pair(inner)
 
+    def prepare_pairs(self) -> None:
+        for source in self.sources:
+            source.prepare_pairs()
+
 
 @dataclass(frozen=True)
 class TrainingData:
@@ -112,6 +120,7 @@ def open_training_data(config: DataConfig, crop_size: int) -> TrainingData:
     pair_set: PairSource | None = None
     if videos:
         pair_set = videos[0] if len(videos) == 1 else ConcatenatedPairs(videos)  # type: ignore[assignment]
+        pair_set.prepare_pairs()  # every flow read or computed before the first step, not during it
     description = " + ".join(s.description for s in opened)
     if images and videos:
         description += f"; {config.video_share:g} of each batch video pairs"

@@ -8,10 +8,13 @@ digit). A training run may take several sources at once (``DataConfig.more_sourc
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from lmsdk.data.base import CachedSource, ImageSource
 from lmsdk.data.cats import CatHeads
@@ -195,6 +198,24 @@ def open_source(config: DataConfig, crop_size: int, spec: SourceSpec | None = No
     if not config.cache or getattr(source, "provides_pairs", False):
         return source
     return CachedSource(source)
+
+
+def spread_indices(length: int, count: int) -> np.ndarray:
+    """``min(count, length)`` indices into a sequence of ``length`` items, evenly spread from the first to the
+    last (int64, ascending; the fixed sample every "a few crops of the run's data" takes)."""
+    return np.linspace(0, length - 1, min(count, length)).round().astype(np.int64)
+
+
+def training_crops(config: DataConfig, crop_size: int, count: int) -> np.ndarray:
+    """``(n, S, S, 3)`` uint8 RGB crops of a run's first source (its images where a run mixes images and video),
+    at :func:`spread_indices`, opened without the in-memory cache: what export calibrates, gates and fits the prior
+    on, and what ``lmsdk train-generator`` fits its prior on.
+
+    Raises:
+        DataError: the source cannot be opened here.
+    """
+    source = open_source(dataclasses.replace(config, cache=False), crop_size)
+    return source.images(spread_indices(len(source), count))
 
 
 def open_labelled(

@@ -28,7 +28,7 @@ import numpy as np
 from lmsdk.data.base import ImageSource
 from lmsdk.data.clip_list import VIDEO_SUFFIXES, Clip, find_clips
 from lmsdk.data.flow import FARNEBACK, compose_flows, farneback, pair_flows, resize_flow
-from lmsdk.data.flow_cache import FlowCache, PairFlows
+from lmsdk.data.flow_cache import FlowCache, PairFlows, fingerprint
 from lmsdk.errors import DataError
 from lmsdk.geometry import Box, bgr_to_rgb, crop_resize
 from lmsdk.images import IMAGE_SUFFIXES, read_image_rgb
@@ -71,7 +71,8 @@ def read_crops(
 
 
 class VideoFrames(ImageSource):
-    """Every frame of every clip of a video source, as crops; and (t, t + gap) pairs with their flows.
+    """Every frame of every clip of a video source, as crops; and (t, t + gap) pairs with their flows, read from
+    the cache or computed the first time a pair is asked for (or at :meth:`prepare_pairs`).
 
     Args:
         root: a video file, a folder, or a clip list (:mod:`lmsdk.data.clip_list`).
@@ -105,22 +106,21 @@ class VideoFrames(ImageSource):
             raise DataError(f"crop fraction must be in (0, 1], got {crop_fraction}")
         if flow_size < 0:
             raise DataError(f"the flow size must be 0 (the crop size) or a side in pixels, got {flow_size}")
-        clips = find_clips(root)
+        self.clip_files = find_clips(root)
         self.crop_size, self.gap, self.step = crop_size, gap, step
         self.crop_fraction, self.max_frames = crop_fraction, max_frames
         self.flow_size = max(flow_size, crop_size)
         self.cache = FlowCache(flow_cache)
-        self.clips: list[np.ndarray] = []  # (T, S, S, 3) uint8 RGB crops of each clip
-        self.flows: list[PairFlows] = []
-        for clip in clips:
-            frames, flows = self._open(clip)
-            self.clips.append(frames)
-            self.flows.append(flows)
+        # (T, S, S, 3) uint8 RGB crops of each clip; the flows of its pairs once asked for (prepare_pairs)
+        self.clips = [read_crops(clip, crop_size, crop_fraction, max_frames)[0] for clip in self.clip_files]
+        self._flows: list[PairFlows | None] = [None] * len(self.clips)
         self.index = [(c, t) for c, frames in enumerate(self.clips) for t in range(len(frames))]
-        self.pair_index = [(c, t) for c, flows in enumerate(self.flows) for t in range(len(flows.forward))]
+        self.pair_index = [(c, t) for c, frames in enumerate(self.clips) for t in range(len(frames) - gap)]
         if not self.pair_index:
             raise DataError(f"{root}: clips are shorter than the pair gap of {gap} frames")
-        self.description = f"video {root} ({len(clips)} clips, {len(self.index)} frames, {len(self.pair_index)} pairs)"
+        self.description = (
+            f"video {root} ({len(self.clips)} clips, {len(self.index)} frames, {len(self.pair_index)} pairs)"
+        )
 
     def settings(self, clip: Clip) -> dict[str, Any]:
         """Everything the flows of ``clip`` depend on besides its content (the flow cache's key)."""
@@ -138,23 +138,32 @@ class VideoFrames(ImageSource):
             "opencv": cv2.__version__,
         }
 
-    def _open(self, clip: Clip) -> tuple[np.ndarray, PairFlows]:
-        """The crops of a clip and the flows of its pairs (from the cache, or computed and cached)."""
+    def prepare_pairs(self) -> None:
+        """Read or compute the flows of every clip's pairs now (training calls it before its first step; a source
+        only read for its frames, as export reads it, never computes a flow)."""
+        for c in range(len(self.clips)):
+            self._flows_of(c)
+
+    def _flows_of(self, c: int) -> PairFlows:
+        """The flows of clip ``c``'s pairs: from the cache, or computed from the clip and cached."""
+        flows = self._flows[c]
+        if flows is None:
+            flows = self._flows[c] = self._load_or_compute(self.clip_files[c], len(self.clips[c]) - self.gap)
+        return flows
+
+    def _load_or_compute(self, clip: Clip, pairs: int) -> PairFlows:
         settings = self.settings(clip)
         flows = self.cache.load(clip.path, settings)
-        crops, work = read_crops(
-            clip, self.crop_size, self.crop_fraction, self.max_frames, None if flows is not None else self.flow_size
-        )
-        if flows is not None and len(flows.forward) == max(len(crops) - self.gap, 0):
-            return crops, flows
-        if work is None:  # a cache file whose pair count does not fit the clip: read again for the flow
-            _, work = read_crops(clip, self.crop_size, self.crop_fraction, self.max_frames, self.flow_size)
+        if flows is not None and len(flows.forward) == pairs:
+            return flows
+        content = fingerprint(clip.path)  # before reading: a clip changed meanwhile is found stale next time
+        _, work = read_crops(clip, self.crop_size, self.crop_fraction, self.max_frames, self.flow_size)
         assert work is not None
         start = time.monotonic()
         flows = PairFlows(*(self._at_crop_size(f) for f in pair_flows(work, self.gap, self.step)))
         logger.info("flows of %s: %d pairs in %.1f s", clip.path, len(flows.forward), time.monotonic() - start)
-        self.cache.save(clip.path, settings, flows)
-        return crops, flows
+        self.cache.save(clip.path, settings, flows, content)
+        return flows
 
     def _at_crop_size(self, flows: np.ndarray) -> np.ndarray:
         """``(P, F, F, 2)`` flows at the flow size -> ``(P, S, S, 2)`` float16 pixels of the S-pixel crops."""
@@ -179,7 +188,7 @@ class VideoFrames(ImageSource):
         """Frames ``t`` and ``t + gap`` (``(S, S, 3)`` uint8 RGB) and the flows ``t -> t + gap`` and back,
         ``(S, S, 2)`` float32 in normalised crop units."""
         c, t = self.pair_index[index]
-        frames, flows = self.clips[c], self.flows[c]
+        frames, flows = self.clips[c], self._flows_of(c)
         forward = flows.forward[t].astype(np.float32) / self.crop_size
         backward = flows.backward[t].astype(np.float32) / self.crop_size
         return frames[t], frames[t + self.gap], forward, backward

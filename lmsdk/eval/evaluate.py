@@ -108,6 +108,7 @@ class NamedResult:
     per_point: np.ndarray  # (P,) mean normalised error of each named point
 
     def as_dict(self) -> dict[str, object]:
+        """The result as JSON-ready values (``per_point`` a list)."""
         return {"names": list(self.names), "mean_error": self.mean_error, "per_point": self.per_point.tolist()}
 
 

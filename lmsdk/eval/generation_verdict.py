@@ -48,6 +48,7 @@ class Verdict:
 
     @property
     def measured(self) -> tuple[FigureVerdict, ...]:
+        """The figures measured for all three (the candidate, the baseline and the real crops)."""
         return tuple(f for f in self.figures if f.winner is not None)
 
     @property
@@ -57,6 +58,7 @@ class Verdict:
         return "candidate" in winners and "baseline" not in winners
 
     def to_dict(self) -> dict[str, Any]:
+        """The verdict as JSON-ready values: every figure, and whether the candidate beats the baseline."""
         return {
             "figures": [asdict(f) for f in self.figures],
             "candidate_beats_baseline": self.beats,

@@ -374,19 +374,17 @@ def _parity_crops(run_dir: Path, crop_size: int) -> np.ndarray | None:
 
 
 def _training_crops(run_dir: Path, crop_size: int, count: int) -> np.ndarray:
-    """``(n, S, S, 3)`` uint8 RGB crops of the run's training data, evenly spread; :class:`DataError` where its
-    config or its data cannot be read."""
+    """``(n, S, S, 3)`` uint8 RGB crops of the run's training data, evenly spread
+    (:func:`~lmsdk.data.sources.training_crops`); :class:`DataError` where its config or its data cannot be read."""
     from lmsdk.configio import from_dict
-    from lmsdk.data.sources import DataConfig, open_source
+    from lmsdk.data.sources import DataConfig, training_crops
 
     run = RunDir(run_dir)
     try:
         data = from_dict(DataConfig, run.read_config().get("data", {}), f"{run.config}: data")
-        source = open_source(data, crop_size)
+        return training_crops(data, crop_size, count)
     except LmsdkError as exc:
         raise DataError(f"the run's training crops are not readable here: {exc}") from None
-    indices = np.linspace(0, len(source) - 1, min(count, len(source))).round().astype(int)
-    return source.images(indices)
 
 
 def _end_to_end_error(model: LandmarkAutoencoder, out_dir: Path) -> float:

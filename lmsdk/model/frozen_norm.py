@@ -33,6 +33,7 @@ class FrozenBatchNorm2d(nn.Module):
         self.register_buffer("running_var", source.running_var.detach().clone())
 
     def forward(self, x: Tensor) -> Tensor:
+        """``(B, C, H, W)`` normalised by the frozen running statistics, in either mode."""
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
 
     def extra_repr(self) -> str:

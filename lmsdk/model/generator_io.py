@@ -79,7 +79,10 @@ def load_generator(directory: str | os.PathLike[str]) -> ImageGenerator:
         latent = data.get("latent_dim")
         if isinstance(latent, bool) or not isinstance(latent, int) or latent < 1:
             raise CheckpointError(f"{where}: a {PRIOR_DECODER} generator needs a positive integer latent_dim")
-        generator = PriorDecoderGenerator.blank(model, latent, data.get("prior"))
+        prior = data.get("prior")
+        if prior is not None and not isinstance(prior, dict):
+            raise CheckpointError(f"{where}: 'prior' must be an object (the crops and shares it was fitted with)")
+        generator = named(lambda: PriorDecoderGenerator.blank(model, latent, prior), where)
     elif architecture == LANDMARK_GENERATOR and "generator" in data:
         spec = named(lambda: GeneratorSpec.from_dict(data["generator"], f"{where}: generator"), where)
         generator = LandmarkGenerator(model, spec)

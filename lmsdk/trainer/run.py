@@ -17,6 +17,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from lmsdk.data.base import ImageSource
 from lmsdk.data.mixture import TrainingData, open_training_data
+from lmsdk.data.sources import spread_indices
 from lmsdk.errors import ConfigError
 from lmsdk.eval.predict import predict_detections
 from lmsdk.fileio import atomic_directory, atomic_write_json
@@ -71,6 +72,7 @@ class Run:
         if config.batch_size % info.world_size:
             raise ConfigError(f"batch size {config.batch_size} does not split across {info.world_size} processes")
         self.local_batch = config.batch_size // info.world_size
+        self.data.split(self.local_batch)  # a batch too small to mix images and video is refused before any step
         self.probe = RegressionProbe.for_training(
             config.data, self.source, config.model.crop_size, config.eval_images, config.seed
         )
@@ -273,7 +275,7 @@ class Run:
 
         The tracker frames new crops with the positions and judges its detections against the confidence.
         """
-        idx = np.linspace(0, len(self.source) - 1, min(images, len(self.source))).round().astype(int)
+        idx = spread_indices(len(self.source), images)
         points, confidence = predict_detections(self.nets.core, self.source, indices=idx)
         return {
             "mean": points.mean(0).tolist(),

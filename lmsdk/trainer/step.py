@@ -79,8 +79,9 @@ def augment(
     """Resize to the curriculum's side, colour jitter, mean-edge padding and the random warps for a batch of
     ``(B, 3, S, S)`` crops.
 
-    ``second`` (the ``(n, 3, S, S)`` second frames of the batch's last ``n`` crops, video pairs) is jittered with
-    the same draw and appended, padded, to the inputs. ``scale``
+    ``second`` (the ``(n, 3, S, S)`` second frames of the batch's last ``n`` crops, video pairs) is jittered in the
+    same call (the same draw as its first frame when the jitter is per batch, the default; a draw of its own with
+    ``JitterConfig.per_image``) and appended, padded, to the inputs. ``scale``
     overrides the curriculum's crop scale (1.0: the model's own resolution, as exact BN statistics use).
     """
     scale = crop_scale(config.schedule, step, total) if scale is None else scale

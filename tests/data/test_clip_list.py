@@ -42,11 +42,22 @@ def test_written_lists_read_back(folder, tmp_path):
     assert read[0].box == Box.from_xyxy(1, 2, 41, 42) and read[1].box is None
 
 
+def test_paths_with_spaces_read_back_with_and_without_a_box(folder, tmp_path):
+    spaced = folder / "my clip 1 2 3.avi"
+    (folder / "a.avi").rename(spaced)
+    clips = [Clip(spaced, Box.from_xyxy(1, 2, 41, 42)), Clip(spaced)]
+    write_clip_list(tmp_path / "l.txt", clips)
+    read = read_clip_list(tmp_path / "l.txt")
+    assert [c.path.resolve() for c in read] == [spaced.resolve()] * 2
+    assert read[0].box == Box.from_xyxy(1, 2, 41, 42) and read[1].box is None
+
+
 @pytest.mark.parametrize(
     ("lines", "message"),
     [
-        ("clips/a.avi 1 2 3\n", r"train.txt:1: expected a clip path and optionally a box"),
-        ("clips/a.avi 1 2 x 4\n", r"train.txt:1: the box must be four numbers"),
+        ("clips/a.avi 1 2 3\n", r"train.txt:1: .*a.avi 1 2 3: no such video file .*optionally followed by a box"),
+        ("clips/a.avi 1 2 x 4\n", r"train.txt:1: .*a.avi 1 2 x 4: no such video file"),
+        ("clips/a.avi 1 2 inf 4\n", r"train.txt:1: .*a.avi 1 2 inf 4: no such video file"),
         ("clips/a.avi 10 10 5 20\n", r"train.txt:1: the box needs X1 > X0"),
         ("# nothing\nclips/missing.avi\n", r"train.txt:2: .*missing.avi: no such video file"),
         ("# only a comment\n", "names no clips"),

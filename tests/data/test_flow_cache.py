@@ -36,7 +36,10 @@ def clip(tmp_path):
 
 
 def _open(path, **kwargs):
-    return VideoFrames(path, 32, gap=10, step=5, flow_size=64, **kwargs)
+    """A video source with every flow read or computed (as training opens one)."""
+    source = VideoFrames(path, 32, gap=10, step=5, flow_size=64, **kwargs)
+    source.prepare_pairs()
+    return source
 
 
 def _same_pairs(a, b):
@@ -62,7 +65,7 @@ def test_a_changed_clip_or_other_settings_compute_again(clip, computed):
     write_clip(str(clip), ClipSpec(width=64, height=64, frames=24, motion="drift", seed=5))  # new content
     _open(clip)
     assert computed == [24, 24]
-    VideoFrames(clip, 32, gap=5, step=5, flow_size=64)  # other settings: their own file
+    VideoFrames(clip, 32, gap=5, step=5, flow_size=64).prepare_pairs()  # other settings: their own file
     assert computed == [24, 24, 24] and len(list((clip.parent / BESIDE_FOLDER).glob("*.npz"))) == 2
 
 
@@ -95,3 +98,48 @@ def test_a_named_cache_folder_is_the_only_place_used(clip, computed, tmp_path):
     shutil.rmtree(tmp_path / "flows")
     _open(clip, flow_cache=tmp_path / "flows")
     assert computed == [24, 24]
+
+
+def test_a_source_read_for_its_frames_computes_no_flow(clip, computed):
+    source = VideoFrames(clip, 32, gap=10, step=5, flow_size=64)  # as export reads a run's crops
+    assert source.images(np.arange(len(source))).shape == (24, 32, 32, 3) and source.pair_count == 14
+    assert computed == [] and not (clip.parent / BESIDE_FOLDER).exists()
+    source.pair(13)  # the first pair asked for computes its clip's flows
+    assert computed == [24]
+
+
+@pytest.fixture
+def frame_folder(tmp_path):
+    """A clip as a folder of 24 BMP frames (every file the same size)."""
+    import cv2
+
+    from lmsdk.video import VideoSource
+
+    folder = tmp_path / "frames" / "drift"
+    folder.mkdir(parents=True)
+    movie = tmp_path / "drift.avi"
+    write_clip(str(movie), ClipSpec(width=64, height=64, frames=24, motion="drift"))
+    with VideoSource(movie) as video:
+        for frame in video:
+            cv2.imwrite(str(folder / f"{frame.index:04d}.bmp"), frame.image)
+    return folder
+
+
+def test_frames_renamed_or_replaced_by_an_older_file_of_the_same_size_are_found_stale(frame_folder, computed):
+    _open(frame_folder)
+    first, middle = frame_folder / "0000.bmp", frame_folder / "0012.bmp"
+    first.rename(frame_folder / "0099.bmp")  # the same bytes in another order: another clip
+    _open(frame_folder)
+    (frame_folder / "0099.bmp").rename(first)
+    _open(frame_folder)
+    assert computed == [24, 24, 24]
+    # The first frame replaced by a middle one's bytes, dated before everything: the total size and the folder's
+    # latest time are unchanged, the listing is not
+    stamp = first.stat().st_mtime_ns - 10**9
+    first.write_bytes(middle.read_bytes())
+    os.utime(first, ns=(stamp, stamp))
+    _open(frame_folder)
+    assert computed == [24, 24, 24, 24]
+    os.utime(first, ns=(stamp - 10**9, stamp - 10**9))  # touched again, same bytes: still valid (the hash decides)
+    _open(frame_folder)
+    assert computed == [24, 24, 24, 24]

@@ -1,13 +1,15 @@
 """The prior and a run's decoder as one generator: it draws exactly what the two draw, its BatchNorm frozen to the
 run's statistics in either mode; training it leaves the run's decoder alone; it saves and loads as a generator."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from lmsdk.data import SyntheticFaces
-from lmsdk.errors import ConfigError
+from lmsdk.errors import CheckpointError, ConfigError
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.checkpoint import save_model
 from lmsdk.model.frozen_norm import FrozenBatchNorm2d, freeze_batchnorm
@@ -102,3 +104,18 @@ def test_a_model_without_descriptors_has_no_prior_generator(tiny_config):
     x, y = np.random.default_rng(0).random((5, 8, 2)), np.random.default_rng(1).random((5, 9, 2))
     with pytest.raises(ConfigError, match="no descriptors"):
         PriorDecoderGenerator(model.decoder, fit_prior(x, y))
+
+
+def test_a_damaged_generator_config_is_one_error_naming_the_file(made, tiny_config, tmp_path):
+    model, fit = made
+    save_model(model, tmp_path)
+    save_generator(PriorDecoderGenerator(model.decoder, fit), tmp_path)
+    config = tmp_path / "generator_config.json"
+    data = json.loads(config.read_text())
+    config.write_text(json.dumps({**data, "prior": [1, 2]}))
+    with pytest.raises(CheckpointError, match=r"generator_config.json: 'prior' must be an object"):
+        load_generator(tmp_path)
+    config.write_text(json.dumps(data))
+    save_model(LandmarkAutoencoder(tiny_config.model.replace(feature=None, descriptor_dim=0)), tmp_path)
+    with pytest.raises(ConfigError, match=r"generator_config.json: the model has no descriptors"):
+        load_generator(tmp_path)

@@ -10,12 +10,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Literal
 
-import numpy as np
-
-from lmsdk.data.sources import DataConfig, open_source
+from lmsdk.data.sources import DataConfig, training_crops
 from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.generator import GeneratorSpec, LandmarkGenerator
 from lmsdk.model.generator_io import ImageGenerator
@@ -43,8 +40,6 @@ def starting_generator(
 
 
 def source_prior(core: LandmarkAutoencoder, data: DataConfig) -> PriorFit:
-    """The prior over ``core``'s codes on :data:`PRIOR_CROPS` crops spread evenly over ``data`` (as
-    ``lmsdk export`` fits it on the run's training crops)."""
-    source = open_source(dataclasses.replace(data, cache=False), core.config.crop_size)
-    indices = np.linspace(0, len(source) - 1, min(PRIOR_CROPS, len(source))).round().astype(int)
-    return fit_prior(*encode_crops(core, source.images(indices)))
+    """The prior over ``core``'s codes on :data:`PRIOR_CROPS` crops spread evenly over ``data``'s first source
+    (:func:`~lmsdk.data.sources.training_crops`, the crops ``lmsdk export`` fits it on)."""
+    return fit_prior(*encode_crops(core, training_crops(data, core.config.crop_size, PRIOR_CROPS)))
