@@ -82,7 +82,8 @@ def test_default_smoothing_never_makes_a_shaky_clip_less_steady_and_lags_little(
     no more from frame to frame (jitter as benchmarks/steadiness.py measures it, after the filter has settled) and
     trail the face's true motion by at most half a frame more (the delay that best aligns their velocities). The
     tracker's loop is tested, not the filter alone: each pass frames its next crop from the points it reports.
-    Measured: jitter 0.04 / 0.25 / 0.65 of raw; lag 0.15 / 0.10 frames more on the shaken clips."""
+    Measured at the defaults of docs/steadiness.md (0.3 Hz, beta 30): jitter 0.03 / 0.34 / 0.75 of raw; lag 0.12 /
+    0.06 frames more on the shaken clips (at the earlier 1 Hz, beta 10: 0.04 / 0.25 / 0.65; 0.15 / 0.10)."""
     from benchmarks.steadiness_measures import centroid_velocity, jitter, velocity_lag
 
     spec, noise = SHAKY[case]
