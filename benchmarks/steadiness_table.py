@@ -84,7 +84,8 @@ def selection_lines(result: dict[str, Any], default: SmoothingConfig = DEFAULT) 
     if pick is None:
         lines.append("pick: none qualifies (keep smoothing off, or allow more lag)")
     else:
-        lines.append(f"pick: min_cutoff {pick['min_cutoff']:g}, beta {pick['beta']:g} (not applied: the defaults stay)")
+        setting = f"min_cutoff {pick['min_cutoff']:g}, beta {pick['beta']:g}"
+        lines.append(f"pick: {setting} (reported only: the defaults are changed by hand)")
     return lines
 
 

@@ -39,7 +39,7 @@ def is_video_file(path: Path) -> bool:
 
 
 def is_clip_list(path: Path) -> bool:
-    """A ``.txt`` file whose first entry names a video file (or a folder) and at most a box after it."""
+    """A ``.txt`` file whose first entry names a video file or a folder of frames (and at most a box after it)."""
     if not (path.is_file() and path.suffix.lower() == ".txt"):
         return False
     try:
@@ -50,7 +50,10 @@ def is_clip_list(path: Path) -> bool:
         return False
     _, name, _ = entries[0]
     suffix = Path(name).suffix.lower()
-    return suffix in VIDEO_SUFFIXES or suffix == ""
+    if suffix in VIDEO_SUFFIXES:
+        return True
+    # a folder of frames: one word, or a folder that is there (a line of prose has spaces and names none)
+    return suffix == "" and (len(name.split()) == 1 or (path.parent / name).is_dir())
 
 
 def find_clips(root: str | os.PathLike[str]) -> list[Clip]:

@@ -138,6 +138,8 @@ class FlowCache:
                 if stored.get("sha256") != sha:
                     logger.info("%s: stale flow cache (the clip's content changed); recomputing", path)
                     continue
+                # the same bytes, touched or copied (or a file of an earlier lmsdk): recorded, so as not to hash again
+                _write(path, {**meta, "clip": {**stored, "listing": listing}}, flows)
             logger.info("flows of %s read from %s", clip, path)
             return flows
         return None
@@ -150,20 +152,27 @@ class FlowCache:
         flows were computed from it (default: now)."""
         content = content or fingerprint(clip)
         meta = {"layout": LAYOUT_VERSION, "settings": settings, "clip": asdict(content)}
-        buffer = io.BytesIO()
-        np.savez(buffer, meta=np.array(json.dumps(meta)), forward=flows.forward, backward=flows.backward)
         for i, path in enumerate(self.candidates(clip, settings)):
             if i == 0 and self.folder is None and not _writable_data_folder(clip.parent):
                 continue
-            try:
-                atomic_write_bytes(path, buffer.getvalue())
-            except OSError as exc:
-                logger.debug("cannot cache flows at %s: %s", path, exc)
+            if not _write(path, meta, flows):
                 continue
             logger.info("flows of %s cached at %s", clip, path)
             return path
         logger.warning("flows of %s could not be cached (no writable place); they are recomputed next time", clip)
         return None
+
+
+def _write(path: Path, meta: dict[str, Any], flows: PairFlows) -> bool:
+    """Write one cache file atomically; False (logged) where it cannot be written."""
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.array(json.dumps(meta)), forward=flows.forward, backward=flows.backward)
+    try:
+        atomic_write_bytes(path, buffer.getvalue())
+    except OSError as exc:
+        logger.debug("cannot cache flows at %s: %s", path, exc)
+        return False
+    return True
 
 
 def _writable_data_folder(folder: Path) -> bool:

@@ -207,14 +207,16 @@ def spread_indices(length: int, count: int) -> np.ndarray:
 
 
 def training_crops(config: DataConfig, crop_size: int, count: int) -> np.ndarray:
-    """``(n, S, S, 3)`` uint8 RGB crops of a run's first source (its images where a run mixes images and video),
-    at :func:`spread_indices`, opened without the in-memory cache: what export calibrates, gates and fits the prior
-    on, and what ``lmsdk train-generator`` fits its prior on.
+    """``(n, S, S, 3)`` uint8 RGB crops of a run's first image source (where a run mixes images and video, as the
+    trainer's probe and framing statistics; its first source where it has only video), at :func:`spread_indices`,
+    opened without the in-memory cache: what export calibrates, gates and fits the prior on, and what
+    ``lmsdk train-generator`` fits its prior on.
 
     Raises:
         DataError: the source cannot be opened here.
     """
-    source = open_source(dataclasses.replace(config, cache=False), crop_size)
+    spec = next((s for s in config.specs if format_of(s) != "video"), config.specs[0])
+    source = open_source(dataclasses.replace(config, cache=False), crop_size, spec)
     return source.images(spread_indices(len(source), count))
 
 

@@ -148,7 +148,7 @@ class VideoFrames(ImageSource):
         """The flows of clip ``c``'s pairs: from the cache, or computed from the clip and cached."""
         flows = self._flows[c]
         if flows is None:
-            flows = self._flows[c] = self._load_or_compute(self.clip_files[c], len(self.clips[c]) - self.gap)
+            flows = self._flows[c] = self._load_or_compute(self.clip_files[c], max(len(self.clips[c]) - self.gap, 0))
         return flows
 
     def _load_or_compute(self, clip: Clip, pairs: int) -> PairFlows:

@@ -143,3 +143,16 @@ def test_frames_renamed_or_replaced_by_an_older_file_of_the_same_size_are_found_
     os.utime(first, ns=(stamp - 10**9, stamp - 10**9))  # touched again, same bytes: still valid (the hash decides)
     _open(frame_folder)
     assert computed == [24, 24, 24, 24]
+
+
+def test_a_touched_clip_is_hashed_once_then_known_by_its_new_listing(clip, computed, monkeypatch):
+    import lmsdk.data.flow_cache as cache_module
+
+    _open(clip)
+    hashed = []
+    real = cache_module._sha256
+    monkeypatch.setattr(cache_module, "_sha256", lambda path: hashed.append(path) or real(path))
+    os.utime(clip, ns=(1, 1))  # touched, same bytes
+    _open(clip)
+    _open(clip)
+    assert computed == [24] and len(hashed) == 1  # the second open trusts the listing recorded by the first

@@ -8,7 +8,7 @@ import pytest
 from lmsdk.data import DataConfig
 from lmsdk.data.clips import ClipSpec, write_clip
 from lmsdk.data.mixture import open_training_data
-from lmsdk.data.sources import SourceSpec
+from lmsdk.data.sources import SourceSpec, spread_indices, training_crops
 from lmsdk.errors import ConfigError
 
 
@@ -59,3 +59,15 @@ def test_several_image_sources_are_concatenated(tmp_path):
     data = _data("synthetic", str(folder))
     assert len(data.images) == 43 and data.pairs is None and data.split(8) == (8, 0)
     assert np.array_equal(data.images.image(42), np.full((32, 32, 3), 120, np.uint8))
+
+
+def test_export_and_the_prior_read_the_image_source_first_and_compute_no_flow(clips, monkeypatch):
+    import lmsdk.data.video as video_module
+
+    monkeypatch.setattr(video_module, "pair_flows", lambda *a: pytest.fail("a flow was computed"))
+    mixed = DataConfig(source=str(clips / "a.avi"), more_sources=(SourceSpec("synthetic"),), synthetic_count=40)
+    crops = training_crops(mixed, 32, 5)
+    images = open_training_data(dataclasses.replace(DataConfig(source="synthetic", synthetic_count=40)), 32).images
+    assert np.array_equal(crops, images.images(spread_indices(40, 5)))  # the synthetic faces, not the clip
+    alone = training_crops(DataConfig(source=str(clips / "a.avi")), 32, 4)
+    assert alone.shape == (4, 32, 32, 3)  # video alone: its frames, still without a flow

@@ -52,7 +52,7 @@ SAMPLE_LATENTS = 3  # generations per reference in the sample sheets
 # autoencode (their energy under gamma 0.5 times the crops'), so at BEGAN's gamma 0.5 and lambda_k 1e-3 k stayed near
 # 0 for 1,369 steps and the generator was free to draw whatever the discriminator autoencodes best (docs/generation.md).
 FROM_PRIOR = {"gamma": 1.0, "lambda_k": 0.02}
-# The reconstruction anchor's weight from the prior: the L1 of a 64 px crop is about 0.05, so 20 makes it about one,
+# The reconstruction anchor's weight from the prior: the L1 of a 64 px crop is about 0.07, so 20 makes it above one,
 # ten times BEGAN's generator energy, as `lmsdk sharpen` weighs it (docs/generation.md).
 RECONSTRUCTION = 20.0
 
@@ -68,7 +68,10 @@ class GenerationConfig:
     ``reconstruction`` weighs the mean L1 (per channel and pixel) between each training crop and the decoder's
     image of the crop's own landmarks and descriptors (the frozen encoder's), the anchor that keeps a decoder
     started from the prior drawing its codes. ``None`` resolves to :data:`RECONSTRUCTION` from the prior and to 0
-    from noise (a fresh generator has no codes to reconstruct from, so a weight above 0 is refused there)."""
+    from noise (a fresh generator has no codes to reconstruct from, so a weight above 0 is refused there).
+
+    ``began`` is taken as given; :meth:`preset` (what ``lmsdk train-generator`` builds) sets its controller to
+    :data:`FROM_PRIOR` when BEGAN starts from the prior."""
 
     source: str
     generator: GeneratorSpec = field(default_factory=GeneratorSpec)

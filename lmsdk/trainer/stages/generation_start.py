@@ -40,6 +40,6 @@ def starting_generator(
 
 
 def source_prior(core: LandmarkAutoencoder, data: DataConfig) -> PriorFit:
-    """The prior over ``core``'s codes on :data:`PRIOR_CROPS` crops spread evenly over ``data``'s first source
+    """The prior over ``core``'s codes on :data:`PRIOR_CROPS` crops spread evenly over ``data``'s first image source
     (:func:`~lmsdk.data.sources.training_crops`, the crops ``lmsdk export`` fits it on)."""
     return fit_prior(*encode_crops(core, training_crops(data, core.config.crop_size, PRIOR_CROPS)))
