@@ -17,13 +17,14 @@ FACE_SIDE_PER_EYE_DISTANCE = 3.5  # the side of a face region around the five po
 
 
 def boxes_from_points(points: np.ndarray) -> list[Box | None]:
-    """Face regions ``(T,)`` around five face points ``(T, 5, 2)`` (eyes first; NaN where not found): centred on
+    """Face regions ``(T,)`` (pixel-edge boxes) around five face points ``(T, 5, 2)`` (OpenCV pixel centres, eyes
+    first; NaN where not found): centred on
     the points' mean, :data:`FACE_SIDE_PER_EYE_DISTANCE` eye distances on a side. Frames without points take the
     clip's median region (None when no frame has points)."""
     found = np.isfinite(points).all((1, 2))
     if not found.any():
         return [None] * len(points)
-    centres = points.mean(1)
+    centres = points.mean(1) + 0.5  # pixel centres -> the pixel-edge frame of Box
     sides = FACE_SIDE_PER_EYE_DISTANCE * np.linalg.norm(points[:, 1] - points[:, 0], axis=-1)
     median = Box.around(*np.median(centres[found], 0), float(np.median(sides[found])))
     return [Box.around(*centres[t], float(sides[t])) if found[t] else median for t in range(len(points))]

@@ -70,7 +70,12 @@ def select(trials: list[Trial], max_extra_lag: float = MAX_EXTRA_LAG) -> dict[st
     """The setting with the lowest mean jitter ratio among those that make no trial less steady than raw and add at
     most ``max_extra_lag`` frames of lag to any (ties: less lag); ``pick`` is None where no setting qualifies."""
     rows = summarise(trials)
-    allowed = [r for r in rows if r["worst_ratio"] <= 1.0 and r["worst_extra_lag"] <= max_extra_lag]
+    # only settings measured on every trial any setting was measured on: one that lost a trial is not "no worse on
+    # every clip and model"
+    full = max((r["trials"] for r in rows), default=0)
+    allowed = [
+        r for r in rows if r["trials"] == full and r["worst_ratio"] <= 1.0 and r["worst_extra_lag"] <= max_extra_lag
+    ]
     pick = min(allowed, key=lambda r: (r["mean_ratio"], r["mean_extra_lag"]), default=None)
     return {
         "rule": (

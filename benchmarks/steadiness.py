@@ -32,6 +32,8 @@ crop follows the raw points) and **smoothed** (what ``lmsdk track`` runs: the tr
   conventions of where, say, "nose" is differ: what remains is how differently they move);
 - **MTFL error** (the paper's protocol, fit 8,000 / test 2,000) of the graph the tracker runs.
 
+A **frozen** row is the floor: the first model's raw track held at its first frame. Its jitter is 0 by construction
+and its lag is not measurable; its agreement with MediaPipe is what a track that does not follow the face scores.
 MediaPipe FaceMesh (refined mesh, video mode) gets its own row. ``--select-smoothing`` tracks the **train** clips
 instead, raw and with every One Euro setting of a grid (the tracker re-run with each), and picks the steadiest
 setting that is no less steady than raw on any clip and model and adds at most one frame of lag
@@ -53,8 +55,17 @@ from typing import Any
 import cv2
 import numpy as np
 
+from benchmarks.face_motion import FACE_SIDE_PER_EYE_DISTANCE
 from benchmarks.smoothing_selection import BETAS, MIN_CUTOFFS, Trial, select
-from benchmarks.steadiness_clip import Clip, has_face_points, load_clip, measure, mediapipe_row, settle_reference
+from benchmarks.steadiness_clip import (
+    Clip,
+    frozen,
+    has_face_points,
+    load_clip,
+    measure,
+    mediapipe_row,
+    settle_reference,
+)
 from benchmarks.steadiness_measures import longest_run
 from benchmarks.steadiness_table import HEADER, finite, markdown_rows, means, selection_lines, table_line
 from benchmarks.track_picture import Traced, draw_stretch
@@ -69,6 +80,7 @@ SHARED = BENCHMARKS.parents[1] / "shared" / "data"
 HELD_OUT = ("talking_face_2.mp4", "speech_2.mp4")
 TRAIN_LIST = BENCHMARKS / "clips" / "train.txt"
 RAW = TrackerConfig(smoothing=SmoothingConfig(enabled=False))  # the tracker with its smoothing off
+FROZEN = "frozen"  # the trivial track's row: jitter 0 by construction, no lag to measure; judged by its agreement
 logger = logging.getLogger("steadiness")
 
 Passes = dict[str, Track]  # "raw" and "smoothed"
@@ -101,6 +113,11 @@ def measure_clip(detectors: dict[str, Detector], clip: Clip, smoothing: Smoothin
             row = measure(points, track.named if named_ok else None, clip)
             entry["rows"][name][kind] = row
             print(table_line(name, kind, clip.name, row), flush=True)
+    first = passes[next(iter(detectors))]["raw"]  # the floor: the first model's raw track, frozen at its first frame
+    named_first = first.named if has_face_points(next(iter(detectors.values()))) else None
+    floor = measure(frozen(first.raw), None if named_first is None else frozen(named_first), clip)
+    entry["rows"][FROZEN] = {"floor": floor}
+    print(table_line(FROZEN, "floor", clip.name, floor), flush=True)
     mp = mediapipe_row(clip)
     if mp is not None:
         entry["rows"]["mediapipe"] = {"own": mp}
@@ -118,7 +135,7 @@ def benchmark(
     print(HEADER)
     for clip in clips:
         report["clips"][clip.name], tracks[clip.name] = measure_clip(detectors, clip, smoothing)
-    for name in [*detectors, "mediapipe"]:
+    for name in [*detectors, FROZEN, "mediapipe"]:
         kinds = {k for e in report["clips"].values() for k in e["rows"].get(name, {})}
         for kind in sorted(kinds):
             rows = [e["rows"][name][kind] for e in report["clips"].values() if name in e["rows"]]
@@ -149,7 +166,7 @@ def picture(path: Path, clip: Clip, detectors: dict[str, Detector], passes: dict
         f"{clip.name}: frames {start}-{stop} ({seconds:.1f} s, still), point paths x8 around their means "
         "(grey: raw, colour: smoothed)"
     )
-    eye = clip.eye_distance if np.isfinite(clip.eye_distance) else region.width / 3.5
+    eye = clip.eye_distance if np.isfinite(clip.eye_distance) else region.width / FACE_SIDE_PER_EYE_DISTANCE
     image = draw_stretch(clip.frames[start], region.scaled(1.15), traced, start, stop + 1, eye, title)
     path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), image)
@@ -246,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     names = [model.name for model in args.models]
     if len(set(names)) < len(names):
         return refuse(f"the models need different names, got {', '.join(names)}")
+    if reserved := {FROZEN, "mediapipe"} & set(names):
+        return refuse(f"{', '.join(sorted(reserved))}: a row of the benchmark's own; name the model otherwise")
     train_clips = read_clip_list(args.train_clips) if args.train_clips.is_file() else []
     trained_on = {c.path.resolve() for c in train_clips}
     held_out = [args.videos / name for name in args.held_out]

@@ -104,6 +104,17 @@ def measure(points: np.ndarray, named: np.ndarray | None, clip: Clip) -> dict[st
     return row
 
 
+def frozen(points: np.ndarray) -> np.ndarray:
+    """The trivial track: ``points`` ``(T, P, 2)`` with every found frame holding the first found frame's points
+    (NaN where the track is lost). Its jitter is 0 and it has no lag to measure; the agreement with MediaPipe is
+    the figure that tells it from a track that follows the face."""
+    found = np.isfinite(points).all((1, 2))
+    out = np.full_like(points, np.nan)
+    if found.any():
+        out[found] = points[int(np.argmax(found))]
+    return out
+
+
 def mediapipe_row(clip: Clip) -> dict[str, Any] | None:
     """MediaPipe FaceMesh's own figures on a clip (its 478 points, its five, its own smoothing); None without it."""
     if clip.mesh is None:

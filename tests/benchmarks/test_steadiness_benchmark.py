@@ -17,7 +17,8 @@ def videos(tmp_path_factory):
     folder = tmp_path_factory.mktemp("videos")
     write_clip(str(folder / "shaky.avi"), ClipSpec(width=200, height=150, frames=50, motion="still", shake=1.0))
     write_clip(str(folder / "drift.avi"), ClipSpec(width=200, height=150, frames=50, motion="drift"))
-    write_clip(str(folder / "train.avi"), ClipSpec(width=200, height=150, frames=30, motion="drift", seed=3))
+    # a shaken still face: still steps to measure jitter on, and shakes to measure lag against
+    write_clip(str(folder / "train.avi"), ClipSpec(width=200, height=150, frames=30, motion="still", shake=1.0, seed=3))
     write_clip_list(folder / "train.txt", [Clip(folder / "train.avi")])
     return folder
 
@@ -36,7 +37,12 @@ def test_held_out_clips_are_measured_raw_and_smoothed(learned_artifact, videos, 
     assert report["smoothing"]["min_cutoff"] == SmoothingConfig().min_cutoff  # the tracker's defaults
     shaky = report["clips"]["shaky.avi"]
     assert shaky["region_from"] == "first model" and 0 < shaky["still_steps"] < 49
-    assert set(shaky["rows"]) == {"one", "two"}  # no MediaPipe here
+    assert set(shaky["rows"]) == {"one", "two", "frozen"}  # no MediaPipe here
+    # The trivial track (the first model's points frozen at the first frame) wins on jitter by construction; its
+    # lag cannot be measured at all (it never moves), which is what tells it from a steady tracker
+    for clip in ("shaky.avi", "drift.avi"):
+        floor = report["clips"][clip]["rows"]["frozen"]["floor"]
+        assert floor["found"] == 1.0 and floor["jitter"] == 0.0 and floor["lag_frames"] is None
     for row in shaky["rows"]["one"].values():
         assert row["found"] == 1.0 and row["jitter"] > 0 and row["jitter_named"] is None and "vs_mediapipe" not in row
     assert report["means"]["one"]["smoothed"]["jitter"] <= report["means"]["one"]["raw"]["jitter"]
@@ -45,6 +51,12 @@ def test_held_out_clips_are_measured_raw_and_smoothed(learned_artifact, videos, 
     out = capsys.readouterr().out
     assert "mean of clips" in out and "| one | smoothed |" in out and "| two | raw |" in out
     assert cv2.imread(str(picture)).shape[1] == 2 * 320  # two models side by side
+
+
+def test_a_model_named_like_a_row_of_the_benchmarks_own_is_refused(learned_artifact, videos, tmp_path, capsys):
+    args = [f"frozen={learned_artifact}", "--videos", str(videos), "--no-mtfl", "--out", str(tmp_path / "s.json")]
+    assert main(args) == 2
+    assert "frozen: a row of the benchmark's own" in capsys.readouterr().err
 
 
 def test_a_clip_the_video_models_trained_on_is_refused(learned_artifact, videos, tmp_path, capsys):
@@ -56,6 +68,7 @@ def test_the_smoothing_selection_tries_the_grid_on_the_train_clips(learned_artif
     assert main(_args(learned_artifact, videos, tmp_path, "--select-smoothing", "--max-frames", "24")) == 0
     selection = json.loads((tmp_path / "s.json").read_text())["selection"]
     assert len(selection["settings"]) == 25 and {t["clip"] for t in selection["trials"]} == {"train.avi"}
+    assert all(row["trials"] == 2 for row in selection["settings"])  # both models measured with every setting
     pick = selection["pick"]
-    assert pick is None or (pick["worst_ratio"] <= 1.0 and pick["worst_extra_lag"] <= 1.0)
+    assert pick is not None and pick["worst_ratio"] <= 1.0 and pick["worst_extra_lag"] <= 1.0
     assert "pick:" in capsys.readouterr().out

@@ -8,6 +8,7 @@ import pytest
 
 from benchmarks.face_motion import boxes_from_points, region_motion
 from benchmarks.smoothing_selection import Trial, select
+from benchmarks.steadiness_clip import frozen
 from benchmarks.steadiness_measures import centroid_velocity, jitter_in, longest_run, quiet_steps, velocity_lag
 
 
@@ -79,3 +80,13 @@ def test_the_pick_is_never_worse_than_raw_on_any_clip_and_lags_at_most_a_frame_m
     assert (result["pick"]["min_cutoff"], result["pick"]["beta"]) == steady
     assert select(trials, max_extra_lag=2.0)["pick"]["beta"] == 3.0  # allowed more lag, the laggy one wins
     assert select([_trial(worse_somewhere, "b", 1.1, 1.0)])["pick"] is None
+
+
+def test_the_frozen_floor_holds_the_first_found_frame_where_the_track_is_found():
+    points = np.arange(4 * 2 * 2, dtype=float).reshape(4, 2, 2)
+    points[0] = np.nan  # lost in the first frame
+    points[2, 1, 0] = np.nan  # and in the third
+    held = frozen(points)
+    assert np.isnan(held[0]).all() and np.isnan(held[2]).all()
+    assert np.array_equal(held[1], points[1]) and np.array_equal(held[3], points[1])
+    assert np.isnan(frozen(np.full((3, 2, 2), np.nan))).all()

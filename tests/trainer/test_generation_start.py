@@ -124,18 +124,25 @@ def test_from_the_prior_the_controller_is_that_of_sharpen_so_that_k_moves():
     assert GenerationConfig.preset("run", "cpu", lr=3e-5).began.lr == 3e-5
 
 
-@pytest.mark.parametrize("weight", [0.0, 5.0])
-def test_the_anchor_is_the_l1_of_the_decoder_drawing_each_crops_own_code(tiny_run, weight):
+def _anchor_loss(tiny_run, weight):
+    """One generator step's loss at anchor ``weight`` on 4 random crops (which require grad), and its parts."""
     config = fine_tuning_config(GenerationConfig.preset(str(tiny_run), "tiny", reconstruction=weight), batch_size=4)
     stage = make_stage(config)
     nets = stage.build(torch.device("cpu"))
-    crops = torch.rand(4, 3, config.model.crop_size, config.model.crop_size, generator=torch.Generator().manual_seed(3))
+    side = config.model.crop_size
+    crops = torch.rand(4, 3, side, side, generator=torch.Generator().manual_seed(3)).requires_grad_(True)
     at = StepContext(0, 2, nets.trained, torch.Generator().manual_seed(0), contextlib.nullcontext)
-    loss = stage.loss(nets, crops, None, at)
-    if weight == 0:
-        assert "reconstruction" not in loss.terms
-        return
-    crops.requires_grad_(True)
+    return config, nets, crops, stage.loss(nets, crops, None, at)
+
+
+def test_without_the_anchor_there_is_no_reconstruction_term(tiny_run):
+    _, _, _, loss = _anchor_loss(tiny_run, 0.0)
+    assert set(loss.terms) == {"discriminator", "generator", "cyclic"}
+
+
+def test_the_anchor_is_the_l1_of_the_decoder_drawing_each_crops_own_code(tiny_run):
+    weight = 5.0
+    config, nets, crops, loss = _anchor_loss(tiny_run, weight)
     with torch.no_grad():
         code = nets.core.eval().encode(crops)
         drawn = nets.kept["generator"].decoder(code.points, code.descriptors)
@@ -146,7 +153,12 @@ def test_the_anchor_is_the_l1_of_the_decoder_drawing_each_crops_own_code(tiny_ru
     loss.terms["reconstruction"].backward()
     decoder_grads = [p.grad for p in nets.kept["generator"].decoder.parameters() if p.requires_grad]
     assert any(g is not None and g.abs().sum() > 0 for g in decoder_grads)  # it trains the decoder copy
-    assert crops.grad is None  # the codes are the frozen encoder's: nothing flows back through it
+    assert all(p.grad is None for p in nets.core.parameters())  # and nothing of the landmark model
+    # The crops get exactly the gradient of the L1's target: the codes are the frozen encoder's, so nothing flows
+    # back through the encoder into the crops (an encoder with grad would add to this)
+    assert crops.grad is not None
+    target_only = -torch.sign(drawn - crops.detach()) / crops.numel()
+    assert torch.allclose(crops.grad, target_only, atol=1e-9)
 
 
 def test_a_start_that_is_not_one_is_refused(tiny_config):
