@@ -15,8 +15,9 @@
 #              torch.compile's 1-2 minutes; a video step costs about 12 % more: 4 of its 16 crops bring a frame
 #              pair). VIDEO_SHARE: the share of each batch that is video pairs (default 0.25).
 #   TRAIN_OPTS more lmsdk train options for both runs (e.g. "--no-compile").
-#   RUNS, ARTIFACTS, RESULTS   where the runs (default runs/steadiness), the artifacts (artifacts/steadiness) and
-#              the benchmark's JSON and logs (docs/results/steadiness) go; the picture is docs/images/steadiness.jpg.
+#   RUNS, ARTIFACTS, RESULTS, PICTURE   where the runs (default runs/steadiness), the artifacts
+#              (artifacts/steadiness), the benchmark's JSON and logs (docs/results/steadiness) and its picture
+#              (docs/images/steadiness.jpg) go.
 #   MPPY       the Python of MediaPipe's venv for the benchmark (default /work/mpvenv/bin/python; docs/steadiness.md
 #              says how to make one); a Python without mediapipe leaves MediaPipe's figures out.
 # A finished run (RUNS/NAME/model) is kept and an interrupted one resumed, so a step can be re-run alone. The flow
@@ -41,6 +42,7 @@ share="${VIDEO_SHARE:-0.25}"
 runs="${RUNS:-runs/steadiness}"
 arts="${ARTIFACTS:-artifacts/steadiness}"
 results="${RESULTS:-docs/results/steadiness}"
+picture="${PICTURE:-docs/images/steadiness.jpg}"
 mppy="${MPPY:-/work/mpvenv/bin/python}"
 if [ ! -x "$mppy" ]; then
   echo "$mppy not found: the benchmark runs without MediaPipe (set MPPY to a venv's python with mediapipe)" >&2
@@ -87,7 +89,7 @@ for step in "${todo[@]}"; do
     benchmark)  # held-out clips; every model's detector graph in fp32 (a shipped model's tracker graph is a student)
       PYTHONPATH="$root" "$mppy" benchmarks/steadiness.py video="$arts/video:fp32:detector" \
         image="$arts/image:fp32:detector" init="$init_artifact:fp32:detector" \
-        --videos "$data/videos" --train-clips "$clips" --mtfl "$mtfl" --picture docs/images/steadiness.jpg \
+        --videos "$data/videos" --train-clips "$clips" --mtfl "$mtfl" --picture "$picture" \
         --out "$results/steadiness.json" 2>&1 | tee "$results/steadiness.txt" ;;
     select)  # the training clips only; reports the pick, changes nothing
       PYTHONPATH="$root" "$mppy" benchmarks/steadiness.py video="$arts/video:fp32:detector" \
