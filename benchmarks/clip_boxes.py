@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.mediapipe_mesh import face_mesh_track
-from benchmarks.tracking import load_frames
+from benchmarks.tracker_pass import load_frames
 from lmsdk.data.clip_list import Clip, write_clip_list
 from lmsdk.data.sources import open_labelled, spread_indices
 from lmsdk.geometry import Box

@@ -69,7 +69,8 @@ from benchmarks.steadiness_clip import (
 from benchmarks.steadiness_measures import longest_run
 from benchmarks.steadiness_table import HEADER, finite, markdown_rows, means, selection_lines, table_line
 from benchmarks.track_picture import Traced, draw_stretch
-from benchmarks.tracking import Model, Track, mtfl_error, track_frames
+from benchmarks.tracker_pass import Track, track_frames
+from benchmarks.tracking import Model, mtfl_error
 from lmsdk.data.clip_list import read_clip_list
 from lmsdk.fileio import atomic_write_json
 from lmsdk.runtime import Detector, TrackerConfig

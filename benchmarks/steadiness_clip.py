@@ -15,7 +15,7 @@ import numpy as np
 from benchmarks.face_motion import boxes_from_points, fill_boxes, region_motion
 from benchmarks.mediapipe_mesh import FIVE_POINTS, MeshTrack, face_mesh_track
 from benchmarks.steadiness_measures import centroid_velocity, jitter, jitter_in, quiet_steps, velocity_lag
-from benchmarks.tracking import Track, load_frames
+from benchmarks.tracker_pass import Track, load_frames
 from lmsdk.geometry import Box
 from lmsdk.runtime import Detector
 

@@ -21,14 +21,13 @@ def jitter(points: np.ndarray, still: np.ndarray) -> float:
         still: ``(T - 1,)`` bool, the steps to measure.
     """
     spread = np.sqrt(np.nanmean(np.sum((points - np.nanmean(points, 1, keepdims=True)) ** 2, -1), 1))
-    step = np.linalg.norm(np.diff(points, axis=0), axis=-1).mean(-1) / spread[1:]
-    ok = still & np.isfinite(step)
-    return float(step[ok].mean()) if ok.any() else float("nan")
+    return jitter_in(points, still, spread[1:])
 
 
-def jitter_in(points: np.ndarray, still: np.ndarray, unit: float) -> float:
-    """Mean per-frame motion of the points over the still steps, in units of ``unit`` pixels (e.g. the face's
-    inter-ocular distance: the same yardstick for every tracker of a clip)."""
+def jitter_in(points: np.ndarray, still: np.ndarray, unit: float | np.ndarray) -> float:
+    """Mean per-frame motion of the points over the still steps, in units of ``unit`` pixels: one figure for the
+    clip (e.g. the face's inter-ocular distance, the same yardstick for every tracker of a clip) or ``(T - 1,)``,
+    one per step."""
     step = np.linalg.norm(np.diff(points, axis=0), axis=-1).mean(-1) / unit
     ok = still & np.isfinite(step)
     return float(step[ok].mean()) if ok.any() else float("nan")
@@ -64,12 +63,6 @@ def centroid_velocity(points: np.ndarray) -> np.ndarray:
     centre = np.full((len(points), 2), np.nan)
     centre[found] = points[found].mean(1)
     return np.diff(centre, axis=0)
-
-
-def lag_frames(follower: np.ndarray, leader: np.ndarray, max_lag: int = 12) -> int:
-    """The delay (whole frames, 0 or more) that best aligns ``follower``'s centroid velocity with ``leader``'s."""
-    lag = velocity_lag(centroid_velocity(follower), centroid_velocity(leader), max_lag, max_lead=0)
-    return int(np.floor(lag + 0.5)) if np.isfinite(lag) else 0
 
 
 def resmooth(raw: np.ndarray, boxes: list[Box | None], stamps: np.ndarray, config: SmoothingConfig) -> np.ndarray:

@@ -10,9 +10,12 @@ e.g. ``faces`` (what ``lmsdk track faces`` runs: the shipped model's int8 tracke
 - **tracking ms/frame**: the clip's frames decoded into memory first, then ``Tracker.update`` timed per frame
   (crop, model, reframing, smoothing; mean and 99th percentile);
 - **lmsdk track FPS**: the command's own loop (``track_video``) reading the file, without an overlay;
-- **jitter**: mean frame-to-frame landmark motion on the clip's still frames (the quietest 25 % by image
-  change inside the tracked box), over the landmarks' RMS spread around their centroid, raw and smoothed;
-- **lag**: the delay (frames) that best aligns the smoothed track's velocity with the raw track's;
+- **jitter**: mean frame-to-frame landmark motion on the clip's still steps, over the landmarks' RMS spread
+  around their centroid, raw and smoothed. The still steps are benchmarks/steadiness.py's, the same for every row
+  of a clip and chosen by no tracker under test: the face region's own flow (around MediaPipe's five points where
+  it runs, else the first model's boxes) in the clip's quietest quarter, for the step and the two before it;
+- **lag**: the delay (frames, to a tenth) that best aligns the smoothed track's velocity with the raw track's
+  (NaN where the clip has no motion to align);
 - **MTFL error**: the paper's protocol on ``--mtfl`` (fit 8,000 / test 2,000, as ``lmsdk eval``);
 - **memory**: resident memory over ``--memory-frames`` frames (the first clip looped; a synthetic clip
   without real clips), growth after the first tenth.
@@ -31,17 +34,16 @@ import os
 import resource
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from benchmarks.mediapipe_mesh import face_mesh_track
-from benchmarks.steadiness_measures import jitter, lag_frames, resmooth
+from benchmarks.steadiness_clip import Clip, load_clip, settle_reference
+from benchmarks.steadiness_measures import centroid_velocity, jitter, resmooth, velocity_lag
+from benchmarks.tracker_pass import Track, load_frames, track_frames
 from lmsdk.data.clips import ClipSpec, write_clip
-from lmsdk.geometry import Box
 from lmsdk.runtime import Detector, Tracker, TrackerConfig, VideoSource
 from lmsdk.runtime.filters import SmoothingConfig
 from lmsdk.runtime.video_tracking import track_video
@@ -70,63 +72,6 @@ class Model:
         if self.graph == "auto":
             return Detector.for_tracking(self.path, precision=self.precision)
         return Detector(self.path, graph=self.graph, precision="fp32" if self.precision == "auto" else self.precision)
-
-
-@dataclass
-class Track:
-    """One pass of a tracker over frames in memory."""
-
-    ms: np.ndarray  # (T,) wall time of each update
-    model_ms: np.ndarray  # (T,) the detector graph's share of it
-    raw: np.ndarray  # (T, K, 2) unsmoothed points, NaN where lost
-    smooth: np.ndarray  # (T, K, 2)
-    boxes: list  # (T,) Box | None
-    stamps: np.ndarray  # (T,) seconds
-    named: np.ndarray | None = None  # (T, P, 2) the artifact's named points as the tracker reports them
-
-
-def load_frames(path: Path, limit: int | None = None) -> tuple[list[np.ndarray], np.ndarray]:
-    frames, stamps = [], []
-    with VideoSource(path) as video:
-        for frame in video:
-            frames.append(frame.image)
-            stamps.append(frame.timestamp)
-            if limit and len(frames) >= limit:
-                break
-    return frames, np.asarray(stamps)
-
-
-def track_frames(
-    detector: Detector, frames: list[np.ndarray], stamps: np.ndarray, config: TrackerConfig | None = None
-) -> Track:
-    """One tracker (``config``, default: what ``lmsdk track`` runs) over BGR frames in memory, timed per frame."""
-    tracker = Tracker(detector, config or TrackerConfig())
-    ms, model_ms, raw, smooth, boxes, named = [], [], [], [], [], []
-    for image, stamp in zip(frames, stamps, strict=True):
-        t = time.perf_counter()
-        result = tracker.update(image, float(stamp))
-        ms.append(1000 * (time.perf_counter() - t))
-        model_ms.append(1000 * result.inference_seconds)
-        raw.append(result.raw_points)
-        smooth.append(result.points)
-        boxes.append(result.box)
-        named.append(result.named)
-    points = np.asarray(named) if named and named[0] is not None else None
-    return Track(np.asarray(ms), np.asarray(model_ms), np.asarray(raw), np.asarray(smooth), boxes, stamps, points)
-
-
-def still_frames(frames: list[np.ndarray], boxes: list) -> np.ndarray:
-    """(T-1,) True for the steps between frames whose image changes least inside the tracked box (lowest 25 %)."""
-    change = np.full(len(frames) - 1, np.nan)
-    previous = cv2.cvtColor(frames[0], cv2.COLOR_BGR2GRAY).astype(np.float32)
-    for i in range(1, len(frames)):
-        gray = cv2.cvtColor(frames[i], cv2.COLOR_BGR2GRAY).astype(np.float32)
-        if boxes[i] is not None:
-            x0, y0, x1, y1 = (int(max(v, 0)) for v in boxes[i].to_xyxy())
-            change[i - 1] = float(np.abs(gray[y0:y1, x0:x1] - previous[y0:y1, x0:x1]).mean())
-        previous = gray
-    valid = np.isfinite(change)
-    return valid & (change <= np.nanpercentile(change[valid], 25)) if valid.any() else valid
 
 
 def end_to_end_fps(detector: Detector, clip: Path, prefetch: bool) -> float:
@@ -166,20 +111,21 @@ def memory_over(detector: Detector, frames: list[np.ndarray], n: int) -> dict:
     return {"frames": n, "resident_mb": samples, "growth_mb": round(samples[-1] - samples[0], 2)}
 
 
-def mediapipe_row(frames: list[np.ndarray]) -> dict | None:
-    """MediaPipe FaceMesh (video mode) on frames in memory: ms/frame and jitter of its 468 points."""
-    mesh = face_mesh_track(frames)
-    if mesh is None:
+def smoothing_lag(smooth: np.ndarray, raw: np.ndarray) -> float:
+    """Frames (to a tenth) by which a smoothed track ``(T, K, 2)`` trails its raw track; NaN without motion."""
+    return velocity_lag(centroid_velocity(smooth), centroid_velocity(raw), max_lead=0)
+
+
+def mediapipe_row(clip: Clip) -> dict | None:
+    """MediaPipe FaceMesh (video mode, its default mesh) on a clip's frames in memory: ms/frame and the jitter of
+    its 468 points on the clip's still steps."""
+    mesh = face_mesh_track(clip.frames)
+    if mesh is None or clip.still is None:
         return None
-    boxes = []
-    for p in mesh.points:
-        (x0, y0), (x1, y1) = p.min(0), p.max(0)
-        boxes.append(Box(float(x0), float(y0), float(x1 - x0), float(y1 - y0)) if np.isfinite(p).all() else None)
-    still = still_frames(frames, boxes)
     return {
         "tracking_ms": float(np.mean(mesh.ms)),
         "tracking_p99_ms": float(np.percentile(mesh.ms, 99)),
-        "jitter_smoothed": jitter(mesh.points, still),
+        "jitter_smoothed": jitter(mesh.points, clip.still),
     }
 
 
@@ -195,7 +141,9 @@ def sweep(tracks: list[Track], stills: list[np.ndarray]) -> list[dict]:
                     "min_cutoff": min_cutoff,
                     "beta": beta,
                     "jitter": float(np.nanmean([jitter(s, still) for s, still in zip(smoothed, stills, strict=True)])),
-                    "lag_frames": float(np.mean([lag_frames(s, t.raw) for s, t in zip(smoothed, tracks, strict=True)])),
+                    "lag_frames": float(
+                        np.nanmean([smoothing_lag(s, t.raw) for s, t in zip(smoothed, tracks, strict=True)])
+                    ),
                 }
             )
     return rows
@@ -216,7 +164,7 @@ def main() -> None:
     clips = sorted(args.videos.glob("*.mp4")) if args.videos.is_dir() else []
     if not clips:
         print(f"real clips skipped: {args.videos} not found", file=sys.stderr)
-    loaded = {clip.name: load_frames(clip) for clip in clips}
+    loaded = {clip.name: load_clip(clip) for clip in clips}  # with MediaPipe's refined mesh where it runs
     with tempfile.TemporaryDirectory() as tmp:
         synthetic = Path(tmp) / "synthetic.avi"
         write_clip(str(synthetic), ClipSpec(width=640, height=480, frames=100, motion="drift"))
@@ -237,10 +185,14 @@ def main() -> None:
                 "clips": {},
             }
             tracks, stills = [], []
-            for name, (frames, stamps) in loaded.items():
+            for name, clip_frames in loaded.items():
+                frames, stamps = clip_frames.frames, clip_frames.stamps
                 track_frames(detector, frames[:30], stamps[:30])  # warm-up
                 track = track_frames(detector, frames, stamps)
-                still = still_frames(frames, track.boxes)
+                if clip_frames.still is None:  # the clip's still steps, once for every row
+                    settle_reference(clip_frames, track)
+                still = clip_frames.still
+                assert still is not None  # settled above
                 tracks.append(track)
                 stills.append(still)
                 clip = {
@@ -252,7 +204,8 @@ def main() -> None:
                     "e2e_fps_decode_thread": end_to_end_fps(detector, args.videos / name, prefetch=True),
                     "jitter_raw": jitter(track.raw, still),
                     "jitter_smoothed": jitter(track.smooth, still),
-                    "lag_frames": lag_frames(track.smooth, track.raw),
+                    "lag_frames": smoothing_lag(track.smooth, track.raw),
+                    "still_steps": int(still.sum()),
                     "found": int(np.isfinite(track.raw[:, 0, 0]).sum()),
                     "frames": len(frames),
                 }
@@ -260,7 +213,7 @@ def main() -> None:
                 print(
                     f"{model.name:12} {name[:20]:20} {clip['tracking_ms']:8.3f} {clip['tracking_p99_ms']:6.2f} "
                     f"{clip['model_ms']:8.3f} {clip['e2e_fps']:8.0f} {clip['e2e_fps_decode_thread']:8.0f} "
-                    f"{clip['jitter_raw']:8.4f} {clip['jitter_smoothed']:7.4f} {clip['lag_frames']:4d} "
+                    f"{clip['jitter_raw']:8.4f} {clip['jitter_smoothed']:7.4f} {clip['lag_frames']:4.1f} "
                     f"{clip['found']:4d}/{clip['frames']:<4d}",
                     flush=True,
                 )
@@ -271,12 +224,12 @@ def main() -> None:
                 print(f"{model.name:12} MTFL error {100 * row['mtfl_error']:.2f} % (fit 8000 / test 2000)", flush=True)
             if args.memory_frames:
                 # the first clip looped (a face model loses the synthetic face and would search every frame)
-                looped = next(iter(loaded.values()))[0] if loaded else synthetic_frames
+                looped = next(iter(loaded.values())).frames if loaded else synthetic_frames
                 row["memory"] = memory_over(detector, looped, args.memory_frames)
                 print(f"{model.name:12} memory over {args.memory_frames} frames: {row['memory']['resident_mb']} MB")
             report["models"].append(row)
-        for name, (frames, _) in loaded.items():
-            mp = mediapipe_row(frames)
+        for name, clip_frames in loaded.items():
+            mp = mediapipe_row(clip_frames)
             if mp is None:
                 skipped = (
                     "MediaPipe FaceMesh skipped: mediapipe.solutions is not installed (pip install 'lmsdk[bench]')"
