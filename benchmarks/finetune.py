@@ -1,11 +1,13 @@
 """Fine-tuning on a new domain: does it beat training from scratch, and does landmark k stay landmark k?
 
-    python benchmarks/finetune.py --base RUN --finetuned RUN --scratch RUN [--data ../shared/data/mtfl/train.txt]
-                                  [--domain lfw_5590] [--out docs/results/finetune.json]
+    python benchmarks/finetune.py --base RUN --finetuned [NAME=]RUN [--finetuned ...] --scratch RUN
+                                  [--data ../shared/data/mtfl/train.txt] [--domain lfw_5590]
+                                  [--out docs/results/finetune.json]
 
 MTFL's two halves serve as two domains (``lfw_5590``: whole LFW photos with small faces; ``net_7876``: web face
-crops). The base model trained on one; ``--finetuned`` started from it (``lmsdk train --init``) and ``--scratch``
-from random weights, both on the other half's fit part for the same budget. For each model:
+crops). The base model trained on one; ``--finetuned`` started from it (``lmsdk train --init``; repeat it, each
+``NAME=RUN``, to compare fine-tuning settings such as ``--keep-landmarks``) and ``--scratch`` from random weights,
+all on the other half's fit part for the same budget. For each model:
 
 - **error**: the paper's protocol on the new domain, regressor fitted on its fit part (``DATA#DOMAIN-fit``) and
   tested on its held-out part (``DATA#DOMAIN-test``), which no model trained on;
@@ -36,10 +38,21 @@ def identity_drift(base: np.ndarray, other: np.ndarray) -> tuple[float, np.ndarr
     return float(np.median(distance)), np.median(distance, axis=0)
 
 
+def _named(entry: str) -> tuple[str, Path]:
+    """``NAME=RUN`` as ``(NAME, RUN)``; a bare ``RUN`` is named ``fine-tuned``."""
+    name, _, path = entry.rpartition("=")
+    return name or "fine-tuned", Path(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", type=Path, required=True, help="the model of the other domain (run or artifact)")
-    parser.add_argument("--finetuned", type=Path, required=True, help="the base fine-tuned on the new domain")
+    parser.add_argument(
+        "--finetuned",
+        action="append",
+        required=True,
+        help="the base fine-tuned on the new domain, as RUN or NAME=RUN (repeatable)",
+    )
     parser.add_argument("--scratch", type=Path, required=True, help="trained from scratch on the new domain")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the MTFL list")
     parser.add_argument("--domain", default="lfw_5590", help="the new domain: an MTFL sub-folder")
@@ -52,11 +65,12 @@ def main() -> None:
     from lmsdk.eval.evaluate import LandmarkModel, evaluate
 
     fit, test = f"{args.data}#{args.domain}-fit", f"{args.data}#{args.domain}-test"
-    models = {"base": args.base, "fine-tuned": args.finetuned, "scratch": args.scratch}
+    models = {"base": args.base, **dict(map(_named, args.finetuned)), "scratch": args.scratch}
     report: dict = {"domain": args.domain, "fit": fit, "test": test, "models": {}}
     points: dict[str, np.ndarray] = {}
     print(f"new domain {args.domain}: fit on {fit}, test on {test}")
-    print(f"{'model':11} {'error %':>8} {'mean shape %':>13} {'identity vs base (median, % of crop)':>38}")
+    width = max(map(len, models))
+    print(f"{'model':{width}} {'error %':>8} {'mean shape %':>13} {'identity vs base (median, % of crop)':>38}")
     for name, path in models.items():
         result = evaluate(path, fit, test).result
         landmark_model = LandmarkModel(path)
@@ -64,12 +78,16 @@ def main() -> None:
         row = {"path": str(path), "error": result.mean_error, "baseline": result.baseline_error}
         if name != "base":
             overall, per_landmark = identity_drift(points["base"], points[name])
-            row |= {"identity_median_pct": overall, "identity_per_landmark_pct": per_landmark.round(2).tolist()}
+            row |= {
+                "identity_median_pct": overall,
+                "identity_per_landmark_pct": [round(float(v), 2) for v in per_landmark],
+            }
         report["models"][name] = row
         drift = "-"
         if name != "base":
-            drift = f"{row['identity_median_pct']:.2f} (per landmark {row['identity_per_landmark_pct']})"
-        print(f"{name:11} {100 * row['error']:8.2f} {100 * row['baseline']:13.2f}   {drift}")
+            per = " ".join(f"{v:.1f}" for v in row["identity_per_landmark_pct"])
+            drift = f"{row['identity_median_pct']:.2f} (per landmark {per})"
+        print(f"{name:{width}} {100 * row['error']:8.2f} {100 * row['baseline']:13.2f}   {drift}")
     relabelled, _ = identity_drift(points["base"], np.roll(points["base"], 1, axis=1))
     report["identity_scale_pct"] = {"base vs itself": 0.0, "base vs itself renumbered k -> k + 1": relabelled}
     print(f"identity scale: base vs itself 0.00; base vs itself renumbered k -> k + 1: {relabelled:.2f}")

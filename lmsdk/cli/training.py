@@ -34,7 +34,10 @@ def _train_defaults() -> dict[str, object]:
         "image_size": preset.model.crop_size,
         "video_share": preset.data.video_share,
     }
-    return {name: f"{value} with the cpu preset" for name, value in values.items()}
+    from lmsdk.trainer.stages.finetune import KEEP_LANDMARKS
+
+    shown = {name: f"{value} with the cpu preset" for name, value in values.items()}
+    return shown | {"keep_landmarks": f"{KEEP_LANDMARKS:g}"}
 
 
 @app.command(cls=with_help_defaults(_train_defaults))
@@ -103,6 +106,14 @@ def train(
             "fits); the paper's AFLW models start from CelebA.",
         ),
     ] = None,
+    keep_landmarks: Annotated[
+        float | None,
+        typer.Option(
+            "--keep-landmarks",
+            help="With --init: how strongly landmark k stays the --init model's landmark k (the squared distance "
+            "between the two models' points on each batch, in the equivariance term's units; 0 lets them drift).",
+        ),
+    ] = None,
 ) -> None:
     """Discover landmarks on unlabeled images (and video); writes config, checkpoints, metrics, samples and
     RUN_DIR/model."""
@@ -119,6 +130,7 @@ def train(
             landmarks=landmarks,
             image_size=image_size,
             init=init_source,
+            keep_landmarks=keep_landmarks,
             video_share=video_share,
             flow_cache=str(flow_cache) if flow_cache else None,
         )

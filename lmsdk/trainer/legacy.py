@@ -22,9 +22,19 @@ def upgrade_config(data: dict[str, Any]) -> dict[str, Any]:
     """A run config as JSON, with the old stage fields (all four present, at most one set) folded into
     ``stage``, a video run's flow computed at the crop size where the config predates ``data.video_flow_size``, and
     a generator run's ``start_from`` made explicit where it was written before there was a choice (BEGAN then
-    started from noise) and its ``reconstruction`` weight where it was written before the anchor (0: none); a
-    config that has all of these already is returned as it is."""
-    return _generation_made_explicit(_stage_folded(_upgrade_data(data)))
+    started from noise) and its ``reconstruction`` weight where it was written before the anchor (0: none), and a
+    fine-tuning run's ``keep_landmarks`` where it was written before the identity term (0: none); a config that has
+    all of these already is returned as it is."""
+    return _fine_tuning_made_explicit(_generation_made_explicit(_stage_folded(_upgrade_data(data))))
+
+
+def _fine_tuning_made_explicit(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with ``stage.keep_landmarks = 0`` where it is a fine-tuning run's config written before the
+    identity term existed (such a run trained without it)."""
+    stage = data.get("stage")
+    if not isinstance(stage, dict) or stage.get("kind") != "finetune" or "keep_landmarks" in stage:
+        return data
+    return {**data, "stage": {**stage, "keep_landmarks": 0.0}}
 
 
 def _generation_made_explicit(data: dict[str, Any]) -> dict[str, Any]:

@@ -62,6 +62,21 @@ def equivariance_loss(points: Tensor, warped_points: Tensor, warp: Warp, crop_si
     return scale * (back - points).square().sum(dim=(1, 2)).mean()
 
 
+def identity_loss(points: Tensor, base_points: Tensor, crop_size: int, padded_size: int) -> Tensor:
+    """``sum_k |l_k - b_k|^2`` averaged over the batch, in the units of :func:`equivariance_loss` (a factor
+    ``4 S / P``): how far the trained model's landmark k lies from a fixed model's landmark k on the same images.
+
+    Fine-tuning holds the numbering of a started-from model with it (landmark k stays landmark k). Gradients flow
+    through ``points`` alone.
+
+    Args:
+        points: ``(B, K, 2)`` landmarks of the trained model (crop frame).
+        base_points: ``(B, K, 2)`` landmarks of the fixed model on the same images (crop frame).
+    """
+    scale = 4.0 * crop_size / padded_size
+    return scale * (points - base_points.detach()).square().sum(dim=(1, 2)).mean()
+
+
 def reconstruction_loss(reconstruction: Tensor, target: Tensor) -> Tensor:
     """``0.5 |I - I~|^2`` summed over pixels and channels, averaged over the batch (sigma_color = 1).
 

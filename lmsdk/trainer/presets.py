@@ -154,6 +154,7 @@ def configure(
     landmarks: int | None = None,
     image_size: int | None = None,
     init: str | None = None,
+    keep_landmarks: float | None = None,
     video_share: float | None = None,
     flow_cache: str | None = None,
     **overrides: object,
@@ -166,7 +167,8 @@ def configure(
     keeps the same share of the image; the paper's K = 10 -> 30 settings go 0.08 -> 0.04-0.05).
     ``image_size`` changes the crop side S and keeps the preset's padding ratio (rounded so every
     hourglass level divides evenly). ``init`` starts from the weights of that run or model folder (fine-tuning,
-    :class:`~lmsdk.trainer.stages.finetune.FineTuneConfig`). Other keyword arguments replace top-level
+    :class:`~lmsdk.trainer.stages.finetune.FineTuneConfig`), ``keep_landmarks`` weighs its identity term (default
+    :data:`~lmsdk.trainer.stages.finetune.KEEP_LANDMARKS`). Other keyword arguments replace top-level
     :class:`TrainConfig` fields.
     """
     from lmsdk.errors import ConfigError
@@ -193,7 +195,10 @@ def configure(
     if unknown:
         raise ConfigError(f"unknown training option(s): {', '.join(sorted(unknown))}")
     if init is not None:
-        overrides["stage"] = FineTuneConfig(source=init)
+        kept = {} if keep_landmarks is None else {"keep_landmarks": keep_landmarks}
+        overrides["stage"] = FineTuneConfig(source=init, **kept)
+    elif keep_landmarks is not None:
+        raise ConfigError("--keep-landmarks holds the landmarks of the --init model: give --init")
     return config.replace(
         model=model, loss=loss, data=data_config, **{k: v for k, v in overrides.items() if v is not None}
     )

@@ -13,7 +13,7 @@ from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.trainer.config import DiscoveryConfig, TrainConfig
 from lmsdk.trainer.samples import sample_sheet
 from lmsdk.trainer.stage import Loss, Networks, StepContext
-from lmsdk.trainer.step import AugmentedBatch, FramePair, training_step
+from lmsdk.trainer.step import AugmentedBatch, FramePair, StepResult, training_step
 
 
 class Discovery:
@@ -29,10 +29,12 @@ class Discovery:
         core = LandmarkAutoencoder(self.config.model).to(device)
         return Networks(core, core, param_groups(core, self.config.head_lr_scale))
 
+    def step(self, nets: Networks, crops: Tensor, pair: FramePair | None, at: StepContext) -> StepResult:
+        """The training graph of one step (:func:`~lmsdk.trainer.step.training_step`) on ``crops``."""
+        return training_step(at.forward, nets.core, crops, self.config, at.step, at.total, at.generator, pair)
+
     def loss(self, nets: Networks, crops: Tensor, pair: FramePair | None, at: StepContext) -> Loss:
-        result = training_step(at.forward, nets.core, crops, self.config, at.step, at.total, at.generator, pair)
-        logged = {"weight/reconstruction": result.weights["reconstruction"]}  # the one scheduled weight
-        return Loss(result.loss, result.terms, result.batch.crop_size, logged)
+        return discovery_loss(self.step(nets, crops, pair, at))
 
     def statistics_forward(self, nets: Networks, batch: AugmentedBatch, at: StepContext) -> None:
         nets.core(batch.inputs, batch.targets.shape[0])
@@ -42,6 +44,12 @@ class Discovery:
 
     def export(self, nets: Networks, folder: Path) -> None:
         """Nothing besides the landmark model."""
+
+
+def discovery_loss(result: StepResult) -> Loss:
+    """The :class:`Loss` of a discovery step: its weighted total and terms, with the one scheduled weight logged."""
+    logged = {"weight/reconstruction": result.weights["reconstruction"]}
+    return Loss(result.loss, result.terms, result.batch.crop_size, logged)
 
 
 def param_groups(core: LandmarkAutoencoder, head_lr_scale: float) -> list[dict[str, Any]]:
