@@ -50,7 +50,10 @@ if [ ! -x "$mppy" ]; then
 fi
 mtfl="$data/mtfl/train.txt"
 read -r -a extra <<< "${TRAIN_OPTS:-}"
-budget=(--preset cpu --steps "$steps" --max-minutes 0 --seed 0 --checkpoint-every 500 --quiet "${extra[@]}")
+# Both runs without fine-tuning's identity term (--keep-landmarks 0): the landmarks free to follow the pixels, as
+# every figure of docs/steadiness.md was measured.
+budget=(--preset cpu --steps "$steps" --max-minutes 0 --seed 0 --checkpoint-every 500 --keep-landmarks 0 --quiet
+  "${extra[@]}")
 mkdir -p "$runs" "$results"
 
 # The training clips of benchmarks/clips/train.txt (their crop boxes kept), found in DATA_DIR/videos.
