@@ -64,7 +64,7 @@ from benchmarks.steadiness_clip import (
     load_clip,
     measure,
     mediapipe_row,
-    settle_reference,
+    settled,
 )
 from benchmarks.steadiness_measures import longest_run
 from benchmarks.steadiness_table import HEADER, finite, markdown_rows, means, selection_lines, table_line
@@ -94,10 +94,11 @@ def model_passes(detector: Detector, clip: Clip, smoothing: SmoothingConfig) -> 
     return {"raw": raw, "smoothed": smooth}
 
 
-def measure_clip(detectors: dict[str, Detector], clip: Clip, smoothing: SmoothingConfig) -> tuple[dict, dict]:
-    """Every model's two passes and MediaPipe on one clip: its report entry (table lines printed) and the tracks."""
+def measure_clip(detectors: dict[str, Detector], clip: Clip, smoothing: SmoothingConfig) -> tuple[dict, dict, Clip]:
+    """Every model's two passes and MediaPipe on one clip: its report entry (table lines printed), the tracks and
+    the clip settled (its still steps and region, for the picture)."""
     passes = {name: model_passes(detector, clip, smoothing) for name, detector in detectors.items()}
-    settle_reference(clip, passes[next(iter(detectors))]["raw"])
+    clip = settled(clip, passes[next(iter(detectors))]["raw"])
     assert clip.still is not None
     entry: dict[str, Any] = {
         "frames": len(clip.frames),
@@ -123,26 +124,28 @@ def measure_clip(detectors: dict[str, Detector], clip: Clip, smoothing: Smoothin
     if mp is not None:
         entry["rows"]["mediapipe"] = {"own": mp}
         print(table_line("mediapipe", "own", clip.name, mp), flush=True)
-    return entry, passes
+    return entry, passes, clip
 
 
 def benchmark(
     detectors: dict[str, Detector], clips: list[Clip], smoothing: SmoothingConfig
-) -> tuple[dict[str, Any], dict[str, dict[str, Passes]]]:
+) -> tuple[dict[str, Any], dict[str, dict[str, Passes]], list[Clip]]:
     """Every model's two passes and MediaPipe on every clip: the report (per clip and the means over clips, the
-    table printed as it goes) and the tracks by clip and model (for the picture)."""
+    table printed as it goes), the tracks by clip and model, and the clips settled (both for the picture)."""
     report: dict[str, Any] = {"clips": {}, "means": {}}
     tracks: dict[str, dict[str, Passes]] = {}
+    done = []
     print(HEADER)
     for clip in clips:
-        report["clips"][clip.name], tracks[clip.name] = measure_clip(detectors, clip, smoothing)
+        report["clips"][clip.name], tracks[clip.name], clip_settled = measure_clip(detectors, clip, smoothing)
+        done.append(clip_settled)
     for name in [*detectors, FROZEN, "mediapipe"]:
         kinds = {k for e in report["clips"].values() for k in e["rows"].get(name, {})}
         for kind in sorted(kinds):
             rows = [e["rows"][name][kind] for e in report["clips"].values() if name in e["rows"]]
             report["means"].setdefault(name, {})[kind] = means(rows)
             print(table_line(name, kind, "mean of clips", report["means"][name][kind]))
-    return report, tracks
+    return report, tracks, done
 
 
 def picture(path: Path, clip: Clip, detectors: dict[str, Detector], passes: dict[str, Passes]) -> None:
@@ -174,11 +177,11 @@ def picture(path: Path, clip: Clip, detectors: dict[str, Detector], passes: dict
     logger.info("wrote %s", path)
 
 
-def selection_trials(detector: Detector, name: str, clip: Clip) -> list[Trial]:
-    """Every setting of the grid tracked over a clip (the tracker re-run with it) against the raw pass."""
+def selection_trials(detector: Detector, name: str, clip: Clip) -> tuple[Clip, list[Trial]]:
+    """Every setting of the grid tracked over a clip (the tracker re-run with it) against the raw pass; and the clip
+    settled (by this model's raw pass where it was not yet)."""
     raw = track_frames(detector, clip.frames, clip.stamps, RAW)
-    if not clip.region:
-        settle_reference(clip, raw)
+    clip = settled(clip, raw)  # settled already by the first model: the same reference for every model
     raw_row = measure(raw.raw, None, clip)
     trials = []
     for min_cutoff in MIN_CUTOFFS:
@@ -187,7 +190,7 @@ def selection_trials(detector: Detector, name: str, clip: Clip) -> list[Trial]:
             row = measure(track_frames(detector, clip.frames, clip.stamps, config).smooth, None, clip)
             jitters, lags = (row["jitter"], raw_row["jitter"]), (row["lag_frames"], raw_row["lag_frames"])
             trials.append(Trial(name, clip.name, min_cutoff, beta, jitters[0], lags[0], jitters[1], lags[1]))
-    return trials
+    return clip, trials
 
 
 def selection(detectors: dict[str, Detector], clips: list[Clip]) -> dict[str, Any]:
@@ -196,7 +199,8 @@ def selection(detectors: dict[str, Detector], clips: list[Clip]) -> dict[str, An
     trials = []
     for clip in clips:
         for name, detector in detectors.items():
-            trials += selection_trials(detector, name, clip)
+            clip, clip_trials = selection_trials(detector, name, clip)
+            trials += clip_trials
             logger.info("%s on %s: %d settings tracked", name, clip.name, len(MIN_CUTOFFS) * len(BETAS))
     result = select(trials)
     print("\n".join(selection_lines(result)))
@@ -239,7 +243,7 @@ def held_out_report(args: argparse.Namespace, detectors: dict[str, Detector], he
     clips = [load_clip(p, args.max_frames) for p in held_out]
     if clips[0].mesh is None:
         logger.warning("MediaPipe FaceMesh skipped: mediapipe.solutions is not installed")
-    results, tracks = benchmark(detectors, clips, smoothing)
+    results, tracks, clips = benchmark(detectors, clips, smoothing)
     report.update(results)
     if args.mtfl.is_file() and not args.no_mtfl:
         report["mtfl_error"] = {}

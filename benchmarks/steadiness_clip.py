@@ -22,9 +22,10 @@ from lmsdk.runtime import Detector
 NAMES = tuple(FIVE_POINTS)  # left_eye, right_eye, nose, mouth_left, mouth_right (image-left first)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Clip:
-    """A clip in memory and what every row of it is measured against (:func:`settle_reference` fills the rest)."""
+    """A clip in memory and what every row of it is measured against (:func:`settled` gives a copy with the rest
+    filled in)."""
 
     name: str
     frames: list[np.ndarray]  # BGR
@@ -48,20 +49,31 @@ def load_clip(path: Path, max_frames: int | None = None) -> Clip:
     return Clip(path.name, frames, stamps, mesh=face_mesh_track(frames, refine=True))
 
 
-def settle_reference(clip: Clip, fallback: Track) -> None:
-    """The face region, its motion, the still steps and the yardstick of a clip: from MediaPipe's five points where
-    it runs, else from ``fallback`` (the first model's raw track)."""
+def settled(clip: Clip, fallback: Track) -> Clip:
+    """``clip`` with its face region, the region's motion, the still steps and the yardstick: from MediaPipe's five
+    points where it runs, else from ``fallback`` (the first model's raw track). A settled clip is returned as it
+    is, so every row of a clip is measured against the same reference."""
+    if clip.still is not None:
+        return clip
     five = clip.five
+    eye_distance = float("nan")
     if five is not None and np.isfinite(five).all((1, 2)).any():
-        clip.region, clip.region_from = boxes_from_points(five), "mediapipe"
-        clip.eye_distance = float(np.nanmedian(np.linalg.norm(five[:, 1] - five[:, 0], axis=-1)))
+        region, region_from = boxes_from_points(five), "mediapipe"
+        eye_distance = float(np.nanmedian(np.linalg.norm(five[:, 1] - five[:, 0], axis=-1)))
     else:
-        clip.region, clip.region_from = fill_boxes(fallback.boxes), "first model"
+        region, region_from = fill_boxes(fallback.boxes), "first model"
         if fallback.named is not None:
             eyes = fallback.named[:, 1] - fallback.named[:, 0]
-            clip.eye_distance = float(np.nanmedian(np.linalg.norm(eyes, axis=-1)))
-    clip.velocity, motion = region_motion(clip.frames, clip.region)
-    clip.still = quiet_steps(motion)
+            eye_distance = float(np.nanmedian(np.linalg.norm(eyes, axis=-1)))
+    velocity, motion = region_motion(clip.frames, region)
+    return dataclasses.replace(
+        clip,
+        region=region,
+        region_from=region_from,
+        velocity=velocity,
+        still=quiet_steps(motion),
+        eye_distance=eye_distance,
+    )
 
 
 def has_face_points(detector: Detector) -> bool:
@@ -90,7 +102,7 @@ def measure(points: np.ndarray, named: np.ndarray | None, clip: Clip) -> dict[st
     ``vs_mediapipe_debiased``.
     """
     if clip.still is None or clip.velocity is None:
-        raise ValueError(f"{clip.name}: settle_reference first")
+        raise ValueError(f"{clip.name}: measure a settled clip (settled())")
     follow = named if named is not None else points
     row: dict[str, Any] = {
         "found": float(np.isfinite(points).all((1, 2)).mean()),
@@ -120,7 +132,7 @@ def mediapipe_row(clip: Clip) -> dict[str, Any] | None:
     if clip.mesh is None:
         return None
     if clip.still is None or clip.velocity is None:
-        raise ValueError(f"{clip.name}: settle_reference first")
+        raise ValueError(f"{clip.name}: measure a settled clip (settled())")
     five = clip.mesh.named(NAMES)
     return {
         "found": float(np.isfinite(five).all((1, 2)).mean()),

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.mediapipe_mesh import face_mesh_track
-from benchmarks.steadiness_clip import Clip, load_clip, settle_reference
+from benchmarks.steadiness_clip import Clip, load_clip, settled
 from benchmarks.steadiness_measures import centroid_velocity, jitter, resmooth, velocity_lag
 from benchmarks.tracker_pass import Track, load_frames, track_frames
 from lmsdk.data.clips import ClipSpec, write_clip
@@ -189,8 +189,7 @@ def main() -> None:
                 frames, stamps = clip_frames.frames, clip_frames.stamps
                 track_frames(detector, frames[:30], stamps[:30])  # warm-up
                 track = track_frames(detector, frames, stamps)
-                if clip_frames.still is None:  # the clip's still steps, once for every row
-                    settle_reference(clip_frames, track)
+                loaded[name] = clip_frames = settled(clip_frames, track)  # by the first model: once for every row
                 still = clip_frames.still
                 assert still is not None  # settled above
                 tracks.append(track)
