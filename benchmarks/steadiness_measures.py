@@ -20,7 +20,10 @@ def jitter(points: np.ndarray, still: np.ndarray) -> float:
         points: ``(T, K, 2)`` a track.
         still: ``(T - 1,)`` bool, the steps to measure.
     """
-    spread = np.sqrt(np.nanmean(np.sum((points - np.nanmean(points, 1, keepdims=True)) ** 2, -1), 1))
+    found = np.isfinite(points).all((1, 2))  # a tracker finds all of a frame's points or none
+    spread = np.full(len(points), np.nan)
+    centred = points[found] - points[found].mean(1, keepdims=True)
+    spread[found] = np.sqrt(np.sum(centred**2, -1).mean(1))
     return jitter_in(points, still, spread[1:])
 
 
