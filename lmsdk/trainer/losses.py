@@ -72,6 +72,8 @@ def identity_loss(points: Tensor, base_points: Tensor, crop_size: int, padded_si
     Args:
         points: ``(B, K, 2)`` landmarks of the trained model (crop frame).
         base_points: ``(B, K, 2)`` landmarks of the fixed model on the same images (crop frame).
+        crop_size: S, the crop side the points were found at.
+        padded_size: P, the padded side of the images the models saw.
     """
     scale = 4.0 * crop_size / padded_size
     return scale * (points - base_points.detach()).square().sum(dim=(1, 2)).mean()

@@ -8,16 +8,17 @@ keeps detecting beside the trained copy.
 
 from __future__ import annotations
 
+import math
+from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from lmsdk.errors import ConfigError
-from lmsdk.model.autoencoder import LandmarkAutoencoder
 from lmsdk.model.detector import LandmarkDetector
 from lmsdk.trainer.config import TrainConfig
 from lmsdk.trainer.losses import identity_loss
@@ -26,8 +27,8 @@ from lmsdk.trainer.stage import Loss, Networks, StepContext, settings_of
 from lmsdk.trainer.stages.discovery import Discovery, discovery_loss
 from lmsdk.trainer.step import AugmentedBatch, FramePair
 
-# The identity term's weight: a tenth of the equivariance term's (1e4, the same units). Measured on MTFL's two
-# halves (docs/models.md, "Fine-tuning keeps the landmarks").
+# The identity term's weight, in the equivariance term's units (a tenth of the face presets' 1e4). Measured on MTFL's
+# two halves (docs/models.md, "Fine-tuning keeps the landmarks").
 KEEP_LANDMARKS = 1e3
 
 
@@ -42,8 +43,18 @@ class FineTuneConfig:
     kind: Literal["finetune"] = "finetune"
 
     def __post_init__(self) -> None:
-        if not self.keep_landmarks >= 0:
-            raise ConfigError(f"--keep-landmarks must be >= 0, got {self.keep_landmarks}")
+        if not (math.isfinite(self.keep_landmarks) and self.keep_landmarks >= 0):
+            raise ConfigError(f"--keep-landmarks must be a finite number >= 0, got {self.keep_landmarks}")
+
+
+def frozen_copy(detector: LandmarkDetector) -> LandmarkDetector:
+    """A copy of ``detector`` that never trains: no gradients, and BatchNorm layers that normalise with each batch's
+    statistics without updating their running ones (the copy's buffers stay the source's)."""
+    copy = deepcopy(detector).requires_grad_(False)
+    for module in copy.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.track_running_stats = False
+    return copy
 
 
 class FineTuning:
@@ -53,7 +64,6 @@ class FineTuning:
     Config = FineTuneConfig
 
     def __init__(self, config: TrainConfig) -> None:
-        self.config = config
         self.settings = settings_of(config, FineTuneConfig)
         self.discovery = Discovery(config)
 
@@ -61,9 +71,7 @@ class FineTuning:
         nets = self.discovery.build(device)
         load_source(nets.core, self.settings.source)  # nothing frozen: every weight trains
         if self.settings.keep_landmarks > 0:
-            source = LandmarkAutoencoder(self.config.model)
-            load_source(source, self.settings.source, trained=())  # frozen
-            nets.kept["source"] = source.detector.to(device)
+            nets.kept["source"] = frozen_copy(nets.core.detector)
         return nets
 
     def loss(self, nets: Networks, crops: Tensor, pair: FramePair | None, at: StepContext) -> Loss:
@@ -76,7 +84,7 @@ class FineTuning:
         assert isinstance(source, LandmarkDetector)  # built with keep_landmarks > 0
         b, crop, padded = crops.shape[0], result.batch.crop_size, result.batch.padded_size
         # The whole batch with batch statistics, as the trained model saw it: at the first step both give the same
-        # points, so the term measures the weights' drift alone (the source's running statistics are never used).
+        # points (up to the compiled forward's rounding), so the term measures the weights' drift alone.
         source.train()
         with torch.no_grad(), at.autocast():
             kept = source(result.batch.inputs, crop).points[:b].float()
