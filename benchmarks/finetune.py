@@ -39,9 +39,9 @@ def identity_drift(base: np.ndarray, other: np.ndarray) -> tuple[float, np.ndarr
 
 
 def _named(entry: str) -> tuple[str, Path]:
-    """``NAME=RUN`` as ``(NAME, RUN)``; a bare ``RUN`` is named ``fine-tuned``."""
-    name, _, path = entry.rpartition("=")
-    return name or "fine-tuned", Path(path)
+    """``NAME=RUN`` as ``(NAME, RUN)`` (split at the first ``=``); a bare ``RUN`` is named ``fine-tuned``."""
+    name, sep, path = entry.partition("=")
+    return (name, Path(path)) if sep else ("fine-tuned", Path(entry))
 
 
 def main() -> None:
@@ -65,7 +65,11 @@ def main() -> None:
     from lmsdk.eval.evaluate import LandmarkModel, evaluate
 
     fit, test = f"{args.data}#{args.domain}-fit", f"{args.data}#{args.domain}-test"
-    models = {"base": args.base, **dict(map(_named, args.finetuned)), "scratch": args.scratch}
+    finetuned = [_named(entry) for entry in args.finetuned]
+    names = [name for name, _ in finetuned]
+    if len(set(names)) < len(names) or {"base", "scratch"} & set(names):
+        parser.error(f"--finetuned needs names of its own, not base or scratch and each once (got {', '.join(names)})")
+    models = {"base": args.base, **dict(finetuned), "scratch": args.scratch}
     report: dict = {"domain": args.domain, "fit": fit, "test": test, "models": {}}
     points: dict[str, np.ndarray] = {}
     print(f"new domain {args.domain}: fit on {fit}, test on {test}")
