@@ -14,8 +14,10 @@ e.g. ``faces`` (what ``lmsdk track faces`` runs: the shipped model's int8 tracke
   around their centroid, raw and smoothed. The still steps are benchmarks/steadiness.py's, the same for every row
   of a clip and chosen by no tracker under test: the face region's own flow (around MediaPipe's five points where
   it runs, else the first model's boxes) in the clip's quietest quarter, for the step and the two before it;
-- **lag**: the delay (frames, to a tenth) that best aligns the smoothed track's velocity with the raw track's
-  (NaN where the clip has no motion to align);
+- **jitter, five points**: the named face points' frame-to-frame motion in the clip's eye distances (MediaPipe's
+  five points the same way), where the model names them;
+- **lag**: the delay (frames, to a tenth) that best aligns a track's velocity with the face region's own flow,
+  raw and smoothed (NaN where the clip has no motion to align);
 - **MTFL error**: the paper's protocol on ``--mtfl`` (fit 8,000 / test 2,000, as ``lmsdk eval``);
 - **memory**: resident memory over ``--memory-frames`` frames (the first clip looped; a synthetic clip
   without real clips), growth after the first tenth.
@@ -28,7 +30,6 @@ smoothing offline on the recorded raw tracks (jitter against lag). Real clips an
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import resource
@@ -41,9 +42,11 @@ import numpy as np
 
 from benchmarks.mediapipe_mesh import face_mesh_track
 from benchmarks.steadiness_clip import Clip, load_clip, settled
-from benchmarks.steadiness_measures import centroid_velocity, jitter, resmooth, velocity_lag
+from benchmarks.steadiness_measures import centroid_velocity, jitter, jitter_in, resmooth, velocity_lag
+from benchmarks.steadiness_table import finite
 from benchmarks.tracker_pass import Track, load_frames, track_frames
 from lmsdk.data.clips import ClipSpec, write_clip
+from lmsdk.fileio import atomic_write_json
 from lmsdk.runtime import Detector, Tracker, TrackerConfig, VideoSource
 from lmsdk.runtime.filters import SmoothingConfig
 from lmsdk.runtime.video_tracking import track_video
@@ -111,14 +114,30 @@ def memory_over(detector: Detector, frames: list[np.ndarray], n: int) -> dict:
     return {"frames": n, "resident_mb": samples, "growth_mb": round(samples[-1] - samples[0], 2)}
 
 
-def smoothing_lag(smooth: np.ndarray, raw: np.ndarray) -> float:
-    """Frames (to a tenth) by which a smoothed track ``(T, K, 2)`` trails its raw track; NaN without motion."""
-    return velocity_lag(centroid_velocity(smooth), centroid_velocity(raw), max_lead=0)
+def face_lag(points: np.ndarray, clip: Clip) -> float:
+    """Frames (to a tenth) by which a track ``(T, P, 2)`` trails the face's own motion (the settled clip's region
+    flow; a lead reads negative); NaN where the clip has no motion to align."""
+    assert clip.velocity is not None  # a settled clip
+    return velocity_lag(centroid_velocity(points), clip.velocity)
+
+
+def steps_measured(points: np.ndarray, still: np.ndarray) -> int:
+    """The still steps on which a track ``(T, P, 2)`` found the object at both ends (what its jitter averages)."""
+    found = np.isfinite(points).all((1, 2))
+    return int((still & found[1:] & found[:-1]).sum())
+
+
+def five_point_jitter(named: np.ndarray | None, clip: Clip) -> float | None:
+    """Jitter of five face points ``(T, 5, 2)`` in the clip's eye distances (the same yardstick for every row);
+    None without them."""
+    if named is None or named.shape[1:] != (5, 2) or clip.still is None:
+        return None
+    return jitter_in(named, clip.still, clip.eye_distance)
 
 
 def mediapipe_row(clip: Clip) -> dict | None:
-    """MediaPipe FaceMesh (video mode, its default mesh) on a clip's frames in memory: ms/frame and the jitter of
-    its 468 points on the clip's still steps."""
+    """MediaPipe FaceMesh (video mode, its default mesh) on a clip's frames in memory: ms/frame, the jitter of its
+    468 points on the clip's still steps, of its five face points (the refined mesh's) and its lag."""
     mesh = face_mesh_track(clip.frames)
     if mesh is None or clip.still is None:
         return None
@@ -126,10 +145,13 @@ def mediapipe_row(clip: Clip) -> dict | None:
         "tracking_ms": float(np.mean(mesh.ms)),
         "tracking_p99_ms": float(np.percentile(mesh.ms, 99)),
         "jitter_smoothed": jitter(mesh.points, clip.still),
+        "jitter_five_points": five_point_jitter(clip.five, clip),
+        "lag_frames": face_lag(mesh.points, clip),
+        "steps_measured": steps_measured(mesh.points, clip.still),
     }
 
 
-def sweep(tracks: list[Track], stills: list[np.ndarray]) -> list[dict]:
+def sweep(tracks: list[Track], clips: list[Clip]) -> list[dict]:
     """Jitter and lag of One Euro settings re-applied to the recorded raw tracks (means over the tracks)."""
     rows = []
     for min_cutoff in (0.3, 0.5, 1.0, 2.0):
@@ -140,10 +162,8 @@ def sweep(tracks: list[Track], stills: list[np.ndarray]) -> list[dict]:
                 {
                     "min_cutoff": min_cutoff,
                     "beta": beta,
-                    "jitter": float(np.nanmean([jitter(s, still) for s, still in zip(smoothed, stills, strict=True)])),
-                    "lag_frames": float(
-                        np.nanmean([smoothing_lag(s, t.raw) for s, t in zip(smoothed, tracks, strict=True)])
-                    ),
+                    "jitter": float(np.nanmean([jitter(s, c.still) for s, c in zip(smoothed, clips, strict=True)])),
+                    "lag_frames": float(np.nanmean([face_lag(s, c) for s, c in zip(smoothed, clips, strict=True)])),
                 }
             )
     return rows
@@ -172,7 +192,7 @@ def main() -> None:
         report: dict = {"cpus": os.cpu_count(), "models": [], "mediapipe": {}, "sweep": {}}
         header = (
             f"{'model':12} {'clip':20} {'track ms':>8} {'p99':>6} {'model ms':>8} {'e2e fps':>8} {'+thread':>8} "
-            f"{'jit raw':>8} {'smooth':>7} {'lag':>4} {'found':>8}"
+            f"{'jit raw':>8} {'smooth':>7} {'lag':>4} {'found':>9} {'5 pts':>7}"
         )
         print(header)
         for model in args.models:
@@ -184,8 +204,8 @@ def main() -> None:
                 "precision": detector.precision,
                 "clips": {},
             }
-            tracks, stills = [], []
-            for name, clip_frames in loaded.items():
+            tracks, settled_clips = [], []
+            for name, clip_frames in list(loaded.items()):
                 frames, stamps = clip_frames.frames, clip_frames.stamps
                 track_frames(detector, frames[:30], stamps[:30])  # warm-up
                 track = track_frames(detector, frames, stamps)
@@ -193,7 +213,7 @@ def main() -> None:
                 still = clip_frames.still
                 assert still is not None  # settled above
                 tracks.append(track)
-                stills.append(still)
+                settled_clips.append(clip_frames)
                 clip = {
                     "tracking_ms": float(track.ms.mean()),
                     "tracking_p99_ms": float(np.percentile(track.ms, 99)),
@@ -203,8 +223,11 @@ def main() -> None:
                     "e2e_fps_decode_thread": end_to_end_fps(detector, args.videos / name, prefetch=True),
                     "jitter_raw": jitter(track.raw, still),
                     "jitter_smoothed": jitter(track.smooth, still),
-                    "lag_frames": smoothing_lag(track.smooth, track.raw),
+                    "jitter_five_points": five_point_jitter(track.named, clip_frames),
+                    "lag_raw_frames": face_lag(track.raw, clip_frames),
+                    "lag_frames": face_lag(track.smooth, clip_frames),
                     "still_steps": int(still.sum()),
+                    "steps_measured": steps_measured(track.raw, still),
                     "found": int(np.isfinite(track.raw[:, 0, 0]).sum()),
                     "frames": len(frames),
                 }
@@ -213,11 +236,11 @@ def main() -> None:
                     f"{model.name:12} {name[:20]:20} {clip['tracking_ms']:8.3f} {clip['tracking_p99_ms']:6.2f} "
                     f"{clip['model_ms']:8.3f} {clip['e2e_fps']:8.0f} {clip['e2e_fps_decode_thread']:8.0f} "
                     f"{clip['jitter_raw']:8.4f} {clip['jitter_smoothed']:7.4f} {clip['lag_frames']:4.1f} "
-                    f"{clip['found']:4d}/{clip['frames']:<4d}",
+                    f"{clip['found']:4d}/{clip['frames']:<4d} {clip['jitter_five_points'] or float('nan'):7.4f}",
                     flush=True,
                 )
             if args.sweep and tracks:
-                report["sweep"][model.name] = sweep(tracks, stills)
+                report["sweep"][model.name] = sweep(tracks, settled_clips)
             if args.mtfl.is_file():
                 row["mtfl_error"] = mtfl_error(detector, args.mtfl)
                 print(f"{model.name:12} MTFL error {100 * row['mtfl_error']:.2f} % (fit 8000 / test 2000)", flush=True)
@@ -238,11 +261,12 @@ def main() -> None:
             report["mediapipe"][name] = mp
             print(
                 f"{'mediapipe':12} {name[:20]:20} {mp['tracking_ms']:8.3f} {mp['tracking_p99_ms']:6.2f} "
-                f"{'':8} {'':8} {'':8} {'':8} {mp['jitter_smoothed']:7.4f}"
+                f"{'':8} {'':8} {'':8} {'':8} {mp['jitter_smoothed']:7.4f} {mp['lag_frames']:4.1f} {'':9} "
+                f"{mp['jitter_five_points'] or float('nan'):7.4f}"
             )
     report["peak_resident_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    atomic_write_json(args.out, finite(report))  # NaN (no motion, nothing measured) as null
     print(f"wrote {args.out}")
 
 

@@ -90,3 +90,23 @@ def test_the_frozen_floor_holds_the_first_found_frame_where_the_track_is_found()
     assert np.isnan(held[0]).all() and np.isnan(held[2]).all()
     assert np.array_equal(held[1], points[1]) and np.array_equal(held[3], points[1])
     assert np.isnan(frozen(np.full((3, 2, 2), np.nan))).all()
+
+
+def test_tracking_measures_a_track_against_the_settled_clip():
+    """benchmarks/tracking.py: the lag behind the clip's own motion (a sub-frame one too), jitter in the clip's eye
+    distances over the still steps, and only the steps where the track found the face both ends count."""
+    from benchmarks.steadiness_clip import Clip
+    from benchmarks.tracking import face_lag, five_point_jitter, steps_measured
+
+    leader, follower = _moving(0.4)
+    still = np.zeros(len(leader) - 1, bool)
+    still[::3] = True
+    stamps = np.arange(len(leader)) / 30
+    clip = Clip("c", [], stamps, velocity=centroid_velocity(leader), still=still, eye_distance=50.0)
+    assert face_lag(np.repeat(follower, 5, axis=1), clip) == pytest.approx(0.4, abs=0.15)
+    five = np.zeros((len(leader), 5, 2))
+    five[1::2, :, 0] += 1.0  # every step moves each point 1 px sideways
+    assert five_point_jitter(five, clip) == pytest.approx(1 / 50)
+    assert five_point_jitter(None, clip) is None
+    five[10] = np.nan  # lost: the steps 9 and 10 are not measured
+    assert steps_measured(five, still) == int(still.sum()) - int(still[9] + still[10])
