@@ -94,6 +94,27 @@ def agreement(named: np.ndarray, five: np.ndarray) -> tuple[float, float]:
     return float(np.linalg.norm(offset, axis=-1).mean()), float(np.linalg.norm(debiased, axis=-1).mean())
 
 
+def face_lag(points: np.ndarray, clip: Clip) -> float:
+    """Frames (to a tenth) by which a track ``(T, P, 2)`` trails the face's own motion (the settled clip's region
+    flow; a lead reads negative); NaN where the clip has no motion to align."""
+    assert clip.velocity is not None  # a settled clip
+    return velocity_lag(centroid_velocity(points), clip.velocity)
+
+
+def steps_measured(points: np.ndarray, still: np.ndarray) -> int:
+    """The still steps on which a track ``(T, P, 2)`` found the object at both ends (what its jitter averages)."""
+    found = np.isfinite(points).all((1, 2))
+    return int((still & found[1:] & found[:-1]).sum())
+
+
+def five_point_jitter(named: np.ndarray | None, clip: Clip) -> float | None:
+    """Jitter of five face points ``(T, 5, 2)`` in the clip's eye distances (the same yardstick for every row);
+    None without them."""
+    if named is None or named.shape[1:] != (5, 2) or clip.still is None:
+        return None
+    return jitter_in(named, clip.still, clip.eye_distance)
+
+
 def measure(points: np.ndarray, named: np.ndarray | None, clip: Clip) -> dict[str, Any]:
     """The figures of one track of a clip: ``points`` ``(T, K, 2)``, ``named`` ``(T, 5, 2)`` or None.
 
@@ -103,12 +124,11 @@ def measure(points: np.ndarray, named: np.ndarray | None, clip: Clip) -> dict[st
     """
     if clip.still is None or clip.velocity is None:
         raise ValueError(f"{clip.name}: measure a settled clip (settled())")
-    follow = named if named is not None else points
     row: dict[str, Any] = {
         "found": float(np.isfinite(points).all((1, 2)).mean()),
         "jitter": jitter(points, clip.still),
-        "jitter_named": jitter_in(named, clip.still, clip.eye_distance) if named is not None else None,
-        "lag_frames": velocity_lag(centroid_velocity(follow), clip.velocity),
+        "jitter_named": five_point_jitter(named, clip),
+        "lag_frames": face_lag(named if named is not None else points, clip),
     }
     five = clip.five
     if named is not None and five is not None:

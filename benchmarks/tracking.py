@@ -41,8 +41,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.mediapipe_mesh import face_mesh_track
-from benchmarks.steadiness_clip import Clip, load_clip, settled
-from benchmarks.steadiness_measures import centroid_velocity, jitter, jitter_in, resmooth, velocity_lag
+from benchmarks.steadiness_clip import Clip, face_lag, five_point_jitter, load_clip, settled, steps_measured
+from benchmarks.steadiness_measures import jitter, resmooth
 from benchmarks.steadiness_table import finite
 from benchmarks.tracker_pass import Track, load_frames, track_frames
 from lmsdk.data.clips import ClipSpec, write_clip
@@ -112,27 +112,6 @@ def memory_over(detector: Detector, frames: list[np.ndarray], n: int) -> dict:
         if (i + 1) % max(n // 10, 1) == 0:
             samples.append(round(resident_mb(), 2))
     return {"frames": n, "resident_mb": samples, "growth_mb": round(samples[-1] - samples[0], 2)}
-
-
-def face_lag(points: np.ndarray, clip: Clip) -> float:
-    """Frames (to a tenth) by which a track ``(T, P, 2)`` trails the face's own motion (the settled clip's region
-    flow; a lead reads negative); NaN where the clip has no motion to align."""
-    assert clip.velocity is not None  # a settled clip
-    return velocity_lag(centroid_velocity(points), clip.velocity)
-
-
-def steps_measured(points: np.ndarray, still: np.ndarray) -> int:
-    """The still steps on which a track ``(T, P, 2)`` found the object at both ends (what its jitter averages)."""
-    found = np.isfinite(points).all((1, 2))
-    return int((still & found[1:] & found[:-1]).sum())
-
-
-def five_point_jitter(named: np.ndarray | None, clip: Clip) -> float | None:
-    """Jitter of five face points ``(T, 5, 2)`` in the clip's eye distances (the same yardstick for every row);
-    None without them."""
-    if named is None or named.shape[1:] != (5, 2) or clip.still is None:
-        return None
-    return jitter_in(named, clip.still, clip.eye_distance)
 
 
 def mediapipe_row(clip: Clip) -> dict | None:

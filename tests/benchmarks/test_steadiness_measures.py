@@ -93,10 +93,9 @@ def test_the_frozen_floor_holds_the_first_found_frame_where_the_track_is_found()
 
 
 def test_tracking_measures_a_track_against_the_settled_clip():
-    """benchmarks/tracking.py: the lag behind the clip's own motion (a sub-frame one too), jitter in the clip's eye
-    distances over the still steps, and only the steps where the track found the face both ends count."""
-    from benchmarks.steadiness_clip import Clip
-    from benchmarks.tracking import face_lag, five_point_jitter, steps_measured
+    """The figures steadiness.py and tracking.py take of a track: the lag behind the clip's own motion (a sub-frame
+    one too), jitter in the clip's eye distances over the still steps, and the steps found at both ends."""
+    from benchmarks.steadiness_clip import Clip, face_lag, five_point_jitter, steps_measured
 
     leader, follower = _moving(0.4)
     still = np.zeros(len(leader) - 1, bool)
