@@ -13,7 +13,8 @@
 #              the cpu preset at K = 10 (64 px). The benchmark measures it too ("init": a run is exported first).
 #   STEPS      optimizer steps of each run (default 1300: about 8 minutes at 0.35 s/step on the 2-core CPU, plus
 #              torch.compile's 1-2 minutes; a video step costs about 12 % more: 4 of its 16 crops bring a frame
-#              pair). VIDEO_SHARE: the share of each batch that is video pairs (default 0.25).
+#              pair). VIDEO_SHARE: the share of each batch that is video pairs (default 0.25); VIDEO_GAP: the frames
+#              between the two frames of a pair (default 10, the paper's).
 #   TRAIN_OPTS more lmsdk train options for both runs (e.g. "--no-compile").
 #   RUNS, ARTIFACTS, RESULTS, PICTURE   where the runs (default runs/steadiness), the artifacts
 #              (artifacts/steadiness), the benchmark's JSON and logs (docs/results/steadiness) and its picture
@@ -39,6 +40,7 @@ cd "$root"
 init="${INIT:-faces}"
 steps="${STEPS:-1300}"
 share="${VIDEO_SHARE:-0.25}"
+gap="${VIDEO_GAP:-10}"
 runs="${RUNS:-runs/steadiness}"
 arts="${ARTIFACTS:-artifacts/steadiness}"
 results="${RESULTS:-docs/results/steadiness}"
@@ -81,7 +83,7 @@ for step in "${todo[@]}"; do
     image)  # (a) MTFL's fit part alone
       train image --data "$mtfl#fit" ;;
     video)  # (b) MTFL's fit part and the three training clips, VIDEO_SHARE of each batch video pairs
-      train video --data "$mtfl#fit" --data "$clips" --video-share "$share" --flow-cache "$runs/flow" ;;
+      train video --data "$mtfl#fit" --data "$clips" --video-share "$share" --video-gap "$gap" --flow-cache "$runs/flow" ;;
     export)  # the five named points fitted on MTFL's fit part, as the shipped model's
       for run in image video; do
         lmsdk export "$runs/$run" --out "$arts/$run" --labels "$mtfl#fit"

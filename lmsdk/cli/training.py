@@ -33,6 +33,7 @@ def _train_defaults() -> dict[str, object]:
         "landmarks": preset.model.num_landmarks,
         "image_size": preset.model.crop_size,
         "video_share": preset.data.video_share,
+        "video_gap": preset.data.video_gap,
     }
     from lmsdk.trainer.stages.finetune import KEEP_LANDMARKS
 
@@ -85,6 +86,16 @@ def train(
             help="With images and video: the share of each batch that is video pairs (the rest images).",
         ),
     ] = None,
+    video_gap: Annotated[
+        int | None,
+        typer.Option(
+            "--video-gap",
+            min=1,
+            help="Videos: frames between the two frames of a training pair (the paper's 10). The flow is computed "
+            "over hops of at most 5 frames and composed; a short gap pairs near-identical frames, which holds "
+            "still points still.",
+        ),
+    ] = None,
     flow_cache: Annotated[
         Path | None,
         typer.Option(
@@ -132,6 +143,7 @@ def train(
             init=init_source,
             keep_landmarks=keep_landmarks,
             video_share=video_share,
+            video_gap=video_gap,
             flow_cache=str(flow_cache) if flow_cache else None,
         )
         return config.replace(**options)

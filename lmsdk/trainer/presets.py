@@ -156,13 +156,15 @@ def configure(
     init: str | None = None,
     keep_landmarks: float | None = None,
     video_share: float | None = None,
+    video_gap: int | None = None,
     flow_cache: str | None = None,
     **overrides: object,
 ) -> TrainConfig:
     """A preset with the user's overrides applied, as ``lmsdk train`` builds it.
 
     ``data`` is one source or several trained on together (images and video mixed, ``video_share`` of each batch
-    video pairs); ``data_format`` names the format of every source (one name) or of each (one per source).
+    video pairs, each two frames ``video_gap`` apart); ``data_format`` names the format of every source (one name)
+    or of each (one per source).
     ``landmarks`` changes K and scales the separation bandwidth by ``sqrt(K_preset / K)`` (each landmark
     keeps the same share of the image; the paper's K = 10 -> 30 settings go 0.08 -> 0.04-0.05).
     ``image_size`` changes the crop side S and keeps the preset's padding ratio (rounded so every
@@ -189,6 +191,8 @@ def configure(
         for k, v in (("crop_fraction", crop_fraction), ("video_share", video_share), ("flow_cache", flow_cache))
         if v is not None
     }
+    if video_gap is not None:
+        changes |= {"video_gap": video_gap, "video_flow_step": flow_step(video_gap, config.data.video_flow_step)}
     if changes:
         data_config = dataclasses.replace(data_config, **changes)
     unknown = set(overrides) - {f.name for f in dataclasses.fields(TrainConfig)}
@@ -202,6 +206,16 @@ def configure(
     return config.replace(
         model=model, loss=loss, data=data_config, **{k: v for k, v in overrides.items() if v is not None}
     )
+
+
+def flow_step(gap: int, longest: int) -> int:
+    """The hop a pair's flow is computed over: the largest divisor of ``gap`` up to ``longest`` frames (the flows
+    of the hops are composed into the pair's); :class:`ConfigError` for a gap under one frame."""
+    from lmsdk.errors import ConfigError
+
+    if gap < 1:
+        raise ConfigError(f"--video-gap must be at least 1 frame, got {gap}")
+    return max(d for d in range(1, min(gap, longest) + 1) if gap % d == 0)
 
 
 def _data_config(

@@ -11,9 +11,12 @@ from lmsdk.cli import run as cli_run
 from lmsdk.data import DataConfig
 from lmsdk.data.clips import ClipSpec, write_clip
 from lmsdk.data.sources import SourceSpec
+from lmsdk.data.video import VideoFrames
+from lmsdk.errors import ConfigError
 from lmsdk.model import load_model
 from lmsdk.trainer import read_config, train
 from lmsdk.trainer.distributed import DistInfo
+from lmsdk.trainer.presets import configure, flow_step
 from lmsdk.trainer.run import Run
 
 
@@ -76,12 +79,34 @@ def test_an_image_run_is_unchanged_by_the_mixing(tiny_config, tmp_path):
 def test_the_command_line_takes_several_sources(capsys, clip, tmp_path):
     out = tmp_path / "run"
     args = ["train", "--preset", "tiny", "--data", "synthetic", "--data", str(clip), "--video-share", "0.5"]
+    args += ["--video-gap", "3"]
     args += ["--flow-cache", str(tmp_path / "flows"), "--steps", "2", "--batch-size", "4", "--out", str(out), "-q"]
     assert cli_run(args) == 0, capsys.readouterr().err
     data = json.loads((out / "config.json").read_text())["data"]
     assert data["source"] == "synthetic" and data["more_sources"] == [{"source": str(clip), "format": None}]
     assert data["video_share"] == 0.5 and list((tmp_path / "flows").glob("drift.avi-*.npz"))
+    assert (data["video_gap"], data["video_flow_step"]) == (3, 3)  # pairs 3 frames apart, their flow one hop
     assert all({"loss/flow_equivariance", "loss/concentration"} <= set(row) for row in _losses(out).values())
+
+
+@pytest.mark.parametrize(("gap", "hop"), [(10, 5), (5, 5), (4, 4), (6, 3), (2, 2), (1, 1), (7, 1)])
+def test_a_pair_gap_is_flowed_over_the_longest_hop_that_divides_it(gap, hop):
+    """The flow of a pair is composed from hops of at most the preset's 5 frames (the paper's 5 -> 10)."""
+    config = configure("cpu", data=["synthetic", "clips/"], video_gap=gap)
+    assert (config.data.video_gap, config.data.video_flow_step) == (gap, hop)
+    assert flow_step(gap, 5) == hop
+
+
+def test_pairs_are_the_gap_apart(clip, tmp_path):
+    frames = VideoFrames(clip, 48, gap=3, step=3, flow_size=0, flow_cache=tmp_path)
+    first, second, forward, _ = frames.pair(0)
+    assert (first == frames.clips[0][0]).all() and (second == frames.clips[0][3]).all()
+    assert len(frames.pair_index) == len(frames.clips[0]) - 3 and forward.shape == (48, 48, 2)
+
+
+def test_a_gap_under_one_frame_is_refused():
+    with pytest.raises(ConfigError, match="--video-gap must be at least 1 frame, got 0"):
+        configure("cpu", video_gap=0)
 
 
 @pytest.mark.parametrize(
