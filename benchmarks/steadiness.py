@@ -32,6 +32,11 @@ crop follows the raw points) and **smoothed** (what ``lmsdk track`` runs: the tr
   conventions of where, say, "nose" is differ: what remains is how differently they move);
 - **MTFL error** (the paper's protocol, fit 8,000 / test 2,000) of the graph the tracker runs.
 
+- **paired**: the first model's jitter over the second's (e.g. ``video`` over ``image``) on the same still steps,
+  raw and smoothed, landmarks and five points, with a 95 % interval from a paired block bootstrap over the steps
+  (circular blocks of 10 steps, resampled within each clip): an interval wholly under 1 says the first is steadier by more
+  than the choice of frames explains.
+
 A **frozen** row is the floor: the first model's raw track held at its first frame. Its jitter is 0 by construction
 and its lag is not measurable; its agreement with MediaPipe is what a track that does not follow the face scores.
 MediaPipe FaceMesh (refined mesh, video mode) gets its own row. ``--select-smoothing`` tracks the **train** clips
@@ -66,7 +71,7 @@ from benchmarks.steadiness_clip import (
     mediapipe_row,
     settled,
 )
-from benchmarks.steadiness_measures import longest_run
+from benchmarks.steadiness_measures import longest_run, paired_ratio, step_jitter, step_motion
 from benchmarks.steadiness_table import HEADER, finite, markdown_rows, means, selection_lines, table_line
 from benchmarks.track_picture import Traced, draw_stretch
 from benchmarks.tracker_pass import Track, track_frames
@@ -94,6 +99,11 @@ def model_passes(detector: Detector, clip: Clip, smoothing: SmoothingConfig) -> 
     return {"raw": raw, "smoothed": smooth}
 
 
+def pass_points(track: Track, kind: str) -> np.ndarray:
+    """``(T, K, 2)`` the landmarks a pass reports: the raw pass's raw points, the smoothed pass's smoothed ones."""
+    return track.raw if kind == "raw" else track.smooth
+
+
 def measure_clip(detectors: dict[str, Detector], clip: Clip, smoothing: SmoothingConfig) -> tuple[dict, dict, Clip]:
     """Every model's two passes and MediaPipe on one clip: its report entry (table lines printed), the tracks and
     the clip settled (its still steps and region, for the picture)."""
@@ -111,8 +121,7 @@ def measure_clip(detectors: dict[str, Detector], clip: Clip, smoothing: Smoothin
         named_ok = has_face_points(detector)
         entry["rows"][name] = {}
         for kind, track in passes[name].items():
-            points = track.raw if kind == "raw" else track.smooth
-            row = measure(points, track.named if named_ok else None, clip)
+            row = measure(pass_points(track, kind), track.named if named_ok else None, clip)
             entry["rows"][name][kind] = row
             print(table_line(name, kind, clip.name, row), flush=True)
     first = passes[next(iter(detectors))]["raw"]  # the floor: the first model's raw track, frozen at its first frame
@@ -145,7 +154,42 @@ def benchmark(
             rows = [e["rows"][name][kind] for e in report["clips"].values() if name in e["rows"]]
             report["means"].setdefault(name, {})[kind] = means(rows)
             print(table_line(name, kind, "mean of clips", report["means"][name][kind]))
+    if len(detectors) >= 2:
+        first, second = list(detectors)[:2]
+        report["paired"] = compare(tracks, done, first, second)
     return report, tracks, done
+
+
+def compare(tracks: dict[str, dict[str, Passes]], clips: list[Clip], first: str, second: str) -> dict[str, Any]:
+    """The ``first`` model's jitter over the ``second``'s on the same still steps of every clip, raw and smoothed,
+    landmarks and five points, each with its 95 % interval (a paired block bootstrap over the steps:
+    :func:`benchmarks.steadiness_measures.paired_ratio`); the lines printed."""
+    out: dict[str, Any] = {"models": [first, second], "block_steps": 10, "draws": 2000}
+    for kind in ("raw", "smoothed"):
+        passes = {m: [tracks[c.name][m][kind] for c in clips] for m in (first, second)}
+        landmarks = [
+            [step_jitter(pass_points(t, kind), c.still) for t, c in zip(passes[m], clips, strict=True)]
+            for m in (first, second)
+        ]
+        out[kind] = {"jitter": dict(zip(("ratio", "low", "high"), paired_ratio(*landmarks), strict=True))}
+        if all(t.named is not None and t.named.shape[1:] == (5, 2) for m in passes for t in passes[m]):
+            five = [
+                [step_motion(t.named, c.still, c.eye_distance) for t, c in zip(passes[m], clips, strict=True)]
+                for m in (first, second)
+            ]
+            out[kind]["jitter_named"] = dict(zip(("ratio", "low", "high"), paired_ratio(*five), strict=True))
+        print(paired_line(first, second, kind, out[kind]), flush=True)
+    return out
+
+
+def paired_line(first: str, second: str, kind: str, entry: dict[str, Any]) -> str:
+    """``video / image jitter, smoothed: landmarks 0.957 (95 % CI 0.931-0.984), 5 points ...``"""
+    parts = [
+        f"{label} {f['ratio']:.3f} (95 % CI {f['low']:.3f}-{f['high']:.3f})"
+        for label, key in (("landmarks", "jitter"), ("5 points", "jitter_named"))
+        if (f := entry.get(key)) is not None
+    ]
+    return f"{first} / {second} jitter, {kind}, same still steps: " + ", ".join(parts)
 
 
 def picture(path: Path, clip: Clip, detectors: dict[str, Detector], passes: dict[str, Passes]) -> None:
@@ -251,6 +295,8 @@ def held_out_report(args: argparse.Namespace, detectors: dict[str, Detector], he
             report["mtfl_error"][name] = error = mtfl_error(detector, args.mtfl)
             print(f"{name:14} MTFL error {100 * error:.2f} % (fit 8000 / test 2000)", flush=True)
     print("\nmeans over the held-out clips (docs/steadiness.md):\n" + "\n".join(markdown_rows(report)))
+    if paired := report.get("paired"):
+        print("\n".join(paired_line(*paired["models"], kind, paired[kind]) for kind in ("raw", "smoothed")))
     if args.picture:
         picture(args.picture, clips[0], detectors, tracks[clips[0].name])
     return report

@@ -20,20 +20,81 @@ def jitter(points: np.ndarray, still: np.ndarray) -> float:
         points: ``(T, K, 2)`` a track.
         still: ``(T - 1,)`` bool, the steps to measure.
     """
+    return _mean(step_jitter(points, still))
+
+
+def step_jitter(points: np.ndarray, still: np.ndarray) -> np.ndarray:
+    """``(T - 1,)`` each still step's landmark motion over the landmarks' RMS spread (NaN off the still steps and
+    where the track is lost): what :func:`jitter` averages."""
     found = np.isfinite(points).all((1, 2))  # a tracker finds all of a frame's points or none
     spread = np.full(len(points), np.nan)
     centred = points[found] - points[found].mean(1, keepdims=True)
     spread[found] = np.sqrt(np.sum(centred**2, -1).mean(1))
-    return jitter_in(points, still, spread[1:])
+    return step_motion(points, still, spread[1:])
 
 
 def jitter_in(points: np.ndarray, still: np.ndarray, unit: float | np.ndarray) -> float:
     """Mean per-frame motion of the points over the still steps, in units of ``unit`` pixels: one figure for the
     clip (e.g. the face's inter-ocular distance, the same yardstick for every tracker of a clip) or ``(T - 1,)``,
     one per step."""
+    return _mean(step_motion(points, still, unit))
+
+
+def step_motion(points: np.ndarray, still: np.ndarray, unit: float | np.ndarray) -> np.ndarray:
+    """``(T - 1,)`` each still step's mean point motion in units of ``unit`` pixels; NaN off the still steps and
+    where either frame is lost."""
     step = np.linalg.norm(np.diff(points, axis=0), axis=-1).mean(-1) / unit
-    ok = still & np.isfinite(step)
-    return float(step[ok].mean()) if ok.any() else float("nan")
+    return np.where(still & np.isfinite(step), step, np.nan)
+
+
+def _mean(values: np.ndarray) -> float:
+    ok = np.isfinite(values)
+    return float(values[ok].mean()) if ok.any() else float("nan")
+
+
+def paired_ratio(
+    first: list[np.ndarray], second: list[np.ndarray], block: int = 10, draws: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """How steady one track is against another on the same steps: the ratio of their jitters, and its 95 %
+    interval from a paired circular block bootstrap.
+
+    Args:
+        first, second: per clip, ``(T_c - 1,)`` per-step figures of the two tracks (:func:`step_jitter` or
+            :func:`step_motion`) on the same frames; a step counts where both are finite.
+        block: consecutive steps resampled together (neighbouring steps of a track are correlated, a smoothed
+            one's strongly).
+        draws: bootstrap resamples.
+
+    Returns:
+        ``(ratio, low, high)``: the mean over clips of ``first``'s clip means over ``second``'s (the table's mean of
+        clips, on the steps both measured), and the 2.5 and 97.5 percentiles of that ratio when every clip's steps
+        are resampled in blocks, the same steps for both tracks. Below 1 with ``high`` below 1: ``first`` is steadier
+        beyond what the choice of steps explains. NaN where no clip has a step both measured.
+    """
+    pairs = []
+    for a, b in zip(first, second, strict=True):
+        ok = np.isfinite(a) & np.isfinite(b)
+        if ok.any():
+            pairs.append((a[ok], b[ok]))
+    if not pairs:
+        return float("nan"), float("nan"), float("nan")
+
+    def ratio(index: list[np.ndarray]) -> float:
+        firsts = [a[i].mean() for (a, _), i in zip(pairs, index, strict=True)]
+        seconds = [b[i].mean() for (_, b), i in zip(pairs, index, strict=True)]
+        return float(np.mean(firsts) / np.mean(seconds))
+
+    rng = np.random.default_rng(seed)
+    samples = []
+    for _ in range(draws):
+        index = []
+        for a, _ in pairs:
+            n, size = len(a), min(block, len(a))
+            starts = rng.integers(0, n, size=-(-n // size))  # circular blocks: every step as likely as any other
+            index.append(((starts[:, None] + np.arange(size)) % n).ravel()[:n])
+        samples.append(ratio(index))
+    low, high = np.percentile(samples, [2.5, 97.5])
+    return ratio([np.arange(len(a)) for a, _ in pairs]), float(low), float(high)
 
 
 def velocity_lag(follower: np.ndarray, leader: np.ndarray, max_lag: int = 12, max_lead: int = 3) -> float:

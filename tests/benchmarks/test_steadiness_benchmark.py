@@ -48,8 +48,16 @@ def test_held_out_clips_are_measured_raw_and_smoothed(learned_artifact, videos, 
     assert report["means"]["one"]["smoothed"]["jitter"] <= report["means"]["one"]["raw"]["jitter"]
     drift = report["clips"]["drift.avi"]["rows"]["one"]
     assert 0 <= drift["raw"]["lag_frames"] <= drift["smoothed"]["lag_frames"] <= 3  # smoothing trails; raw does not
+    # the first model against the second on the same still steps: here one graph twice, so the same steadiness
+    paired = report["paired"]
+    assert paired["models"] == ["one", "two"] and set(paired) >= {"raw", "smoothed"}
+    for kind in ("raw", "smoothed"):
+        figure = paired[kind]["jitter"]
+        assert figure["low"] <= figure["ratio"] <= figure["high"] and figure["ratio"] == pytest.approx(1, abs=0.05)
+        assert "jitter_named" not in paired[kind]  # the model has no named points
     out = capsys.readouterr().out
     assert "mean of clips" in out and "| one | smoothed |" in out and "| two | raw |" in out
+    assert "one / two jitter, smoothed, same still steps: landmarks" in out
     assert cv2.imread(str(picture)).shape[1] == 2 * 320  # two models side by side
 
 

@@ -9,7 +9,17 @@ import pytest
 from benchmarks.face_motion import boxes_from_points, region_motion
 from benchmarks.smoothing_selection import Trial, select
 from benchmarks.steadiness_clip import frozen
-from benchmarks.steadiness_measures import centroid_velocity, jitter_in, longest_run, quiet_steps, velocity_lag
+from benchmarks.steadiness_measures import (
+    centroid_velocity,
+    jitter,
+    jitter_in,
+    longest_run,
+    paired_ratio,
+    quiet_steps,
+    step_jitter,
+    step_motion,
+    velocity_lag,
+)
 
 
 def _moving(delay: float, n: int = 200) -> tuple[np.ndarray, np.ndarray]:
@@ -47,6 +57,32 @@ def test_jitter_is_the_mean_step_in_the_given_unit():
     points = np.zeros((5, 2, 2))
     points[1:, :, 0] = np.array([1.0, 3.0, 6.0, 10.0])[:, None]  # steps of 1, 2, 3, 4 px
     assert jitter_in(points, np.array([True, False, True, False]), unit=2.0) == pytest.approx((1 + 3) / 2 / 2)
+
+
+def test_the_per_step_figures_are_what_the_jitter_averages():
+    rng = np.random.default_rng(1)
+    points = rng.normal(size=(30, 4, 2)) * 3 + np.array([[0, 0], [20, 0], [0, 20], [20, 20]])
+    points[7] = np.nan  # lost: steps 6 and 7 are not measured
+    still = rng.random(29) < 0.6
+    steps = step_jitter(points, still)
+    assert np.isnan(steps[~still]).all() and np.isnan(steps[[6, 7]]).all()
+    assert np.nanmean(steps) == pytest.approx(jitter(points, still))
+    assert np.nanmean(step_motion(points, still, 4.0)) == pytest.approx(jitter_in(points, still, 4.0))
+
+
+def test_a_paired_ratio_finds_a_steadier_track_and_not_a_lucky_one():
+    rng = np.random.default_rng(0)
+    clips = [np.abs(rng.normal(1.0, 0.5, n)) for n in (120, 80)]
+    same = paired_ratio(clips, clips)
+    assert same == (1.0, 1.0, 1.0)  # the same steps twice: no doubt at all
+    ratio, low, high = paired_ratio([0.9 * c * rng.uniform(0.95, 1.05, len(c)) for c in clips], clips)
+    assert ratio == pytest.approx(0.9, abs=0.01) and high < 1  # 10 % steadier on every step: beyond doubt
+    other = [np.abs(rng.normal(1.0, 0.5, len(c))) for c in clips]  # as steady, different noise
+    ratio, low, high = paired_ratio(other, clips)
+    assert low < 1 < high and high - low > 0.1  # no claim either way
+    with_gaps = [np.where(rng.random(len(c)) < 0.3, np.nan, c) for c in clips]
+    assert paired_ratio(with_gaps, clips)[0] == 1.0  # only the steps both measured count
+    assert np.isnan(paired_ratio([np.full(5, np.nan)], [np.ones(5)])).all()
 
 
 def test_region_motion_follows_a_shifted_picture():
