@@ -34,8 +34,8 @@ crop follows the raw points) and **smoothed** (what ``lmsdk track`` runs: the tr
 
 - **paired**: the first model's jitter over the second's (e.g. ``video`` over ``image``) on the same still steps,
   raw and smoothed, landmarks and five points, with a 95 % interval from a paired block bootstrap over the steps
-  (circular blocks of 10 steps, resampled within each clip): an interval wholly under 1 says the first is steadier by more
-  than the choice of frames explains.
+  (circular blocks of 10 steps, resampled within each clip): an interval wholly under 1 says the first is
+  steadier by more than the choice of frames explains.
 
 A **frozen** row is the floor: the first model's raw track held at its first frame. Its jitter is 0 by construction
 and its lag is not measurable; its agreement with MediaPipe is what a track that does not follow the face scores.
