@@ -32,10 +32,12 @@ crop follows the raw points) and **smoothed** (what ``lmsdk track`` runs: the tr
   conventions of where, say, "nose" is differ: what remains is how differently they move);
 - **MTFL error** (the paper's protocol, fit 8,000 / test 2,000) of the graph the tracker runs.
 
-- **paired**: the first model's jitter over the second's (e.g. ``video`` over ``image``) on the same still steps,
-  raw and smoothed, landmarks and five points, with a 95 % interval from a paired block bootstrap over the steps
-  (circular blocks of 10 steps, resampled within each clip): an interval wholly under 1 says the first is
-  steadier by more than the choice of frames explains.
+- **paired**: every other model's jitter over the baseline's (``--baseline``, default the second model named:
+  e.g. ``video`` over ``image``) on the same still steps, raw and smoothed, landmarks and five points, the ratio of
+  the means over clips with 95 % intervals from a paired circular block bootstrap: each clip's still steps, in
+  order, resampled in blocks of 10 (and of 30, to see how much the interval depends on it), the same steps for
+  both models. An interval wholly under 1 says the model is steadier by more than the choice of frames explains;
+  it says nothing of how much another training seed would move it.
 
 A **frozen** row is the floor: the first model's raw track held at its first frame. Its jitter is 0 by construction
 and its lag is not measurable; its agreement with MediaPipe is what a track that does not follow the face scores.
@@ -86,6 +88,8 @@ SHARED = BENCHMARKS.parents[1] / "shared" / "data"
 HELD_OUT = ("talking_face_2.mp4", "speech_2.mp4")
 TRAIN_LIST = BENCHMARKS / "clips" / "train.txt"
 RAW = TrackerConfig(smoothing=SmoothingConfig(enabled=False))  # the tracker with its smoothing off
+BLOCKS = (10, 30)  # paired bootstrap: still steps resampled together (the first: the interval reported first)
+DRAWS = 2000
 FROZEN = "frozen"  # the trivial track's row: jitter 0 by construction, no lag to measure; judged by its agreement
 logger = logging.getLogger("steadiness")
 
@@ -137,10 +141,11 @@ def measure_clip(detectors: dict[str, Detector], clip: Clip, smoothing: Smoothin
 
 
 def benchmark(
-    detectors: dict[str, Detector], clips: list[Clip], smoothing: SmoothingConfig
+    detectors: dict[str, Detector], clips: list[Clip], smoothing: SmoothingConfig, baseline: str | None = None
 ) -> tuple[dict[str, Any], dict[str, dict[str, Passes]], list[Clip]]:
-    """Every model's two passes and MediaPipe on every clip: the report (per clip and the means over clips, the
-    table printed as it goes), the tracks by clip and model, and the clips settled (both for the picture)."""
+    """Every model's two passes and MediaPipe on every clip: the report (per clip, the means over clips, the table
+    printed as it goes, and with a ``baseline`` every other model's jitter over its own on the same steps), the
+    tracks by clip and model, and the clips settled (both for the picture)."""
     report: dict[str, Any] = {"clips": {}, "means": {}}
     tracks: dict[str, dict[str, Passes]] = {}
     done = []
@@ -154,42 +159,58 @@ def benchmark(
             rows = [e["rows"][name][kind] for e in report["clips"].values() if name in e["rows"]]
             report["means"].setdefault(name, {})[kind] = means(rows)
             print(table_line(name, kind, "mean of clips", report["means"][name][kind]))
-    if len(detectors) >= 2:
-        first, second = list(detectors)[:2]
-        report["paired"] = compare(tracks, done, first, second)
+    if baseline is not None:
+        face_points = {name for name, detector in detectors.items() if has_face_points(detector)}
+        report["paired"] = compare(tracks, done, baseline, [m for m in detectors if m != baseline], face_points)
     return report, tracks, done
 
 
-def compare(tracks: dict[str, dict[str, Passes]], clips: list[Clip], first: str, second: str) -> dict[str, Any]:
-    """The ``first`` model's jitter over the ``second``'s on the same still steps of every clip, raw and smoothed,
-    landmarks and five points, each with its 95 % interval (a paired block bootstrap over the steps:
-    :func:`benchmarks.steadiness_measures.paired_ratio`); the lines printed."""
-    out: dict[str, Any] = {"models": [first, second], "block_steps": 10, "draws": 2000}
-    for kind in ("raw", "smoothed"):
-        passes = {m: [tracks[c.name][m][kind] for c in clips] for m in (first, second)}
-        landmarks = [
-            [step_jitter(pass_points(t, kind), c.still) for t, c in zip(passes[m], clips, strict=True)]
-            for m in (first, second)
-        ]
-        out[kind] = {"jitter": dict(zip(("ratio", "low", "high"), paired_ratio(*landmarks), strict=True))}
-        if all(t.named is not None and t.named.shape[1:] == (5, 2) for m in passes for t in passes[m]):
-            five = [
-                [step_motion(t.named, c.still, c.eye_distance) for t, c in zip(passes[m], clips, strict=True)]
-                for m in (first, second)
-            ]
-            out[kind]["jitter_named"] = dict(zip(("ratio", "low", "high"), paired_ratio(*five), strict=True))
-        print(paired_line(first, second, kind, out[kind]), flush=True)
+def compare(
+    tracks: dict[str, dict[str, Passes]], clips: list[Clip], baseline: str, models: list[str], face_points: set[str]
+) -> dict[str, Any]:
+    """Each model's jitter over the ``baseline``'s on the same still steps of every clip, raw and smoothed, on the
+    landmarks and (where both name face points) the five points, each with its 95 % intervals from a paired block
+    bootstrap over the still steps at every block length of :data:`BLOCKS`
+    (:func:`benchmarks.steadiness_measures.paired_ratio`); the lines printed."""
+    out: dict[str, Any] = {"baseline": baseline, "blocks": list(BLOCKS), "draws": DRAWS, "models": {}}
+    for model in models:
+        entry = out["models"][model] = {}
+        for kind in ("raw", "smoothed"):
+            passes = {m: [tracks[c.name][m][kind] for c in clips] for m in (model, baseline)}
+            series = {
+                "jitter": [
+                    [step_jitter(pass_points(t, kind), c.still) for t, c in zip(passes[m], clips, strict=True)]
+                    for m in (model, baseline)
+                ]
+            }
+            if {model, baseline} <= face_points:
+                series["jitter_named"] = [
+                    [step_motion(t.named, c.still, c.eye_distance) for t, c in zip(passes[m], clips, strict=True)]
+                    for m in (model, baseline)
+                ]
+            entry[kind] = {key: ratio_with_intervals(*pair) for key, pair in series.items()}
+            print(paired_line(model, baseline, kind, entry[kind]), flush=True)
     return out
 
 
-def paired_line(first: str, second: str, kind: str, entry: dict[str, Any]) -> str:
-    """``video / image jitter, smoothed: landmarks 0.957 (95 % CI 0.931-0.984), 5 points ...``"""
-    parts = [
-        f"{label} {f['ratio']:.3f} (95 % CI {f['low']:.3f}-{f['high']:.3f})"
-        for label, key in (("landmarks", "jitter"), ("5 points", "jitter_named"))
-        if (f := entry.get(key)) is not None
-    ]
-    return f"{first} / {second} jitter, {kind}, same still steps: " + ", ".join(parts)
+def ratio_with_intervals(first: list[np.ndarray], second: list[np.ndarray]) -> dict[str, Any]:
+    """``{"ratio": r, "intervals": {"10": [low, high], ...}}``: the paired ratio and its 95 % interval at every
+    block length of :data:`BLOCKS`."""
+    found = {block: paired_ratio(first, second, block=block, draws=DRAWS) for block in BLOCKS}
+    return {"ratio": found[BLOCKS[0]][0], "intervals": {str(b): [lo, hi] for b, (_, lo, hi) in found.items()}}
+
+
+def paired_line(model: str, baseline: str, kind: str, entry: dict[str, Any]) -> str:
+    """``video / image jitter, smoothed, same still steps: landmarks 0.962 (95 % CI 0.931-0.991; blocks of 30:
+    0.925-0.998), 5 points ...``"""
+    parts = []
+    for label, key in (("landmarks", "jitter"), ("5 points", "jitter_named")):
+        if (figure := entry.get(key)) is None:
+            continue
+        (low, high), *more = figure["intervals"].values()
+        longer = "".join(f"; blocks of {b}: {lo:.3f}-{hi:.3f}" for b, (lo, hi) in zip(BLOCKS[1:], more, strict=True))
+        parts.append(f"{label} {figure['ratio']:.3f} (95 % CI {low:.3f}-{high:.3f}{longer})")
+    return f"{model} / {baseline} jitter, {kind}, same still steps: " + ", ".join(parts)
 
 
 def picture(path: Path, clip: Clip, detectors: dict[str, Detector], passes: dict[str, Passes]) -> None:
@@ -274,6 +295,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--mtfl", type=Path, default=SHARED / "mtfl" / "train.txt", help="MTFL list (error column)")
     parser.add_argument("--no-mtfl", action="store_true", help="skip the MTFL error")
     parser.add_argument("--max-frames", type=int, help="only the first frames of each clip (smoke runs)")
+    parser.add_argument("--baseline", help="the model every other is paired against (default: the second model named)")
     parser.add_argument("--picture", type=Path, help="draw the first two models over a still stretch of a clip")
     parser.add_argument("--select-smoothing", action="store_true", help="choose One Euro settings on the train clips")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/steadiness.json"))
@@ -287,7 +309,8 @@ def held_out_report(args: argparse.Namespace, detectors: dict[str, Detector], he
     clips = [load_clip(p, args.max_frames) for p in held_out]
     if clips[0].mesh is None:
         logger.warning("MediaPipe FaceMesh skipped: mediapipe.solutions is not installed")
-    results, tracks, clips = benchmark(detectors, clips, smoothing)
+    baseline = args.baseline or (list(detectors)[1] if len(detectors) > 1 else None)
+    results, tracks, clips = benchmark(detectors, clips, smoothing, baseline)
     report.update(results)
     if args.mtfl.is_file() and not args.no_mtfl:
         report["mtfl_error"] = {}
@@ -296,7 +319,8 @@ def held_out_report(args: argparse.Namespace, detectors: dict[str, Detector], he
             print(f"{name:14} MTFL error {100 * error:.2f} % (fit 8000 / test 2000)", flush=True)
     print("\nmeans over the held-out clips (docs/steadiness.md):\n" + "\n".join(markdown_rows(report)))
     if paired := report.get("paired"):
-        print("\n".join(paired_line(*paired["models"], kind, paired[kind]) for kind in ("raw", "smoothed")))
+        for model, entry in paired["models"].items():
+            print("\n".join(paired_line(model, paired["baseline"], kind, entry[kind]) for kind in ("raw", "smoothed")))
     if args.picture:
         picture(args.picture, clips[0], detectors, tracks[clips[0].name])
     return report
@@ -316,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         return refuse(f"the models need different names, got {', '.join(names)}")
     if reserved := {FROZEN, "mediapipe"} & set(names):
         return refuse(f"{', '.join(sorted(reserved))}: a row of the benchmark's own; name the model otherwise")
+    if args.baseline is not None and args.baseline not in names:
+        return refuse(f"--baseline {args.baseline}: not one of the models ({', '.join(names)})")
     train_clips = read_clip_list(args.train_clips) if args.train_clips.is_file() else []
     trained_on = {c.path.resolve() for c in train_clips}
     held_out = [args.videos / name for name in args.held_out]

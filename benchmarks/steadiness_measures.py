@@ -61,15 +61,18 @@ def paired_ratio(
     Args:
         first, second: per clip, ``(T_c - 1,)`` per-step figures of the two tracks (:func:`step_jitter` or
             :func:`step_motion`) on the same frames; a step counts where both are finite.
-        block: consecutive steps resampled together (neighbouring steps of a track are correlated, a smoothed
-            one's strongly).
+        block: that many consecutive counted steps resampled together (neighbouring steps of a track are
+            correlated, a smoothed one's strongly). The counted steps are taken in order, so a block can join the
+            end of one still stretch to the start of the next, and wraps from a clip's end to its start; a clip
+            with at most ``block`` counted steps is only ever rotated, so it adds no spread.
         draws: bootstrap resamples.
 
     Returns:
-        ``(ratio, low, high)``: the mean over clips of ``first``'s clip means over ``second``'s (the table's mean of
-        clips, on the steps both measured), and the 2.5 and 97.5 percentiles of that ratio when every clip's steps
-        are resampled in blocks, the same steps for both tracks. Below 1 with ``high`` below 1: ``first`` is steadier
-        beyond what the choice of steps explains. NaN where no clip has a step both measured.
+        ``(ratio, low, high)``: ``mean over clips of first's clip mean / mean over clips of second's clip mean`` (the
+        table's means over clips, on the steps both measured), and the 2.5 and 97.5 percentiles of that ratio when
+        every clip's steps are resampled in blocks, the same steps for both tracks. ``high`` below 1: ``first`` is
+        steadier beyond what the choice of steps explains (not beyond what another training seed would change).
+        NaN where no clip has a step both measured.
     """
     pairs = []
     for a, b in zip(first, second, strict=True):

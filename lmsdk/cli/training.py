@@ -92,8 +92,9 @@ def train(
             "--video-gap",
             min=1,
             help="Videos: frames between the two frames of a training pair (the paper's 10). The flow is computed "
-            "over hops of at most 5 frames and composed; a short gap pairs near-identical frames, which holds "
-            "still points still.",
+            "over hops of the largest divisor of N up to 5 frames and composed (a prime gap over 5 is flowed frame "
+            "by frame). A gap of 1-2 pairs near-identical frames, which asks still points to stay still "
+            "(docs/steadiness.md).",
         ),
     ] = None,
     flow_cache: Annotated[

@@ -214,7 +214,7 @@ def flow_step(gap: int, longest: int) -> int:
     from lmsdk.errors import ConfigError
 
     if gap < 1:
-        raise ConfigError(f"--video-gap must be at least 1 frame, got {gap}")
+        raise ConfigError(f"the video pair gap (--video-gap) must be at least 1 frame, got {gap}")
     return max(d for d in range(1, min(gap, longest) + 1) if gap % d == 0)
 
 

@@ -1,12 +1,16 @@
 """benchmarks/steadiness.py end to end on synthetic clips and the 250-step synthetic model, without MediaPipe: the
 table, the JSON, the picture and the choice of smoothing."""
 
+import dataclasses
 import json
+from types import SimpleNamespace
 
 import cv2
+import numpy as np
 import pytest
 
-from benchmarks.steadiness import main
+from benchmarks.steadiness import compare, main
+from benchmarks.tracker_pass import Track
 from lmsdk.data.clip_list import Clip, write_clip_list
 from lmsdk.data.clips import ClipSpec, write_clip
 from lmsdk.runtime.filters import SmoothingConfig
@@ -48,17 +52,56 @@ def test_held_out_clips_are_measured_raw_and_smoothed(learned_artifact, videos, 
     assert report["means"]["one"]["smoothed"]["jitter"] <= report["means"]["one"]["raw"]["jitter"]
     drift = report["clips"]["drift.avi"]["rows"]["one"]
     assert 0 <= drift["raw"]["lag_frames"] <= drift["smoothed"]["lag_frames"] <= 3  # smoothing trails; raw does not
-    # the first model against the second on the same still steps: here one graph twice, so the same steadiness
+    # the first model against the second (the default baseline) on the same still steps: here one graph twice
     paired = report["paired"]
-    assert paired["models"] == ["one", "two"] and set(paired) >= {"raw", "smoothed"}
+    assert paired["baseline"] == "two" and list(paired["models"]) == ["one"] and paired["blocks"] == [10, 30]
     for kind in ("raw", "smoothed"):
-        figure = paired[kind]["jitter"]
-        assert figure["low"] <= figure["ratio"] <= figure["high"] and figure["ratio"] == pytest.approx(1, abs=0.05)
-        assert "jitter_named" not in paired[kind]  # the model has no named points
+        figure = paired["models"]["one"][kind]["jitter"]
+        for low, high in figure["intervals"].values():
+            assert low <= figure["ratio"] <= high and figure["ratio"] == pytest.approx(1, abs=0.05)
+        assert "jitter_named" not in paired["models"]["one"][kind]  # the model has no named points
     out = capsys.readouterr().out
     assert "mean of clips" in out and "| one | smoothed |" in out and "| two | raw |" in out
-    assert "one / two jitter, smoothed, same still steps: landmarks" in out
+    assert "one / two jitter, smoothed, same still steps: landmarks" in out and "blocks of 30" in out
     assert cv2.imread(str(picture)).shape[1] == 2 * 320  # two models side by side
+
+
+def test_an_unknown_baseline_is_refused(learned_artifact, videos, tmp_path, capsys):
+    assert main(_args(learned_artifact, videos, tmp_path, "--baseline", "three")) == 2
+    assert "--baseline three: not one of the models (one, two)" in capsys.readouterr().err
+
+
+def _track(rng, frames, scale):
+    """A jittering face track: 10 landmarks and 5 named points around fixed places, raw and smoothed (half the
+    raw jitter), each step's shake ``scale`` pixels."""
+    shape = rng.uniform(0, 60, (10, 2))
+    five = rng.uniform(0, 60, (5, 2))
+    raw = shape + scale * rng.normal(size=(frames, 10, 2))
+    named = five + scale * rng.normal(size=(frames, 5, 2))
+    smooth = shape + 0.5 * (raw - shape)
+    return Track(np.zeros(frames), np.zeros(frames), raw, smooth, [None] * frames, np.arange(frames) / 25.0, named)
+
+
+def test_compare_pairs_each_model_with_the_baseline_on_each_pass():
+    rng = np.random.default_rng(0)
+    frames = 200
+    clips = [SimpleNamespace(name=n, still=rng.random(frames - 1) < 0.6, eye_distance=20.0) for n in ("a", "b")]
+    tracks = {c.name: {} for c in clips}
+    for c in clips:
+        base = _track(rng, frames, 1.0)
+        steadier = dataclasses.replace(base, raw=base.raw.mean(0) + 0.8 * (base.raw - base.raw.mean(0)))
+        tracks[c.name] = {
+            "image": {"raw": base, "smoothed": base},
+            "video": {"raw": steadier, "smoothed": base},  # steadier raw only; smoothed the same track
+        }
+    report = compare(tracks, clips, "image", ["video"], face_points={"image"})
+    video = report["models"]["video"]
+    assert video["raw"]["jitter"]["ratio"] == pytest.approx(0.8, abs=0.01)
+    assert all(high < 1 for _, high in video["raw"]["jitter"]["intervals"].values())
+    assert video["smoothed"]["jitter"]["ratio"] == 1.0  # the smoothed pass's own points, not the raw ones
+    assert "jitter_named" not in video["raw"]  # only one of the two names face points
+    named = compare(tracks, clips, "image", ["video"], face_points={"image", "video"})["models"]["video"]
+    assert named["raw"]["jitter_named"]["ratio"] == 1.0  # the named points were left as they were
 
 
 def test_a_model_named_like_a_row_of_the_benchmarks_own_is_refused(learned_artifact, videos, tmp_path, capsys):

@@ -59,15 +59,16 @@ def test_jitter_is_the_mean_step_in_the_given_unit():
     assert jitter_in(points, np.array([True, False, True, False]), unit=2.0) == pytest.approx((1 + 3) / 2 / 2)
 
 
-def test_the_per_step_figures_are_what_the_jitter_averages():
-    rng = np.random.default_rng(1)
-    points = rng.normal(size=(30, 4, 2)) * 3 + np.array([[0, 0], [20, 0], [0, 20], [20, 20]])
-    points[7] = np.nan  # lost: steps 6 and 7 are not measured
-    still = rng.random(29) < 0.6
+def test_the_per_step_figures_are_each_steps_motion_in_its_unit():
+    square = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0], [2.0, 2.0]])  # RMS spread sqrt(2) around the centre
+    moves = np.array([0.0, 1.0, 3.0, 3.0, 7.0])  # the square slides right: steps of 1, 2, 0, 4 px
+    points = square[None] + np.stack([moves, np.zeros(5)], -1)[:, None]
+    points[3] = np.nan  # frame 3 lost: steps 2 and 3 are not measured
+    still = np.array([True, True, True, False])
     steps = step_jitter(points, still)
-    assert np.isnan(steps[~still]).all() and np.isnan(steps[[6, 7]]).all()
-    assert np.nanmean(steps) == pytest.approx(jitter(points, still))
-    assert np.nanmean(step_motion(points, still, 4.0)) == pytest.approx(jitter_in(points, still, 4.0))
+    assert steps[:2] == pytest.approx([1 / np.sqrt(2), 2 / np.sqrt(2)]) and np.isnan(steps[2:]).all()
+    assert jitter(points, still) == pytest.approx(1.5 / np.sqrt(2))
+    assert step_motion(points, still, 4.0)[:2] == pytest.approx([0.25, 0.5])
 
 
 def test_a_paired_ratio_finds_a_steadier_track_and_not_a_lucky_one():
@@ -76,13 +77,37 @@ def test_a_paired_ratio_finds_a_steadier_track_and_not_a_lucky_one():
     same = paired_ratio(clips, clips)
     assert same == (1.0, 1.0, 1.0)  # the same steps twice: no doubt at all
     ratio, low, high = paired_ratio([0.9 * c * rng.uniform(0.95, 1.05, len(c)) for c in clips], clips)
-    assert ratio == pytest.approx(0.9, abs=0.01) and high < 1  # 10 % steadier on every step: beyond doubt
+    # 10 % steadier on every step: beyond doubt, and narrowly so because both tracks are resampled on the same
+    # steps (drawn independently, the steps' own spread would widen it to about +-0.1)
+    assert ratio == pytest.approx(0.9, abs=0.01) and high < 1 and high - low < 0.02
     other = [np.abs(rng.normal(1.0, 0.5, len(c))) for c in clips]  # as steady, different noise
     ratio, low, high = paired_ratio(other, clips)
     assert low < 1 < high and high - low > 0.1  # no claim either way
     with_gaps = [np.where(rng.random(len(c)) < 0.3, np.nan, c) for c in clips]
     assert paired_ratio(with_gaps, clips)[0] == 1.0  # only the steps both measured count
     assert np.isnan(paired_ratio([np.full(5, np.nan)], [np.ones(5)])).all()
+
+
+def test_the_paired_ratio_is_of_the_means_over_clips():
+    """Each clip weighs the same however many steps it has (the table's mean of clips), not each step."""
+    short, long = np.full(10, 4.0), np.full(90, 1.0)
+    ratio = paired_ratio([short * 0.5, long], [short, long])[0]
+    assert ratio == pytest.approx((2 + 1) / (4 + 1))  # pooled over steps it would be (20 + 90) / (40 + 90)
+
+
+def test_longer_blocks_widen_the_interval_of_a_correlated_difference():
+    """A difference that drifts slowly (an AR(1) with 0.97 from step to step) is worth few independent steps:
+    single steps resampled alone understate its doubt, blocks of 30 do not."""
+    rng = np.random.default_rng(1)
+    drift = np.zeros(400)
+    for t in range(1, 400):
+        drift[t] = 0.97 * drift[t - 1] + rng.normal(0, 0.03)
+    base = np.ones(400)
+    widths = {}
+    for block in (1, 30):
+        _, low, high = paired_ratio([base + drift], [base], block=block)
+        widths[block] = high - low
+    assert widths[30] > 2 * widths[1]
 
 
 def test_region_motion_follows_a_shifted_picture():

@@ -10,7 +10,7 @@ import torch
 from lmsdk.cli import run as cli_run
 from lmsdk.data import DataConfig
 from lmsdk.data.clips import ClipSpec, write_clip
-from lmsdk.data.sources import SourceSpec
+from lmsdk.data.sources import SourceSpec, open_source
 from lmsdk.data.video import VideoFrames
 from lmsdk.errors import ConfigError
 from lmsdk.model import load_model
@@ -98,14 +98,17 @@ def test_a_pair_gap_is_flowed_over_the_longest_hop_that_divides_it(gap, hop):
 
 
 def test_pairs_are_the_gap_apart(clip, tmp_path):
-    frames = VideoFrames(clip, 48, gap=3, step=3, flow_size=0, flow_cache=tmp_path)
+    """A configured gap reaches the video source a run opens, with its flow hop."""
+    config = configure("tiny", data=str(clip), video_gap=3, flow_cache=str(tmp_path))
+    frames = open_source(dataclasses.replace(config.data, video_flow_size=0), 48)
+    assert isinstance(frames, VideoFrames) and (frames.gap, frames.step) == (3, 3)
     first, second, forward, _ = frames.pair(0)
     assert (first == frames.clips[0][0]).all() and (second == frames.clips[0][3]).all()
     assert len(frames.pair_index) == len(frames.clips[0]) - 3 and forward.shape == (48, 48, 2)
 
 
 def test_a_gap_under_one_frame_is_refused():
-    with pytest.raises(ConfigError, match="--video-gap must be at least 1 frame, got 0"):
+    with pytest.raises(ConfigError, match=r"gap \(--video-gap\) must be at least 1 frame, got 0"):
         configure("cpu", video_gap=0)
 
 
