@@ -76,6 +76,7 @@ def test_the_identity_term_is_zero_at_the_source_and_its_gradient_leads_drifted_
     pairs = list(zip(nets.core.detector.parameters(), start, strict=True))
     # descent (-grad) points from the drifted weights back towards the source's: grad . (drifted - source) > 0
     assert sum(float((p.grad * (p.detach() - p0)).sum()) for p, p0 in pairs if p.grad is not None) > 0
+    assert all(p.grad is None for p in source.parameters())  # the source never trains
 
 
 def test_a_fine_tuning_run_logs_the_term_only_when_weighted_from_zero_at_its_first_step(
