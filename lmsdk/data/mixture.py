@@ -9,7 +9,8 @@ with one source. Several sources of one kind are concatenated.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, fields
 from typing import Protocol
 
 import numpy as np
@@ -19,6 +20,8 @@ from lmsdk.data.sources import DataConfig, open_source
 from lmsdk.errors import ConfigError
 
 Pair = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+log = logging.getLogger(__name__)
 
 
 class PairSource(Protocol):
@@ -121,7 +124,22 @@ def open_training_data(config: DataConfig, crop_size: int) -> TrainingData:
     if videos:
         pair_set = videos[0] if len(videos) == 1 else ConcatenatedPairs(videos)  # type: ignore[assignment]
         pair_set.prepare_pairs()  # every flow read or computed before the first step, not during it
+    _warn_unused_video_options(config, has_images=bool(images), has_videos=bool(videos))
     description = " + ".join(s.description for s in opened)
     if images and videos:
         description += f"; {config.video_share:g} of each batch video pairs"
     return TrainingData(image_set, pair_set, images[0] if images else videos[0], config.video_share, description)
+
+
+def _warn_unused_video_options(config: DataConfig, *, has_images: bool, has_videos: bool) -> None:
+    """Log the video options set away from their defaults that these sources leave unused (no error: a preset or
+    a saved config may carry them)."""
+    defaults = {f.name: f.default for f in fields(DataConfig)}
+    unused = []
+    if not has_videos and config.video_gap != defaults["video_gap"]:
+        unused.append(f"--video-gap {config.video_gap}")
+    if not (has_videos and has_images) and config.video_share != defaults["video_share"]:
+        unused.append(f"--video-share {config.video_share:g}")
+    if unused:
+        kind = "video" if not has_videos else "images"
+        log.warning("%s unused: no --data source is %s", " and ".join(unused), kind)

@@ -10,6 +10,7 @@ import torch
 from lmsdk.cli import run as cli_run
 from lmsdk.data import DataConfig
 from lmsdk.data.clips import ClipSpec, write_clip
+from lmsdk.data.mixture import open_training_data
 from lmsdk.data.sources import SourceSpec, open_source
 from lmsdk.data.video import VideoFrames
 from lmsdk.errors import ConfigError
@@ -124,3 +125,33 @@ def test_bad_mixes_are_refused_in_one_line(capsys, clip, tmp_path, extra, messag
     assert cli_run([*args, "--out", str(tmp_path / "r"), "-q"]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and message in errors[0], errors
+
+
+@pytest.mark.parametrize(
+    ("sources", "changes", "warned"),
+    [
+        (
+            ["synthetic"],
+            {"video_gap": 2, "video_share": 0.25},
+            "--video-gap 2 and --video-share 0.25 unused: no --data source is video",
+        ),
+        (["clip"], {"video_share": 0.25}, "--video-share 0.25 unused: no --data source is images"),
+        (["synthetic", "clip"], {"video_gap": 2, "video_flow_step": 2, "video_share": 0.25}, None),
+        (["synthetic"], {}, None),
+    ],
+)
+def test_video_options_the_sources_leave_unused_are_named(caplog, clip, tmp_path, sources, changes, warned):
+    """--video-gap without a video source, or --video-share without both kinds, is logged as unused, not ignored."""
+    specs = [SourceSpec(str(clip) if s == "clip" else s) for s in sources]
+    data = DataConfig(
+        source=specs[0].source,
+        more_sources=tuple(specs[1:]),
+        synthetic_count=8,
+        flow_cache=str(tmp_path),
+        video_flow_size=0,
+        **changes,
+    )
+    with caplog.at_level("WARNING", logger="lmsdk.data.mixture"):
+        open_training_data(data, 32)
+    messages = [r.getMessage() for r in caplog.records if r.name == "lmsdk.data.mixture"]
+    assert messages == ([warned] if warned else [])
