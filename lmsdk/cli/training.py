@@ -38,6 +38,8 @@ def _train_defaults() -> dict[str, object]:
     from lmsdk.trainer.stages.finetune import KEEP_LANDMARKS
 
     shown = {name: f"{value} with the cpu preset" for name, value in values.items()}
+    for name in ("landmarks", "image_size"):
+        shown[name] += ", the --init model's with --init"
     return shown | {"keep_landmarks": f"{KEEP_LANDMARKS:g}"}
 
 
@@ -113,9 +115,9 @@ def train(
         Path | None,
         typer.Option(
             "--init",
-            help="Fine-tune: start from these weights (same preset, K and size): a run, a model folder, an artifact "
-            "exported with --with-weights, or a shipped model's name (e.g. faces, which the cpu preset at K = 10 "
-            "fits); the paper's AFLW models start from CelebA.",
+            help="Fine-tune: start from these weights (same preset; K and crop size follow them unless given): a "
+            "run, a model folder, an artifact exported with --with-weights, or a shipped model's name (e.g. faces, "
+            "the cpu preset at K = 30); the paper's AFLW models start from CelebA.",
         ),
     ] = None,
     keep_landmarks: Annotated[

@@ -169,6 +169,7 @@ def configure(
     keeps the same share of the image; the paper's K = 10 -> 30 settings go 0.08 -> 0.04-0.05).
     ``image_size`` changes the crop side S and keeps the preset's padding ratio (rounded so every
     hourglass level divides evenly). ``init`` starts from the weights of that run or model folder (fine-tuning,
+    with its K and crop side unless ``landmarks`` or ``image_size`` say otherwise;
     :class:`~lmsdk.trainer.stages.finetune.FineTuneConfig`), ``keep_landmarks`` weighs its identity term (default
     :data:`~lmsdk.trainer.stages.finetune.KEEP_LANDMARKS`). Other keyword arguments replace top-level
     :class:`TrainConfig` fields.
@@ -177,6 +178,12 @@ def configure(
 
     config = get_preset(preset)
     model, loss = config.model, config.loss
+    if init is not None:  # fine-tuning: K and the crop side are the started-from model's unless given
+        from lmsdk.trainer.sources import source_config
+
+        started = source_config(init)
+        landmarks = started.num_landmarks if landmarks is None else landmarks
+        image_size = started.crop_size if image_size is None else image_size
     if landmarks is not None and landmarks != model.num_landmarks:
         if landmarks < 1:
             raise ConfigError(f"--landmarks must be at least 1, got {landmarks}")

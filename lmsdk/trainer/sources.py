@@ -13,7 +13,8 @@ from pathlib import Path
 
 from lmsdk.errors import CheckpointError, ConfigError
 from lmsdk.model.autoencoder import LandmarkAutoencoder
-from lmsdk.model.checkpoint import CONFIG_FILE, load_model
+from lmsdk.model.checkpoint import CONFIG_FILE, load_model, load_model_config
+from lmsdk.model.config import ModelConfig
 from lmsdk.rundir import model_folder
 from lmsdk.zoo import resolve
 
@@ -24,6 +25,11 @@ def source_model(source: str | Path) -> LandmarkAutoencoder:
     """The landmark model ``source`` names: a run directory (its ``model/``), a model folder, an artifact exported
     with its weights, or a shipped model's name (``faces``; an existing path wins); on the CPU."""
     return load_model(model_folder(resolve(source)))
+
+
+def source_config(source: str | Path) -> ModelConfig:
+    """The model configuration of ``source`` (as :func:`source_model` resolves it), without loading its weights."""
+    return load_model_config(model_folder(resolve(source)))
 
 
 def load_source(core: LandmarkAutoencoder, source: str | Path, *, trained: tuple[str, ...] | None = None) -> None:

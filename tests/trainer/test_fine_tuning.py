@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from lmsdk.data import SyntheticFaces
-from lmsdk.errors import ConfigError
+from lmsdk.errors import CheckpointError, ConfigError
+from lmsdk.model.checkpoint import load_model_config
 from lmsdk.trainer import FineTuneConfig, config_from_dict, train
 from lmsdk.trainer.losses import identity_loss
 from lmsdk.trainer.presets import configure
@@ -38,6 +39,18 @@ def test_the_weight_defaults_on_with_init_and_is_refused_without_it_or_below_zer
         configure("tiny", keep_landmarks=5.0)
     with pytest.raises(ConfigError, match=">= 0"):
         FineTuneConfig(str(tiny_run), keep_landmarks=-1.0)
+
+
+def test_fine_tuning_takes_k_and_the_crop_side_from_the_started_from_model_unless_given(tiny_run):
+    """``lmsdk train --init faces`` needs no -k: the cpu preset at K = 10, 64 px takes the source's K and side."""
+    source = load_model_config(tiny_run / "model")
+    preset = configure("cpu").model
+    assert (source.num_landmarks, source.crop_size) != (preset.num_landmarks, preset.crop_size)
+    model = configure("cpu", init=str(tiny_run)).model
+    assert (model.num_landmarks, model.crop_size) == (source.num_landmarks, source.crop_size)
+    assert configure("cpu", init=str(tiny_run), landmarks=12).model.num_landmarks == 12
+    with pytest.raises(CheckpointError, match=r"absent.*model config not found"):
+        configure("cpu", init=str(tiny_run / "absent"))
 
 
 def test_a_fine_tuning_config_written_before_the_term_reads_without_it(tiny_config, tiny_run):
