@@ -27,6 +27,21 @@ def test_int8_detector_is_in_the_manifest_with_its_figures(int8_artifact):
     assert parity["crop_px"]["p99"] <= parity["tolerance_px"]["p99"] and parity["crops"] >= 100
 
 
+def test_everything_after_the_softmax_stays_in_float(int8_artifact):
+    """The soft-argmax and the confidence are not quantized: 8 bits on a coordinate is a third of a crop pixel."""
+    import onnx
+
+    from lmsdk.export.quantize import after_softmax
+
+    graph = onnx.load(str(int8_artifact / "detector.int8.onnx")).graph
+    kinds = {node.name: node.op_type for node in graph.node}
+    tail = after_softmax(graph)
+    assert len(tail) >= 5 and not {"QuantizeLinear", "DequantizeLinear"} & {kinds[name] for name in tail}
+    produced_by = {output: node.op_type for node in graph.node for output in node.output}
+    assert {produced_by[o.name] for o in graph.output}.isdisjoint({"QuantizeLinear", "DequantizeLinear"})
+    assert "QuantizeLinear" in kinds.values()  # the network itself is int8
+
+
 def test_int8_runtime_lands_near_fp32_on_real_looking_pictures(int8_artifact):
     pictures = [np.ascontiguousarray(face[:, :, ::-1]) for face in SyntheticFaces(120, 12, seed=99).images(range(12))]
     fp32 = Detector(int8_artifact).batch(pictures)
