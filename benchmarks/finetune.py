@@ -80,7 +80,9 @@ def main() -> None:
         landmark_model = LandmarkModel(path)
         points[name] = landmark_model(open_labelled(test, landmark_model.crop_size))
         row = {"path": str(path), "error": result.mean_error, "baseline": result.baseline_error}
-        if name != "base":
+        if name != "base" and points[name].shape != points["base"].shape:
+            row |= {"identity_median_pct": None, "identity_per_landmark_pct": None}  # another K: no landmark k
+        elif name != "base":
             overall, per_landmark = identity_drift(points["base"], points[name])
             row |= {
                 "identity_median_pct": overall,
@@ -88,9 +90,11 @@ def main() -> None:
             }
         report["models"][name] = row
         drift = "-"
-        if name != "base":
+        if row.get("identity_per_landmark_pct"):
             per = " ".join(f"{v:.1f}" for v in row["identity_per_landmark_pct"])
             drift = f"{row['identity_median_pct']:.2f} (per landmark {per})"
+        elif name != "base":
+            drift = f"- ({points[name].shape[1]} landmarks against the base's {points['base'].shape[1]})"
         print(f"{name:{width}} {100 * row['error']:8.2f} {100 * row['baseline']:13.2f}   {drift}")
     relabelled, _ = identity_drift(points["base"], np.roll(points["base"], 1, axis=1))
     report["identity_scale_pct"] = {"base vs itself": 0.0, "base vs itself renumbered k -> k + 1": relabelled}

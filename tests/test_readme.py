@@ -24,7 +24,7 @@ def test_readme_runtime_example_runs_as_written(tmp_path):
     proc = subprocess.run([sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     numbers = [float(v) for v in re.findall(r"-?\d+(?:\.\d*)?(?:e[-+]?\d+)?", proc.stdout)]
-    assert len(numbers) == 2 * 10 + 2, proc.stdout  # the 10 discovered points, then the named one
+    assert len(numbers) == 2 * 30 + 2, proc.stdout  # the 30 discovered points, then the named one
     height, width = frame.shape[:2]
     assert all(0 <= x <= width for x in numbers[0::2]) and all(0 <= y <= height for y in numbers[1::2])
     # the left eye where a person put it on this frame (tests/runtime/test_shipped_models.py: (205, 250), the eyes

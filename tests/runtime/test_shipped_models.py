@@ -33,7 +33,7 @@ ON_THE_FACE = 0.3
 def test_faces_ships_with_its_card_and_licence():
     assert "faces" in shipped_names()
     (faces,) = [m for m in shipped_models() if m.name == "faces"]
-    assert faces.num_landmarks == 10 and faces.named_points == NAMES
+    assert faces.num_landmarks == 30 and faces.named_points == NAMES
     assert {"detector fp32", "tracker fp32", "tracker int8"} <= set(faces.variants)
     assert "non-commercial" in faces.license
     card = (faces.path / "MODEL_CARD.md").read_text()
@@ -105,8 +105,8 @@ def sample_frame(tmp_path_factory) -> Path:
 def test_an_edit_of_faces_moves_the_redetected_landmark_on_real_faces():
     """The paper's shape control on the sample clip's faces, framed as MTFL frames its crops (3.56 eye distances
     around the five annotated points): each landmark moved 4 px and re-decoded, the model's own detector finds it
-    moved along the edit (a decoder that ignores the landmarks scores 0; the shipped model 0.30, across 0.10, and
-    0.80 of a shift of all of them; docs/testing.md)."""
+    moved along the edit (a decoder that ignores the landmarks scores 0; the shipped K = 30 model 0.10, across
+    0.05, and 0.74 of a shift of all of them, where the K = 10 one drew 0.30 of a single move; docs/testing.md)."""
     from lmsdk.eval.editing import RuntimeEditModel, measure_edits
     from lmsdk.geometry import Box, crop_resize
     from lmsdk.runtime import ShapeEditor
@@ -120,7 +120,7 @@ def test_an_edit_of_faces_moves_the_redetected_landmark_on_real_faces():
                 side = 3.56 * np.linalg.norm(points[1] - points[0])
                 crops.append(crop_resize(frame.image, Box.around(*points.mean(0), side), editor.size))
     (single,), (translation,), _ = measure_edits(RuntimeEditModel(editor, Detector("faces")), crops, (4.0,))
-    assert single.along > 0.15 and single.across < 0.5 * single.along, single
+    assert single.along > 0.07 and single.across < 0.6 * single.along, single
     assert translation.along > 0.5, translation
 
 
