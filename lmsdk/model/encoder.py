@@ -42,8 +42,6 @@ class DescriptorEncoder(nn.Module):
     def forward(self, padded: Tensor, probs: Tensor) -> Tensor:
         """Descriptors ``(B, K + 1, C)`` of ``(B, 3, P, P)`` images under their maps ``(B, K + 1, h, w)``."""
         features = at_least_fp32(self.hourglass(padded))  # (B, S, h, w)
-        # sum_hw (probs / mass) features, with the division on the pooled (B, K + 1, S) and not the maps: the same
-        # sum, without a broadcast over the channels-last maps that costs more than the pooling (K = 30: 2x).
-        mass = probs.sum(dim=(-2, -1)) + 1e-12  # (B, K + 1)
-        pooled = torch.einsum("bkhw,bshw->bks", probs, features) / mass.unsqueeze(-1)
+        weights = probs / (probs.sum(dim=(-2, -1), keepdim=True) + 1e-12)
+        pooled = torch.einsum("bkhw,bshw->bks", weights, features)
         return self.project(pooled)

@@ -11,7 +11,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from lmsdk.ops.coords import pixel_centers
+from lmsdk.ops.coords import normalized_grid, pixel_centers
 
 HeatmapNormalization = Literal["original", "paper"]
 
@@ -85,7 +85,11 @@ def render_gaussians(
     """
     if points.dtype in (torch.float16, torch.bfloat16):
         points = points.float()  # the maps are normalised by a sum over channels: at least fp32
-    ticks = pixel_centers(size, device=points.device, dtype=points.dtype).view(1, size, 1)  # (1, S, 1)
+    grid = normalized_grid(size, size, device=points.device, dtype=points.dtype)  # (S, S, 2)
+    b, k = points.shape[:2]
+    # Built channels-last, (B, S, S, K), and returned as a permuted view: the decoder's convolutions run in
+    # NHWC, and the maps then reach them without a transposing copy.
+    d2 = (grid.view(1, size, size, 1, 2) - points.view(b, 1, 1, k, 2)).square().sum(-1)
     if normalization == "original":
         area = float(size * size)
         log_scale = -math.log(2.0 * math.pi * sigma**4 * area * area)
@@ -100,13 +104,7 @@ def render_gaussians(
     # from underflow for any sigma in use. (torch.softmax over a last dimension of K + 1 is 5-7x slower here.)
     log_bg = math.log(background)
     top = max(log_scale, log_bg)
-    # The Gaussian is separable, exp(-(dx^2 + dy^2) / 2 sigma^2) = exp(-dx^2 / 2 sigma^2) exp(-dy^2 / 2 sigma^2):
-    # two (B, S, K) factors and one outer product, not a (B, S, S, K, 2) difference (whose backward took a
-    # quarter of a K = 30 training step). Built channels-last, (B, S, S, K), and returned as a permuted view:
-    # the decoder's convolutions run in NHWC, and the maps then reach them without a transposing copy.
-    along_x = torch.exp((ticks - points[..., 0].unsqueeze(1)).square() * (-0.5 / sigma**2) + (log_scale - top))
-    along_y = torch.exp((ticks - points[..., 1].unsqueeze(1)).square() * (-0.5 / sigma**2))
-    raw = along_y.unsqueeze(2) * along_x.unsqueeze(1)  # (B, S_y, S_x, K)
+    raw = torch.exp(d2 * (-0.5 / sigma**2) + (log_scale - top))  # (B, S, S, K)
     bg = math.exp(log_bg - top)
     total = raw.sum(-1, keepdim=True) + bg
     return torch.cat([raw, torch.full_like(total, bg)], dim=-1).div_(total).permute(0, 3, 1, 2)
