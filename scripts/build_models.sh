@@ -6,7 +6,7 @@
 # DATA_DIR holds mtfl/train.txt and its images (the MTFL release; research and non-commercial use only, and so
 # are the weights trained on it). Discovery never reads the labels; the 8,000 faces of train.txt#fit train
 # both networks and fit the named points, the other 2,000 (#test) are held out of everything for measuring.
-# Budget, measured on the 2-core CPU of docs/models.md: train about 1.1 h, distill about 15 min, export 3 min (quiet machine).
+# Budget, measured on the 2-core CPU of docs/models.md: train about 1.1-1.2 h, distill about 15 min, export 3 min (quiet machine).
 # The runs go to $RUNS (default runs/models); the artifact to lmsdk/zoo/faces, replacing the shipped one.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
