@@ -18,6 +18,10 @@ e.g. ``faces`` (what ``lmsdk track faces`` runs: the shipped model's int8 tracke
   five points the same way), where the model names them;
 - **lag**: the delay (frames, to a tenth) that best aligns a track's velocity with the face region's own flow,
   raw and smoothed (NaN where the clip has no motion to align);
+- **vs MediaPipe**: the mean distance of the five named points as the tracker reports them (smoothed) from
+  FaceMesh's (iris centres, nose tip, mouth corners) over each frame's MediaPipe eye distance, where both run;
+- **floor**: the first model's smoothed track frozen at its first frame, measured like the models. Its jitter is 0
+  by construction and it has no lag to measure: the agreement with MediaPipe is what tells it from a tracker;
 - **MTFL error**: the paper's protocol on ``--mtfl`` (fit 8,000 / test 2,000, as ``lmsdk eval``);
 - **memory**: resident memory over ``--memory-frames`` frames (the first clip looped; a synthetic clip
   without real clips), growth after the first tenth.
@@ -25,6 +29,8 @@ e.g. ``faces`` (what ``lmsdk track faces`` runs: the shipped model's int8 tracke
 MediaPipe FaceMesh runs on the same clips when ``mediapipe`` (with its legacy ``solutions`` API) is installed
 (``pip install 'lmsdk[bench]'``); it is never a dependency of lmsdk. ``--sweep`` retunes the One Euro
 smoothing offline on the recorded raw tracks (jitter against lag). Real clips and MTFL are skipped when absent.
+MediaPipe's timed row is its default mesh (what its users run); the still steps and its five points come from a
+separate pass of its refined mesh (the iris centres), run once per clip when the clips load.
 """
 
 from __future__ import annotations
@@ -41,7 +47,17 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.mediapipe_mesh import face_mesh_track
-from benchmarks.steadiness_clip import Clip, face_lag, five_point_jitter, load_clip, settled, steps_measured
+from benchmarks.steadiness_clip import (
+    Clip,
+    agreement,
+    face_lag,
+    five_point_jitter,
+    frozen,
+    has_face_points,
+    load_clip,
+    settled,
+    steps_measured,
+)
 from benchmarks.steadiness_measures import jitter, resmooth
 from benchmarks.steadiness_table import finite
 from benchmarks.tracker_pass import Track, load_frames, track_frames
@@ -130,6 +146,26 @@ def mediapipe_row(clip: Clip) -> dict | None:
     }
 
 
+def vs_mediapipe(named: np.ndarray | None, clip: Clip) -> float | None:
+    """Mean distance of five named points ``(T, 5, 2)`` from MediaPipe's, in its eye distances; None without either."""
+    if named is None or clip.five is None:
+        return None
+    return agreement(named, clip.five)[0]
+
+
+def floor_row(track: Track, clip: Clip, named_ok: bool) -> dict:
+    """The trivial tracker: ``track``'s smoothed points (and named points) frozen at its first found frame."""
+    assert clip.still is not None  # settled
+    points = frozen(track.smooth)
+    named = frozen(track.named) if named_ok and track.named is not None else None
+    return {
+        "jitter_smoothed": jitter(points, clip.still),
+        "jitter_five_points": five_point_jitter(named, clip),
+        "lag_frames": face_lag(points, clip),
+        "vs_mediapipe": vs_mediapipe(named, clip),
+    }
+
+
 def sweep(tracks: list[Track], clips: list[Clip]) -> list[dict]:
     """Jitter and lag of One Euro settings re-applied to the recorded raw tracks (means over the tracks)."""
     rows = []
@@ -146,6 +182,10 @@ def sweep(tracks: list[Track], clips: list[Clip]) -> list[dict]:
                 }
             )
     return rows
+
+
+def _num(value: float | None, width: int, digits: int = 4) -> str:
+    return f"{float('nan') if value is None else value:{width}.{digits}f}"
 
 
 def main() -> None:
@@ -168,14 +208,15 @@ def main() -> None:
         synthetic = Path(tmp) / "synthetic.avi"
         write_clip(str(synthetic), ClipSpec(width=640, height=480, frames=100, motion="drift"))
         synthetic_frames, _ = load_frames(synthetic)
-        report: dict = {"cpus": os.cpu_count(), "models": [], "mediapipe": {}, "sweep": {}}
+        report: dict = {"cpus": os.cpu_count(), "models": [], "mediapipe": {}, "floor": {}, "sweep": {}}
         header = (
             f"{'model':12} {'clip':20} {'track ms':>8} {'p99':>6} {'model ms':>8} {'e2e fps':>8} {'+thread':>8} "
-            f"{'jit raw':>8} {'smooth':>7} {'lag':>4} {'found':>9} {'5 pts':>7}"
+            f"{'jit raw':>8} {'smooth':>7} {'lag':>4} {'found':>9} {'5 pts':>7} {'vs mp':>6}"
         )
         print(header)
         for model in args.models:
             detector = model.open()
+            named_ok = has_face_points(detector)
             row: dict = {
                 "name": model.name,
                 "artifact": str(model.path),
@@ -202,7 +243,8 @@ def main() -> None:
                     "e2e_fps_decode_thread": end_to_end_fps(detector, args.videos / name, prefetch=True),
                     "jitter_raw": jitter(track.raw, still),
                     "jitter_smoothed": jitter(track.smooth, still),
-                    "jitter_five_points": five_point_jitter(track.named, clip_frames),
+                    "jitter_five_points": five_point_jitter(track.named if named_ok else None, clip_frames),
+                    "vs_mediapipe": vs_mediapipe(track.named if named_ok else None, clip_frames),
                     "lag_raw_frames": face_lag(track.raw, clip_frames),
                     "lag_frames": face_lag(track.smooth, clip_frames),
                     "still_steps": int(still.sum()),
@@ -211,11 +253,14 @@ def main() -> None:
                     "frames": len(frames),
                 }
                 row["clips"][name] = clip
+                if not report["models"]:  # the floor, from the first model's track
+                    report["floor"][name] = floor_row(track, clip_frames, named_ok)
                 print(
                     f"{model.name:12} {name[:20]:20} {clip['tracking_ms']:8.3f} {clip['tracking_p99_ms']:6.2f} "
                     f"{clip['model_ms']:8.3f} {clip['e2e_fps']:8.0f} {clip['e2e_fps_decode_thread']:8.0f} "
                     f"{clip['jitter_raw']:8.4f} {clip['jitter_smoothed']:7.4f} {clip['lag_frames']:4.1f} "
-                    f"{clip['found']:4d}/{clip['frames']:<4d} {clip['jitter_five_points'] or float('nan'):7.4f}",
+                    f"{clip['found']:4d}/{clip['frames']:<4d} {_num(clip['jitter_five_points'], 7)} "
+                    f"{_num(clip['vs_mediapipe'], 6, 3)}",
                     flush=True,
                 )
             if args.sweep and tracks:
@@ -229,6 +274,12 @@ def main() -> None:
                 row["memory"] = memory_over(detector, looped, args.memory_frames)
                 print(f"{model.name:12} memory over {args.memory_frames} frames: {row['memory']['resident_mb']} MB")
             report["models"].append(row)
+        for name, floor in report["floor"].items():
+            print(
+                f"{'floor':12} {name[:20]:20} {'':8} {'':6} {'':8} {'':8} {'':8} {'':8} "
+                f"{floor['jitter_smoothed']:7.4f} {'-':>4} {'':9} {_num(floor['jitter_five_points'], 7)} "
+                f"{_num(floor['vs_mediapipe'], 6, 3)}"
+            )
         for name, clip_frames in loaded.items():
             mp = mediapipe_row(clip_frames)
             if mp is None:
@@ -241,7 +292,7 @@ def main() -> None:
             print(
                 f"{'mediapipe':12} {name[:20]:20} {mp['tracking_ms']:8.3f} {mp['tracking_p99_ms']:6.2f} "
                 f"{'':8} {'':8} {'':8} {'':8} {mp['jitter_smoothed']:7.4f} {mp['lag_frames']:4.1f} {'':9} "
-                f"{mp['jitter_five_points'] or float('nan'):7.4f}"
+                f"{_num(mp['jitter_five_points'], 7)}"
             )
     report["peak_resident_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -170,3 +170,32 @@ def test_tracking_measures_a_track_against_the_settled_clip():
     assert five_point_jitter(None, clip) is None
     five[10] = np.nan  # lost: the steps 9 and 10 are not measured
     assert steps_measured(five, still) == int(still.sum()) - int(still[9] + still[10])
+
+
+def test_tracking_floor_row_is_still_and_far_from_a_face_that_moves():
+    """benchmarks/tracking.py's floor: a track frozen at its first frame has no jitter and no lag to measure, and
+    the agreement with MediaPipe's points (which move with the face) is what sets it apart from the track itself."""
+    from benchmarks.steadiness_clip import Clip
+    from benchmarks.tracker_pass import Track
+    from benchmarks.tracking import floor_row, vs_mediapipe
+
+    leader, _ = _moving(0.0)
+    n = len(leader)
+    still = np.zeros(n - 1, bool)
+    still[::3] = True
+    five = leader + np.array([[0, 0], [50, 0], [25, 30], [5, 60], [45, 60]], float)[None]  # (T, 5, 2)
+    track = Track(np.zeros(n), np.zeros(n), five.copy(), five.copy(), [None] * n, np.arange(n) / 30, five.copy())
+
+    class Mesh:  # MediaPipe's five points as the clip reports them
+        def named(self, names):
+            return five
+
+    clip = Clip("c", [], np.arange(n) / 30, mesh=Mesh(), velocity=centroid_velocity(leader), still=still,
+                eye_distance=50.0)  # fmt: skip
+    assert vs_mediapipe(five, clip) == pytest.approx(0.0)
+    assert vs_mediapipe(None, clip) is None
+    floor = floor_row(track, clip, named_ok=True)
+    assert floor["jitter_smoothed"] == 0.0 and floor["jitter_five_points"] == 0.0
+    assert math.isnan(floor["lag_frames"])
+    assert floor["vs_mediapipe"] > 0.5  # the face swings by more than an eye distance; the frozen points stay
+    assert floor_row(track, clip, named_ok=False)["vs_mediapipe"] is None
