@@ -9,12 +9,14 @@
 #
 # DATA_DIR holds mtfl/train.txt and videos/ (../shared/data). Variables:
 #   INIT       the model both runs start from (lmsdk train --init): a shipped model's name (default faces), a
-#              finished run (e.g. ../main/runs/faces16k) or an artifact exported with --with-weights. It must be
-#              the cpu preset at K = 10 (64 px). The benchmark measures it too ("init": a run is exported first).
+#              finished run (e.g. runs/faces16k, the K = 10 model every figure of docs/steadiness.md starts from)
+#              or an artifact exported with --with-weights; K and the crop side follow it. The benchmark measures
+#              it too ("init": a run is exported first).
 #   STEPS      optimizer steps of each run (default 1300: about 8 minutes at 0.35 s/step on the 2-core CPU, plus
 #              torch.compile's 1-2 minutes; a video step costs about 12 % more: 4 of its 16 crops bring a frame
 #              pair). VIDEO_SHARE: the share of each batch that is video pairs (default 0.25); VIDEO_GAP: the frames
 #              between the two frames of a pair (default 10, the paper's).
+#   SEED       the seed of both runs (default 0): a second seed of a setting is the yardstick of its differences.
 #   TRAIN_OPTS more lmsdk train options for both runs (e.g. "--no-compile").
 #   RUNS, ARTIFACTS, RESULTS, PICTURE   where the runs (default runs/steadiness), the artifacts
 #              (artifacts/steadiness), the benchmark's JSON and logs (docs/results/steadiness) and its picture
@@ -54,7 +56,7 @@ mtfl="$data/mtfl/train.txt"
 read -r -a extra <<< "${TRAIN_OPTS:-}"
 # Both runs without fine-tuning's identity term (--keep-landmarks 0): the landmarks free to follow the pixels, as
 # every figure of docs/steadiness.md was measured.
-budget=(--preset cpu --steps "$steps" --max-minutes 0 --seed 0 --checkpoint-every 500 --keep-landmarks 0 --quiet
+budget=(--preset cpu --steps "$steps" --max-minutes 0 --seed "${SEED:-0}" --checkpoint-every 500 --keep-landmarks 0 --quiet
   "${extra[@]}")
 mkdir -p "$runs" "$results"
 
