@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--continues", type=Path, default=None, help="curve.json of the run this one started from")
+    parser.add_argument("--name", default=None, help="the model's name in the title (default: the run folder's)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/curve"))
     args = parser.parse_args()
     if not args.data.is_file():
@@ -53,10 +54,24 @@ def main() -> None:
         points = [{**p, "run": p.get("run", before["run"])} for p in before["points"]] + points
         report["points"] = points
     (args.out / "curve.json").write_text(json.dumps(report, indent=2) + "\n")
-    title = f"{args.run.name}: MTFL, 2,000 held-out faces"
-    xlabel = "training CPU-hours (2 cores, quiet machine)"
-    plot({args.run.name: points}, points[-1]["baseline"], args.out / "curve.png", title, "cpu_hours", xlabel)
+    draw(report, args.out / "curve.png", args.name or args.run.name)
     print(f"wrote {args.out / 'curve.json'} and {args.out / 'curve.png'}")
+
+
+def draw(report: dict, path: Path, name: str) -> None:
+    """The curve of ``report`` (a ``curve.json``) against CPU-hours, one line per run it holds (a run and the one
+    that continued it), with the mean-shape baseline."""
+    points = report["points"]
+    curves: dict[str, list[dict]] = {}
+    for p in points:
+        curves.setdefault(p.get("run", report["run"]), []).append(p)
+    if len(curves) > 1:  # the continuation's line starts where the first run ended
+        first, *rest = curves
+        for later in rest:
+            curves[later] = [curves[first][-1], *curves[later]]
+    title = f"{name}: MTFL, 2,000 held-out faces"
+    xlabel = "training CPU-hours (2 cores, quiet machine)"
+    plot(curves, points[-1]["baseline"], path, title, "cpu_hours", xlabel)
 
 
 if __name__ == "__main__":

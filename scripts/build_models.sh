@@ -29,7 +29,7 @@ for step in "${steps[@]}"; do
       lmsdk train --data "$mtfl#fit" --preset cpu --landmarks 30 --steps 8000 --max-minutes 0 --seed 0 \
         --checkpoint-every 1000 --keep-checkpoints 0 --out "$runs/faces-base" --quiet
       lmsdk train --init "$runs/faces-base" --data "$mtfl#fit" --preset cpu --steps 6000 --max-minutes 0 --seed 0 \
-        --checkpoint-every 1000 --out "$runs/faces" --quiet ;;
+        --checkpoint-every 1000 --keep-checkpoints 0 --out "$runs/faces" --quiet ;;
     distill)  # the lite-wide student that tracks video (its seed is the teacher's)
       lmsdk distill "$runs/faces" --out "$runs/faces-lite" --arch lite-wide --steps 1800 --max-minutes 0 --quiet ;;
     export)  # both detectors, the codec for editing, int8 tracker, named points, weights for --init, card
