@@ -105,8 +105,8 @@ def sample_frame(tmp_path_factory) -> Path:
 def test_an_edit_of_faces_moves_the_redetected_landmark_on_real_faces():
     """The paper's shape control on the sample clip's faces, framed as MTFL frames its crops (3.56 eye distances
     around the five annotated points): each landmark moved 4 px and re-decoded, the model's own detector finds it
-    moved along the edit (a decoder that ignores the landmarks scores 0; the shipped K = 30 model 0.10, across
-    0.05, and 0.74 of a shift of all of them, where the K = 10 one drew 0.30 of a single move; docs/testing.md)."""
+    moved along the edit (a decoder that ignores the landmarks scores 0; the shipped K = 30 model 0.11, across
+    0.05, and 0.76 of a shift of all of them, where the K = 10 one drew 0.30 of a single move; docs/testing.md)."""
     from lmsdk.eval.editing import RuntimeEditModel, measure_edits
     from lmsdk.geometry import Box, crop_resize
     from lmsdk.runtime import ShapeEditor
